@@ -1,0 +1,1 @@
+"""Track opt-out campaigns from Secure Communities."""
