@@ -1,0 +1,26 @@
+"""Dependencies shared by the routers."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel import Session
+
+from ..config import Settings
+from ..db import unit_of_work
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    with unit_of_work(request.app.state.engine) as session:
+        yield session
+
+
+def get_app_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+# scope="function": the transaction commits before the response goes out, so a client
+# never sees a success whose commit then fails.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -1,0 +1,181 @@
+"""The `optout-tracker` command."""
+
+import functools
+import sys
+import time
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import click
+import sqlalchemy as sa
+from pydantic import ValidationError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+
+from . import migrate
+from .config import Settings, get_settings
+from .db import create_db_engine, unit_of_work
+from .errors import AppError, ConfigError
+from .history import load_history
+from .models import Letter, Response, Vote
+from .seed import is_seeded, seed
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
+    """Turn configuration and connection failures into one clear line, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except AppError as exc:
+            raise click.ClickException(exc.detail) from exc
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{e['loc'][0] if e['loc'] else 'settings'}: {e['msg']}" for e in exc.errors()
+            )
+            raise click.ClickException(f"invalid OPTOUT_ settings: {problems}") from exc
+
+    return wrapper
+
+
+def _engine() -> tuple[Settings, Engine]:
+    """The settings and an engine whose database has been reached once."""
+    settings = get_settings()
+    engine = create_db_engine(settings)
+    try:
+        with engine.connect():
+            pass
+    except OperationalError as exc:
+        url = engine.url.render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        hint = (
+            "check that its directory exists and is writable"
+            if settings.is_sqlite
+            else "check that the server is running and the URL is right"
+        )
+        raise ConfigError(f"cannot open the database {url}: {reason} ({hint})") from exc
+    return settings, engine
+
+
+def _timed(label: str, action: Callable[[], Any]) -> Any:
+    start = time.perf_counter()
+    result = action()
+    click.echo(f"{label}: {result} ({time.perf_counter() - start:.1f}s)")
+    return result
+
+
+def has_events(engine: Engine) -> bool:
+    with engine.connect() as conn:
+        return any(
+            conn.scalar(sa.select(sa.func.count()).select_from(m)) for m in (Vote, Letter, Response)
+        )
+
+
+def prepare(settings: Settings, engine: Engine, *, demo: bool) -> None:
+    """Migrate to head, seed reference data when empty and, with demo, load the history."""
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        if not is_seeded(session):
+            _timed("seed", lambda: seed(session))
+    if demo and not has_events(engine):
+        with unit_of_work(engine) as session:
+            _timed("demo", lambda: load_history(session, settings.response_window_days))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Track campaigns by US jurisdictions to opt out of Secure Communities.
+
+    Settings come from the environment: OPTOUT_DATABASE_URL (default: a SQLite file
+    optout-tracker.db in the current directory), OPTOUT_SECRET_KEY,
+    OPTOUT_RESPONSE_WINDOW_DAYS (30), OPTOUT_BASE_URL, OPTOUT_ENVIRONMENT.
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--demo", is_flag=True, help="Load the 2008–2014 history if there are no events yet.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@friendly_errors
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
+    """Migrate the database, load reference data if missing, and serve the site and API."""
+    import uvicorn
+
+    settings, engine = _engine()
+    prepare(settings, engine, demo=demo)
+    engine.dispose()
+    click.echo(f"serving on http://{host}:{port} (API docs at /docs)")
+    if workers == 1:
+        from .main import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+    else:
+        uvicorn.run("optout_tracker.main:create_app", factory=True, host=host, port=port,
+                    workers=workers, proxy_headers=True)  # fmt: skip
+
+
+@main.group()
+def db() -> None:
+    """Database schema migrations."""
+
+
+@db.command()
+@friendly_errors
+def upgrade() -> None:
+    """Bring the database to the newest migration."""
+    _, engine = _engine()
+    migrate.upgrade(engine)
+    click.echo(f"database at {migrate.current_revision(engine)} (head)")
+
+
+@db.command()
+@click.argument("revision")
+@friendly_errors
+def downgrade(revision: str) -> None:
+    """Step the database back to REVISION ('base' removes every table, '-1' one step)."""
+    _, engine = _engine()
+    try:
+        migrate.downgrade(engine, revision)
+    except Exception as exc:
+        if type(exc).__module__.startswith("alembic"):
+            raise click.ClickException(f"cannot downgrade to {revision!r}: {exc}") from exc
+        raise
+    click.echo(f"database at {migrate.current_revision(engine) or 'base'}")
+
+
+@db.command()
+@friendly_errors
+def current() -> None:
+    """Show the database's migration revision and the newest one."""
+    _, engine = _engine()
+    now, head = migrate.current_revision(engine), migrate.head_revision(engine)
+    click.echo(f"current: {now or 'none (empty database)'}\nhead:    {head}")
+    if now != head:
+        click.echo("run `optout-tracker db upgrade` to migrate", err=True)
+        sys.exit(1)
+
+
+@main.command(name="seed")
+@friendly_errors
+def seed_command() -> None:
+    """Load the reference data (states, counties, agencies); keeps existing records as they are."""
+    _, engine = _engine()
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        _timed("seed", lambda: seed(session))
+
+
+@main.command()
+@friendly_errors
+def demo() -> None:
+    """Load the historical 2008–2014 dataset (idempotent; seeds reference data first)."""
+    settings, engine = _engine()
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        _timed("seed", lambda: seed(session))
+        _timed("demo", lambda: load_history(session, settings.response_window_days))

@@ -1,0 +1,43 @@
+"""Settings, read from the environment with the OPTOUT_ prefix."""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-insecure-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OPTOUT_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = Field(
+        default_factory=lambda: f"sqlite:///{Path.cwd() / 'optout-tracker.db'}",
+        description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db",
+    )
+    secret_key: str = Field(DEV_SECRET, description="Signs session cookies and tokens.")
+    response_window_days: int = Field(30, ge=1, le=365, description="Default days to answer.")
+    base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in links.")
+    sql_echo: bool = Field(False, description="Log every SQL statement.")
+
+    @model_validator(mode="after")
+    def _refuse_default_secret(self) -> "Settings":
+        # A forged session cookie is one leaked default away; only a laptop may use it.
+        if self.environment != "development" and self.secret_key == DEV_SECRET:
+            raise ValueError(
+                f"OPTOUT_SECRET_KEY must be set to a private value when "
+                f"OPTOUT_ENVIRONMENT={self.environment}"
+            )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

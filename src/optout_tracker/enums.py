@@ -1,0 +1,93 @@
+"""The contract's closed vocabularies, as snake_case string enums with display labels."""
+
+from enum import StrEnum
+
+
+class JurisdictionKind(StrEnum):
+    state = "state"
+    federal_district = "federal_district"
+    territory = "territory"
+    county = "county"
+    city = "city"
+
+
+class AgencyKind(StrEnum):
+    state_identification_bureau = "state_identification_bureau"
+    ice = "ice"
+    dhs = "dhs"
+    fbi = "fbi"
+    governor = "governor"
+    other = "other"
+
+
+class VoteOutcome(StrEnum):
+    scheduled = "scheduled"
+    passed = "passed"
+    failed = "failed"
+    tabled = "tabled"
+    withdrawn = "withdrawn"
+
+
+class Channel(StrEnum):
+    email = "email"
+    mail = "mail"
+    fax = "fax"
+    hand_delivery = "hand_delivery"
+
+
+class LetterPurpose(StrEnum):
+    opt_out_request = "opt_out_request"
+    activation_delay_request = "activation_delay_request"
+    clarification_request = "clarification_request"
+    records_request = "records_request"
+    other = "other"
+
+
+class ResponseKind(StrEnum):
+    acknowledged = "acknowledged"
+    meeting_requested = "meeting_requested"
+    meeting_held = "meeting_held"
+    activation_date_adjusted = "activation_date_adjusted"
+    removed_from_deployment_plan = "removed_from_deployment_plan"
+    notifications_only = "notifications_only"
+    denied = "denied"
+    other = "other"
+
+
+class CampaignStatus(StrEnum):
+    """Declared in precedence order: on the same date the later member wins."""
+
+    no_action = "no_action"
+    vote_scheduled = "vote_scheduled"
+    vote_failed = "vote_failed"
+    vote_passed = "vote_passed"
+    notified = "notified"
+    in_negotiation = "in_negotiation"
+    delayed = "delayed"
+    denied = "denied"
+    notifications_only = "notifications_only"
+    opted_out = "opted_out"
+
+    @property
+    def rank(self) -> int:
+        return _STATUS_ORDER.index(self)
+
+    @property
+    def label(self) -> str:
+        return STATUS_LABELS[self]
+
+
+_STATUS_ORDER = list(CampaignStatus)
+
+STATUS_LABELS: dict[CampaignStatus, str] = {
+    CampaignStatus.no_action: "No action",
+    CampaignStatus.vote_scheduled: "Vote scheduled",
+    CampaignStatus.vote_failed: "Vote failed",
+    CampaignStatus.vote_passed: "Vote passed",
+    CampaignStatus.notified: "SIB/ICE notified",
+    CampaignStatus.in_negotiation: "In negotiation",
+    CampaignStatus.delayed: "Activation delayed",
+    CampaignStatus.denied: "Opt-out denied",
+    CampaignStatus.notifications_only: "Notifications only",
+    CampaignStatus.opted_out: "Opted out",
+}

@@ -1,0 +1,164 @@
+"""Database tables. API shapes live in schemas.py; the campaign rules in status.py."""
+
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import declared_attr
+from sqlmodel import Field, SQLModel
+
+from .db_types import UTCDateTime, enum_column, utcnow
+from .enums import (
+    AgencyKind,
+    CampaignStatus,
+    Channel,
+    JurisdictionKind,
+    LetterPurpose,
+    ResponseKind,
+    VoteOutcome,
+)
+
+# Named constraints make migrations reproducible and SQLite batch alterations possible.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+TEXT = sa.Text()
+
+
+class Tracked(SQLModel):
+    """id, timestamps and an optimistic-lock version on every table."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        sa_column_kwargs={"nullable": False, "onupdate": utcnow},
+        index=True,
+    )
+    version: int = Field(default=1, nullable=False)
+
+    # SQLAlchemy bumps `version` on every UPDATE and adds `AND version = :old` to it, so a
+    # concurrent writer's change fails loudly instead of being overwritten.
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
+class Jurisdiction(Tracked, table=True):
+    name: str = Field(max_length=200, index=True)
+    kind: JurisdictionKind = Field(sa_type=enum_column(JurisdictionKind, "kind"), index=True)
+    slug: str = Field(max_length=120, unique=True)
+    state: str = Field(max_length=2, index=True)
+    parent_id: int | None = Field(default=None, foreign_key="jurisdiction.id", index=True)
+    fips: str | None = Field(default=None, max_length=7, unique=True)
+    ocd_id: str | None = Field(default=None, max_length=200, unique=True)
+    population: int | None = Field(default=None)
+    scheduled_activation_on: date | None = Field(default=None, index=True)
+    activated_on: date | None = Field(default=None, index=True)
+    public_notes: str | None = Field(default=None, sa_type=TEXT)
+    private_notes: str | None = Field(default=None, sa_type=TEXT)
+
+    __table_args__ = (sa.CheckConstraint("population >= 0", name="population_nonneg"),)
+
+
+class JurisdictionStatus(SQLModel, table=True):
+    """The derived campaign status, written only by services.status_projection."""
+
+    __tablename__ = "jurisdiction_status"
+
+    jurisdiction_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("jurisdiction.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    status: CampaignStatus = Field(
+        default=CampaignStatus.no_action,
+        sa_type=enum_column(CampaignStatus, "status"),
+        index=True,
+    )
+    status_since: date | None = None
+    status_reason: str | None = Field(default=None, max_length=500)
+    sib_notified: bool = False
+    ice_notified: bool = False
+    notice_complete: bool = Field(default=False, index=True)
+    awaiting_response: bool = False
+    # Earliest due date among unanswered notice letters: `overdue` is this < today, so it
+    # stays true to the calendar without a nightly job.
+    next_response_due_on: date | None = Field(default=None, index=True)
+    # Bumped whenever a derived value changes; part of the jurisdiction's ETag.
+    revision: int = 1
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
+    )
+
+
+class Agency(Tracked, table=True):
+    name: str = Field(max_length=200)
+    kind: AgencyKind = Field(sa_type=enum_column(AgencyKind, "kind"), index=True)
+    state: str | None = Field(default=None, max_length=2, index=True)
+    email: str | None = Field(default=None, max_length=254)
+    fax: str | None = Field(default=None, max_length=40)
+    postal_address: str | None = Field(default=None, sa_type=TEXT)
+    notes: str | None = Field(default=None, sa_type=TEXT)
+
+
+class Vote(Tracked, table=True):
+    jurisdiction_id: int = Field(foreign_key="jurisdiction.id", index=True)
+    body: str = Field(max_length=200)
+    held_on: date = Field(index=True)
+    measure: str | None = Field(default=None, max_length=500)
+    outcome: VoteOutcome = Field(sa_type=enum_column(VoteOutcome, "outcome"), index=True)
+    yes: int | None = None
+    no: int | None = None
+    abstain: int | None = None
+    absent: int | None = None
+    source_url: str | None = Field(default=None, max_length=2000)
+    public_notes: str | None = Field(default=None, sa_type=TEXT)
+    private_notes: str | None = Field(default=None, sa_type=TEXT)
+
+    __table_args__ = tuple(
+        sa.CheckConstraint(f"{c} >= 0", name=f"{c}_nonneg")
+        for c in ("yes", "no", "abstain", "absent")
+    )
+
+
+class Letter(Tracked, table=True):
+    jurisdiction_id: int = Field(foreign_key="jurisdiction.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    channel: Channel | None = Field(default=None, sa_type=enum_column(Channel, "channel"))
+    sent_on: date = Field(index=True)
+    purpose: LetterPurpose = Field(sa_type=enum_column(LetterPurpose, "purpose"), index=True)
+    signed_by: str | None = Field(default=None, max_length=200)
+    subject: str | None = Field(default=None, max_length=500)
+    summary: str | None = Field(default=None, sa_type=TEXT)
+    document_url: str | None = Field(default=None, max_length=2000)
+    response_due_on: date = Field(index=True)
+
+
+class Response(Tracked, table=True):
+    jurisdiction_id: int = Field(foreign_key="jurisdiction.id", index=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    letter_id: int | None = Field(default=None, foreign_key="letter.id", index=True)
+    received_on: date = Field(index=True)
+    channel: Channel | None = Field(default=None, sa_type=enum_column(Channel, "channel"))
+    kind: ResponseKind = Field(sa_type=enum_column(ResponseKind, "kind"), index=True)
+    summary: str | None = Field(default=None, sa_type=TEXT)
+    new_activation_on: date | None = None
+    document_url: str | None = Field(default=None, max_length=2000)
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind != 'activation_date_adjusted' OR new_activation_on IS NOT NULL",
+            name="new_activation_required",
+        ),
+    )

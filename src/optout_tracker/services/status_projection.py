@@ -1,0 +1,121 @@
+"""Keeps jurisdiction_status in step with the events: the only writer of that table.
+
+Call `refresh` in the same transaction as any change to a jurisdiction's votes, letters or
+responses, so that lists can filter and count by status in the database.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from ..clock import today
+from ..db_types import utcnow
+from ..enums import CampaignStatus
+from ..models import Agency, JurisdictionStatus, Letter, Response, Vote
+from ..status import CampaignState, LetterFact, ResponseFact, VoteFact, derive_status
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    jurisdiction_id: int
+    old: CampaignStatus
+    new: CampaignStatus
+
+
+def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, CampaignState]:
+    """Derive the state of each jurisdiction from its events, in three queries in all."""
+    ids = sorted(set(jurisdiction_ids))
+    votes: dict[int, list[VoteFact]] = defaultdict(list)
+    letters: dict[int, list[LetterFact]] = defaultdict(list)
+    responses: dict[int, list[ResponseFact]] = defaultdict(list)
+    for chunk in _chunks(ids):
+        for v in session.scalars(sa.select(Vote).where(Vote.jurisdiction_id.in_(chunk))):  # type: ignore[attr-defined]
+            votes[v.jurisdiction_id].append(
+                VoteFact(v.id or 0, v.held_on, v.outcome, v.body, v.measure, v.yes, v.no)
+            )
+        letter_rows = session.execute(
+            sa.select(Letter, Agency.kind, Agency.name)
+            .join(Agency, Agency.id == Letter.agency_id)  # type: ignore[arg-type]
+            .where(Letter.jurisdiction_id.in_(chunk))  # type: ignore[attr-defined]
+        )
+        for letter, agency_kind, agency_name in letter_rows:
+            letters[letter.jurisdiction_id].append(
+                LetterFact(
+                    letter.id or 0,
+                    letter.sent_on,
+                    letter.purpose,
+                    agency_kind,
+                    agency_name,
+                    letter.response_due_on,
+                    letter.channel,
+                )
+            )
+        response_rows = session.execute(
+            sa.select(Response, Agency.name)
+            .join(Agency, Agency.id == Response.agency_id)  # type: ignore[arg-type]
+            .where(Response.jurisdiction_id.in_(chunk))  # type: ignore[attr-defined]
+        )
+        for response, agency_name in response_rows:
+            responses[response.jurisdiction_id].append(
+                ResponseFact(
+                    response.id or 0,
+                    response.received_on,
+                    response.kind,
+                    agency_name,
+                    response.letter_id,
+                    response.new_activation_on,
+                )
+            )
+    return {i: derive_status(votes[i], letters[i], responses[i]) for i in ids}
+
+
+def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusChange]:
+    """Recompute and store the derived status of these jurisdictions; report status changes."""
+    session.flush()  # the events of this transaction must be visible to the queries below
+    states = load_states(session, jurisdiction_ids)
+    rows = {
+        row.jurisdiction_id: row
+        for chunk in _chunks(list(states))
+        for row in session.scalars(
+            sa.select(JurisdictionStatus).where(JurisdictionStatus.jurisdiction_id.in_(chunk))  # type: ignore[attr-defined]
+        )
+    }
+    changes = []
+    for jurisdiction_id, state in states.items():
+        values = {**asdict(state), "notice_complete": state.notice_complete}
+        row = rows.get(jurisdiction_id)
+        if row is None:
+            row = JurisdictionStatus(jurisdiction_id=jurisdiction_id, **values)
+            session.add(row)
+            old = CampaignStatus.no_action
+        else:
+            old = row.status
+            if all(getattr(row, k) == v for k, v in values.items()):
+                continue
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.revision += 1
+            row.updated_at = utcnow()
+        if old != state.status:
+            changes.append(StatusChange(jurisdiction_id, old, state.status))
+    session.flush()
+    return changes
+
+
+def overdue_condition(
+    status: type[JurisdictionStatus] = JurisdictionStatus,
+) -> sa.ColumnElement[bool]:
+    """SQL for the derived `overdue` flag, evaluated against today's date."""
+    return sa.and_(
+        status.next_response_due_on.is_not(None),  # type: ignore[union-attr]
+        status.next_response_due_on < today(),  # type: ignore[operator]
+    )
+
+
+def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
+    # Keeps IN lists well under SQLite's bound-parameter limit.
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]

@@ -1,0 +1,170 @@
+"""Test databases: every database test runs on SQLite and on PostgreSQL.
+
+Each test run (and each xdist worker) creates its own databases, builds them with the
+migrations, loads the reference data once, and runs every test in a transaction that is
+rolled back. PostgreSQL tests skip on a laptop without a server, but fail in CI (CI=true).
+"""
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from optout_tracker import migrate
+from optout_tracker.api import deps
+from optout_tracker.config import Settings
+from optout_tracker.db import create_db_engine
+from optout_tracker.main import create_app
+from optout_tracker.seed import seed
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "OPTOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+BACKENDS = ("sqlite", "postgres")
+
+
+def _postgres_admin() -> Engine:
+    engine = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.OperationalError as exc:
+        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}"
+        if IN_CI:
+            pytest.fail(message + " (CI must run the PostgreSQL tests)")
+        pytest.skip(message)
+    return engine
+
+
+class DatabaseFactory:
+    """Creates throwaway databases on one backend and removes them at the end of the run."""
+
+    def __init__(self, backend: str, tmp: Path) -> None:
+        self.backend, self.tmp = backend, tmp
+        self.created: list[str] = []
+        self.admin = _postgres_admin() if backend == "postgres" else None
+
+    def new_url(self) -> str:
+        name = f"optout_test_{uuid.uuid4().hex[:12]}"
+        if self.admin is None:
+            return f"sqlite:///{self.tmp / name}.db"
+        with self.admin.connect() as conn:
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
+
+    def drop_all(self) -> None:
+        if self.admin is None:
+            return
+        with self.admin.connect() as conn:
+            for name in self.created:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        self.admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    factory = DatabaseFactory(backend, tmp_path_factory.mktemp(backend))
+    yield factory
+    factory.drop_all()
+
+
+def make_settings(url: str, **overrides: Any) -> Settings:
+    return Settings(
+        database_url=url,
+        environment="test",
+        secret_key="test-secret-not-for-production",
+        **overrides,
+    )
+
+
+@pytest.fixture(scope="session")
+def seeded_engine(databases: DatabaseFactory) -> Iterator[Engine]:
+    """A database migrated to head with the reference data loaded, shared by the run."""
+    engine = create_db_engine(make_settings(databases.new_url()))
+    migrate.upgrade(engine)
+    with Session(engine) as session:
+        seed(session)
+        session.commit()
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(seeded_engine: Engine) -> Iterator[Session]:
+    """A session whose every commit lands in a savepoint of a transaction rolled back after."""
+    with seeded_engine.connect() as connection:
+        outer = connection.begin()
+        with Session(
+            bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as s:
+            yield s
+        outer.rollback()
+
+
+@pytest.fixture
+def app_settings(seeded_engine: Engine) -> Settings:
+    return make_settings(seeded_engine.url.render_as_string(hide_password=False))
+
+
+@pytest.fixture
+def client(session: Session, app_settings: Settings) -> Iterator[TestClient]:
+    app = create_app(app_settings)
+
+    def test_session() -> Iterator[Session]:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    app.dependency_overrides[deps.get_session] = test_session
+    with TestClient(app) as c:
+        yield c
+    app.state.engine.dispose()
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(session: Session) -> Callable[[], Any]:
+    """`with count_queries() as q: ...; assert q.count <= 2`: guards against N+1 queries."""
+    connection = session.connection()
+
+    @contextmanager
+    def counting() -> Iterator[QueryCounter]:
+        counter = QueryCounter()
+
+        def record(_conn: Any, _cursor: Any, statement: str, *args: Any) -> None:
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+                counter.statements.append(statement)
+
+        sa.event.listen(connection, "before_cursor_execute", record)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(connection, "before_cursor_execute", record)
+
+    return counting

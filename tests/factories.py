@@ -1,0 +1,71 @@
+"""Plain factory functions with domain-true defaults."""
+
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from optout_tracker.enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
+from optout_tracker.models import Agency, Jurisdiction, Letter, Response, Vote
+from optout_tracker.services import status_projection
+
+
+def jurisdiction(session: Session, fips: str = "06085") -> Jurisdiction:
+    """A seeded jurisdiction by FIPS (Santa Clara County by default)."""
+    found = session.scalars(sa.select(Jurisdiction).where(Jurisdiction.fips == fips)).one()
+    return found
+
+
+def agency(session: Session, kind: AgencyKind = AgencyKind.ice, state: str | None = None) -> Agency:
+    stmt = sa.select(Agency).where(Agency.kind == kind)
+    if state:
+        stmt = stmt.where(Agency.state == state)
+    return session.scalars(stmt).first() or _add(
+        session, Agency(name="ICE", kind=kind, state=state)
+    )
+
+
+def vote(session: Session, j: Jurisdiction, **fields: Any) -> Vote:
+    values: dict[str, Any] = {
+        "body": "Board of Supervisors",
+        "held_on": date(2010, 9, 28),
+        "measure": "Request to opt out of Secure Communities",
+        "outcome": VoteOutcome.passed,
+        "yes": 5,
+        "no": 0,
+    }
+    return _event(session, j, Vote(jurisdiction_id=j.id, **{**values, **fields}))
+
+
+def letter(session: Session, j: Jurisdiction, to: Agency, **fields: Any) -> Letter:
+    sent_on = fields.pop("sent_on", date(2010, 10, 7))
+    values: dict[str, Any] = {
+        "purpose": LetterPurpose.opt_out_request,
+        "signed_by": "County Executive",
+        "response_due_on": sent_on + timedelta(days=30),
+    }
+    return _event(
+        session,
+        j,
+        Letter(jurisdiction_id=j.id, agency_id=to.id, sent_on=sent_on, **{**values, **fields}),
+    )
+
+
+def response(session: Session, j: Jurisdiction, sender: Agency, **fields: Any) -> Response:
+    values: dict[str, Any] = {"received_on": date(2011, 3, 1), "kind": ResponseKind.denied}
+    return _event(
+        session, j, Response(jurisdiction_id=j.id, agency_id=sender.id, **{**values, **fields})
+    )
+
+
+def _add(session: Session, record: Any) -> Any:
+    session.add(record)
+    session.flush()
+    return record
+
+
+def _event(session: Session, j: Jurisdiction, record: Any) -> Any:
+    _add(session, record)
+    status_projection.refresh(session, [j.id or 0])
+    return record
