@@ -4,7 +4,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from optout_tracker.enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
 from optout_tracker.models import Agency, Jurisdiction, Letter, Response, Vote
@@ -13,14 +13,14 @@ from optout_tracker.services import status_projection
 
 def jurisdiction(session: Session, fips: str = "06085") -> Jurisdiction:
     """A seeded jurisdiction by FIPS (Santa Clara County by default)."""
-    found = session.scalars(sa.select(Jurisdiction).where(Jurisdiction.fips == fips)).one()
+    found = session.scalars(sa.select(Jurisdiction).where(col(Jurisdiction.fips) == fips)).one()
     return found
 
 
 def agency(session: Session, kind: AgencyKind = AgencyKind.ice, state: str | None = None) -> Agency:
-    stmt = sa.select(Agency).where(Agency.kind == kind)
+    stmt = sa.select(Agency).where(col(Agency.kind) == kind)
     if state:
-        stmt = stmt.where(Agency.state == state)
+        stmt = stmt.where(col(Agency.state) == state)
     return session.scalars(stmt).first() or _add(
         session, Agency(name="ICE", kind=kind, state=state)
     )
@@ -35,7 +35,7 @@ def vote(session: Session, j: Jurisdiction, **fields: Any) -> Vote:
         "yes": 5,
         "no": 0,
     }
-    return _event(session, j, Vote(jurisdiction_id=j.id, **{**values, **fields}))
+    return _event(session, j, Vote(jurisdiction_id=_id(j), **{**values, **fields}))
 
 
 def letter(session: Session, j: Jurisdiction, to: Agency, **fields: Any) -> Letter:
@@ -48,15 +48,20 @@ def letter(session: Session, j: Jurisdiction, to: Agency, **fields: Any) -> Lett
     return _event(
         session,
         j,
-        Letter(jurisdiction_id=j.id, agency_id=to.id, sent_on=sent_on, **{**values, **fields}),
+        Letter(jurisdiction_id=_id(j), agency_id=_id(to), sent_on=sent_on, **{**values, **fields}),
     )
 
 
 def response(session: Session, j: Jurisdiction, sender: Agency, **fields: Any) -> Response:
     values: dict[str, Any] = {"received_on": date(2011, 3, 1), "kind": ResponseKind.denied}
     return _event(
-        session, j, Response(jurisdiction_id=j.id, agency_id=sender.id, **{**values, **fields})
+        session, j, Response(jurisdiction_id=_id(j), agency_id=_id(sender), **{**values, **fields})
     )
+
+
+def _id(record: Jurisdiction | Agency) -> int:
+    assert record.id is not None
+    return record.id
 
 
 def _add(session: Session, record: Any) -> Any:

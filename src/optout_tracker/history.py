@@ -10,16 +10,18 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from .enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
 from .models import Agency, Jurisdiction, Letter, Response, Vote
 from .paths import DATA_DIR
-from .refdata import FIPS_SUCCESSORS
+from .refdata import resolve_fips
 from .services import status_projection
 
+T = TypeVar("T", bound=SQLModel)
 HISTORY_CSV = DATA_DIR / "secure_communities_history.csv"
 ACTIVATION_SOURCE = "ICE interoperability statistics, via the replication data of White (2016)"
 
@@ -193,8 +195,11 @@ class _Loader:
         self.letters: dict[tuple[str, str, str], Letter] = {}
         self.touched: set[int] = set()
 
+    def _find(self, model: type[T], **fields: object) -> T | None:
+        return self.session.scalars(sa.select(model).filter_by(**fields)).first()
+
     def jurisdiction(self, fips: str) -> Jurisdiction | None:
-        j = self.by_fips.get(fips) or self.by_fips.get(FIPS_SUCCESSORS.get(fips, ""))
+        j = self.by_fips.get(resolve_fips(fips))
         if j is None:
             self.report.unmatched.append(fips)
         return j
@@ -243,11 +248,7 @@ class _Loader:
                     self.add_note(j, row.note())
 
     def vote(self, j: Jurisdiction, row: HistoryRow, spec: VoteSpec, source: str | None) -> None:
-        exists = self.session.scalar(
-            sa.select(Vote.id).where(
-                Vote.jurisdiction_id == j.id, Vote.held_on == row.on, Vote.body == spec.body
-            )  # fmt: skip
-        )
+        exists = self._find(Vote, jurisdiction_id=j.id, held_on=row.on, body=spec.body)
         if exists is None:
             self.session.add(
                 Vote(
@@ -269,14 +270,9 @@ class _Loader:
         self, j: Jurisdiction, row: HistoryRow, spec: LetterSpec, source: str | None
     ) -> None:
         agency = self.agency(spec.to, j.state)
-        letter = self.session.scalars(
-            sa.select(Letter).where(
-                Letter.jurisdiction_id == j.id,
-                Letter.agency_id == agency.id,
-                Letter.sent_on == row.on,
-                Letter.purpose == spec.purpose,
-            )  # fmt: skip
-        ).first()
+        letter = self._find(
+            Letter, jurisdiction_id=j.id, agency_id=agency.id, sent_on=row.on, purpose=spec.purpose
+        )
         if letter is None:
             letter = Letter(
                 jurisdiction_id=j.id or 0, agency_id=agency.id or 0, sent_on=row.on,
@@ -294,13 +290,8 @@ class _Loader:
     ) -> None:
         agency = self.agency(spec.sender, j.state)
         answered = self.letters.get((*spec.answers, spec.sender)) if spec.answers else None
-        exists = self.session.scalar(
-            sa.select(Response.id).where(
-                Response.jurisdiction_id == j.id,
-                Response.agency_id == agency.id,
-                Response.received_on == row.on,
-                Response.kind == spec.kind,
-            )  # fmt: skip
+        exists = self._find(
+            Response, jurisdiction_id=j.id, agency_id=agency.id, received_on=row.on, kind=spec.kind
         )
         if exists is None:
             self.session.add(

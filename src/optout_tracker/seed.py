@@ -4,7 +4,7 @@ overwrites a record that exists, so what users edited stays edited."""
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .db_types import utcnow
 from .enums import AgencyKind, JurisdictionKind
@@ -52,15 +52,17 @@ def is_seeded(session: Session) -> bool:
 
 def _insert_missing(session: Session, refs: list[RefJurisdiction]) -> int:
     taken = session.execute(
-        sa.select(Jurisdiction.fips, Jurisdiction.slug, Jurisdiction.ocd_id)
+        sa.select(col(Jurisdiction.fips), col(Jurisdiction.slug), col(Jurisdiction.ocd_id))
     ).all()
     taken_keys = {k for row in taken for k in row if k}
     new = [r for r in refs if not {r.fips, r.slug, r.ocd_id} & taken_keys]
     if not new:
         return 0
-    parents = dict(
+    parents: dict[str, int] = dict(
         session.execute(
-            sa.select(Jurisdiction.state, Jurisdiction.id).where(Jurisdiction.kind.in_(STATE_LEVEL))  # type: ignore[attr-defined]
+            sa.select(col(Jurisdiction.state), col(Jurisdiction.id)).where(
+                col(Jurisdiction.kind).in_(STATE_LEVEL)
+            )
         ).all()
     )
     now = utcnow()
@@ -79,7 +81,7 @@ def _insert_missing(session: Session, refs: list[RefJurisdiction]) -> int:
         }
         for r in new
     ]
-    ids = session.scalars(sa.insert(Jurisdiction).returning(Jurisdiction.id), rows).all()
+    ids = session.scalars(sa.insert(Jurisdiction).returning(col(Jurisdiction.id)), rows).all()
     session.execute(
         sa.insert(JurisdictionStatus), [{"jurisdiction_id": i, "updated_at": now} for i in ids]
     )
@@ -89,10 +91,12 @@ def _insert_missing(session: Session, refs: list[RefJurisdiction]) -> int:
 def _insert_agencies(session: Session, state_level: list[RefJurisdiction]) -> int:
     have_sib = set(
         session.scalars(
-            sa.select(Agency.state).where(Agency.kind == AgencyKind.state_identification_bureau)
+            sa.select(col(Agency.state)).where(
+                col(Agency.kind) == AgencyKind.state_identification_bureau
+            )
         )
     )
-    have_kinds = set(session.scalars(sa.select(Agency.kind)))
+    have_kinds = set(session.scalars(sa.select(col(Agency.kind))))
     new = [
         Agency(
             name=f"{r.name} State Identification Bureau",

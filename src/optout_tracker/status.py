@@ -111,7 +111,8 @@ def derive_status(
     """Apply the contract's rules to one jurisdiction's events, in any order."""
     letters = list(letters)
     responses = list(responses)
-    staged = [(f, s) for f in (*votes, *letters, *responses) if (s := stage_of(f)) is not None]
+    facts: list[Fact] = [*votes, *letters, *responses]
+    staged = [(f, s) for f in facts if (s := stage_of(f)) is not None]
 
     status, since, reason = CampaignStatus.no_action, None, None
     if staged:

@@ -4,7 +4,7 @@ from collections import defaultdict
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..clock import today
 from ..enums import CampaignStatus, JurisdictionKind
@@ -24,7 +24,7 @@ from ..status import LetterFact, ResponseFact, VoteFact, describe, stage_of
 from . import jurisdictions
 
 J, S = Jurisdiction, JurisdictionStatus
-STATUS = sa.func.coalesce(S.status, CampaignStatus.no_action.value)
+STATUS = sa.func.coalesce(col(S.status), CampaignStatus.no_action.value)
 _TYPE_ORDER = {"vote": 0, "letter": 1, "response": 2}
 
 
@@ -32,13 +32,13 @@ def timeline(session: Session, jurisdiction_id: int) -> Timeline:
     """Votes, letters and responses of one jurisdiction merged by date, oldest first."""
     jurisdiction, status = jurisdictions.get(session, jurisdiction_id)
     entries: list[TimelineEntry] = []
-    for v in session.scalars(sa.select(Vote).where(Vote.jurisdiction_id == jurisdiction_id)):
+    for v in session.scalars(sa.select(Vote).where(col(Vote.jurisdiction_id) == jurisdiction_id)):
         fact = VoteFact(v.id or 0, v.held_on, v.outcome, v.body, v.measure, v.yes, v.no)
         entries.append(_entry("vote", fact, v.held_on, None, VotePublic.model_validate(v)))
     letter_rows = session.execute(
         sa.select(Letter, Agency)
-        .join(Agency, Agency.id == Letter.agency_id)  # type: ignore[arg-type]
-        .where(Letter.jurisdiction_id == jurisdiction_id)
+        .join(Agency, col(Agency.id) == Letter.agency_id)
+        .where(col(Letter.jurisdiction_id) == jurisdiction_id)
     )
     for letter, agency in letter_rows:
         lfact = LetterFact(
@@ -55,8 +55,8 @@ def timeline(session: Session, jurisdiction_id: int) -> Timeline:
         )
     response_rows = session.execute(
         sa.select(Response, Agency)
-        .join(Agency, Agency.id == Response.agency_id)  # type: ignore[arg-type]
-        .where(Response.jurisdiction_id == jurisdiction_id)
+        .join(Agency, col(Agency.id) == Response.agency_id)
+        .where(col(Response.jurisdiction_id) == jurisdiction_id)
     )
     for response, agency in response_rows:
         rfact = ResponseFact(
@@ -91,13 +91,13 @@ def _entry(kind: Any, fact: Any, on: Any, agency_id: int | None, record: Any) ->
 def summary(session: Session, kind: JurisdictionKind | None = None) -> StatusSummary:
     """Counts per status, overall and per state, in one grouped query."""
     stmt = (
-        sa.select(J.state, STATUS, sa.func.count())
+        sa.select(col(J.state), STATUS, sa.func.count())
         .select_from(J)
-        .outerjoin(S, S.jurisdiction_id == J.id)  # type: ignore[arg-type]
+        .outerjoin(S, col(S.jurisdiction_id) == J.id)
         .group_by(J.state, STATUS)
     )
     if kind is not None:
-        stmt = stmt.where(J.kind == kind)
+        stmt = stmt.where(col(J.kind) == kind)
     overall: dict[CampaignStatus, int] = dict.fromkeys(CampaignStatus, 0)
     by_state: dict[str, dict[CampaignStatus, int]] = defaultdict(
         lambda: dict.fromkeys(CampaignStatus, 0)
@@ -119,14 +119,14 @@ def by_fips(session: Session, filters: ByFipsFilters) -> list[FipsStatus]:
     """Every jurisdiction that has a FIPS code, with its status, for joining to a map."""
     stmt = (
         sa.select(J, S)
-        .outerjoin(S, S.jurisdiction_id == J.id)  # type: ignore[arg-type]
-        .where(J.fips.is_not(None))  # type: ignore[union-attr]
+        .outerjoin(S, col(S.jurisdiction_id) == J.id)
+        .where(col(J.fips).is_not(None))
         .order_by(J.fips)
     )
     if filters.state:
-        stmt = stmt.where(J.state == filters.state)
+        stmt = stmt.where(col(J.state) == filters.state)
     if filters.kind:
-        stmt = stmt.where(J.kind == filters.kind)
+        stmt = stmt.where(col(J.kind) == filters.kind)
     if filters.status:
         stmt = stmt.where(STATUS == filters.status)
     on = today()

@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..clock import today
 from ..errors import NotFound
@@ -61,19 +61,19 @@ def etag(j: Jurisdiction, s: JurisdictionStatus | None) -> str:
     return f"jurisdiction-{j.id}-v{j.version}-s{s.revision if s else 0}-{today().isoformat()}"
 
 
-def _select() -> sa.Select[tuple[Jurisdiction, JurisdictionStatus]]:
-    return sa.select(J, S).outerjoin(S, S.jurisdiction_id == J.id)  # type: ignore[arg-type]
+def _select() -> sa.Select[Jurisdiction, JurisdictionStatus]:
+    return sa.select(J, S).outerjoin(S, col(S.jurisdiction_id) == J.id)
 
 
 def get(session: Session, jurisdiction_id: int) -> tuple[Jurisdiction, JurisdictionStatus | None]:
-    row = session.execute(_select().where(J.id == jurisdiction_id)).first()
+    row = session.execute(_select().where(col(J.id) == jurisdiction_id)).first()
     if row is None:
         raise NotFound(f"no jurisdiction with id {jurisdiction_id}")
     return row[0], row[1]
 
 
 def get_by_slug(session: Session, slug: str) -> tuple[Jurisdiction, JurisdictionStatus | None]:
-    row = session.execute(_select().where(J.slug == slug)).first()
+    row = session.execute(_select().where(col(J.slug) == slug)).first()
     if row is None:
         raise NotFound(f"no jurisdiction with slug {slug!r}")
     return row[0], row[1]
@@ -86,7 +86,7 @@ def conditions(params: JurisdictionFilters) -> list[Any]:
     )
     conds += range_filters(params, COLUMNS)
     if params.q:
-        conds.append(J.name.ilike(f"%{_escape_like(params.q)}%", escape="\\"))  # type: ignore[attr-defined]
+        conds.append(col(J.name).ilike(f"%{_escape_like(params.q)}%", escape="\\"))
     if params.overdue is not None:
         conds.append(overdue_condition() if params.overdue else sa.not_(_overdue_or_false()))
     if params.awaiting_response is not None:
@@ -94,11 +94,14 @@ def conditions(params: JurisdictionFilters) -> list[Any]:
     if params.notice_complete is not None:
         conds.append(sa.func.coalesce(S.notice_complete, False) == params.notice_complete)
     if params.activated is not None:
-        activated = sa.and_(J.activated_on.is_not(None), J.activated_on <= today())  # type: ignore[union-attr,operator]
+        on = col(J.activated_on)
+        activated = sa.and_(on.is_not(None), on <= today())
         conds.append(activated if params.activated else sa.not_(activated))
     if params.updated_since is not None:
         conds.append(
-            sa.or_(J.updated_at >= params.updated_since, S.updated_at >= params.updated_since)
+            sa.or_(
+                col(J.updated_at) >= params.updated_since, col(S.updated_at) >= params.updated_since
+            )
         )
     return conds
 

@@ -4,7 +4,6 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session
 
 from ..errors import FieldError, InvalidInput
@@ -48,12 +47,12 @@ def order_by(sort: str | None, columns: Columns, default: str, tiebreak: Any) ->
 
 def fetch_page(
     session: Session,
-    stmt: sa.Select[Any],
+    stmt: sa.Select[*tuple[Any, ...]],
     params: ListParams,
     *,
     sort_columns: Columns,
     default_sort: str,
-    tiebreak: ColumnElement[Any],
+    tiebreak: Any,
 ) -> tuple[list[Any], int]:
     """One query for the page and one for the total: never one per row."""
     ordering = order_by(params.sort, sort_columns, default_sort, tiebreak)

@@ -3,7 +3,7 @@
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from ..errors import NotFound
 from ..models import Jurisdiction
@@ -41,8 +41,8 @@ def list_(
     if params.updated_since is not None:
         stmt = stmt.where(columns["updated_at"] >= params.updated_since)
     if isinstance(params, EventFilters) and params.state is not None:
-        stmt = stmt.join(Jurisdiction, Jurisdiction.id == columns["jurisdiction_id"]).where(  # type: ignore[arg-type]
-            Jurisdiction.state == params.state
+        stmt = stmt.join(Jurisdiction, col(Jurisdiction.id) == columns["jurisdiction_id"]).where(
+            col(Jurisdiction.state) == params.state
         )
     rows, total = fetch_page(
         session,

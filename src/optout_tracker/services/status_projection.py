@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from ..clock import today
 from ..db_types import utcnow
@@ -32,14 +32,14 @@ def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, 
     letters: dict[int, list[LetterFact]] = defaultdict(list)
     responses: dict[int, list[ResponseFact]] = defaultdict(list)
     for chunk in _chunks(ids):
-        for v in session.scalars(sa.select(Vote).where(Vote.jurisdiction_id.in_(chunk))):  # type: ignore[attr-defined]
+        for v in session.scalars(sa.select(Vote).where(col(Vote.jurisdiction_id).in_(chunk))):
             votes[v.jurisdiction_id].append(
                 VoteFact(v.id or 0, v.held_on, v.outcome, v.body, v.measure, v.yes, v.no)
             )
         letter_rows = session.execute(
-            sa.select(Letter, Agency.kind, Agency.name)
-            .join(Agency, Agency.id == Letter.agency_id)  # type: ignore[arg-type]
-            .where(Letter.jurisdiction_id.in_(chunk))  # type: ignore[attr-defined]
+            sa.select(Letter, col(Agency.kind), col(Agency.name))
+            .join(Agency, col(Agency.id) == Letter.agency_id)
+            .where(col(Letter.jurisdiction_id).in_(chunk))
         )
         for letter, agency_kind, agency_name in letter_rows:
             letters[letter.jurisdiction_id].append(
@@ -54,9 +54,9 @@ def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, 
                 )
             )
         response_rows = session.execute(
-            sa.select(Response, Agency.name)
-            .join(Agency, Agency.id == Response.agency_id)  # type: ignore[arg-type]
-            .where(Response.jurisdiction_id.in_(chunk))  # type: ignore[attr-defined]
+            sa.select(Response, col(Agency.name))
+            .join(Agency, col(Agency.id) == Response.agency_id)
+            .where(col(Response.jurisdiction_id).in_(chunk))
         )
         for response, agency_name in response_rows:
             responses[response.jurisdiction_id].append(
@@ -80,7 +80,7 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
         row.jurisdiction_id: row
         for chunk in _chunks(list(states))
         for row in session.scalars(
-            sa.select(JurisdictionStatus).where(JurisdictionStatus.jurisdiction_id.in_(chunk))  # type: ignore[attr-defined]
+            sa.select(JurisdictionStatus).where(col(JurisdictionStatus.jurisdiction_id).in_(chunk))
         )
     }
     changes = []
@@ -105,14 +105,10 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
     return changes
 
 
-def overdue_condition(
-    status: type[JurisdictionStatus] = JurisdictionStatus,
-) -> sa.ColumnElement[bool]:
+def overdue_condition() -> sa.ColumnElement[bool]:
     """SQL for the derived `overdue` flag, evaluated against today's date."""
-    return sa.and_(
-        status.next_response_due_on.is_not(None),  # type: ignore[union-attr]
-        status.next_response_due_on < today(),  # type: ignore[operator]
-    )
+    due = col(JurisdictionStatus.next_response_due_on)
+    return sa.and_(due.is_not(None), due < today())
 
 
 def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:

@@ -1,0 +1,49 @@
+"""Settings come from OPTOUT_ variables; a default secret is refused outside development."""
+
+import pytest
+from pydantic import ValidationError
+
+from optout_tracker.config import DEV_SECRET, Settings
+from optout_tracker.paths import MIGRATIONS_DIR, TEMPLATES_DIR
+
+
+def test_environment_variables_with_the_prefix_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPTOUT_DATABASE_URL", "postgresql+psycopg://app@db.internal/optout")
+    monkeypatch.setenv("OPTOUT_RESPONSE_WINDOW_DAYS", "45")
+    monkeypatch.setenv("OPTOUT_BASE_URL", "https://optout.example.org")
+    settings = Settings()
+    assert settings.database_url == "postgresql+psycopg://app@db.internal/optout"
+    assert settings.response_window_days == 45
+    assert settings.base_url == "https://optout.example.org"
+    assert not settings.is_sqlite
+
+
+def test_the_default_database_is_a_sqlite_file_in_the_working_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    monkeypatch.delenv("OPTOUT_DATABASE_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert Settings().database_url == f"sqlite:///{tmp_path / 'optout-tracker.db'}"
+
+
+@pytest.mark.parametrize("environment", ["production", "test"])
+def test_the_default_secret_is_refused_outside_development(environment: str) -> None:
+    with pytest.raises(ValidationError, match="OPTOUT_SECRET_KEY"):
+        Settings(environment=environment, secret_key=DEV_SECRET)
+    Settings(environment=environment, secret_key="a-long-private-value")
+
+
+def test_development_may_use_the_default_secret() -> None:
+    assert Settings(environment="development").secret_key == DEV_SECRET
+
+
+@pytest.mark.parametrize("days", ["0", "366", "thirty"])
+def test_a_bad_response_window_is_refused(monkeypatch: pytest.MonkeyPatch, days: str) -> None:
+    monkeypatch.setenv("OPTOUT_RESPONSE_WINDOW_DAYS", days)
+    with pytest.raises(ValidationError, match="response_window_days"):
+        Settings()
+
+
+def test_the_package_finds_its_migrations_and_templates() -> None:
+    assert (MIGRATIONS_DIR / "env.py").is_file()
+    assert TEMPLATES_DIR.is_dir()
