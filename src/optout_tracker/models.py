@@ -86,12 +86,12 @@ class JurisdictionStatus(SQLModel, table=True):
         sa_type=enum_column(CampaignStatus, "status"),
         index=True,
     )
-    status_since: date | None = None
+    status_since: date | None = Field(default=None, index=True)
     status_reason: str | None = Field(default=None, max_length=500)
     sib_notified: bool = False
     ice_notified: bool = False
     notice_complete: bool = Field(default=False, index=True)
-    awaiting_response: bool = False
+    awaiting_response: bool = Field(default=False, index=True)
     # Earliest due date among unanswered notice letters: `overdue` is this < today, so it
     # stays true to the calendar without a nightly job.
     next_response_due_on: date | None = Field(default=None, index=True)
@@ -135,7 +135,9 @@ class Vote(Tracked, table=True):
 class Letter(Tracked, table=True):
     jurisdiction_id: int = Field(foreign_key="jurisdiction.id", index=True)
     agency_id: int = Field(foreign_key="agency.id", index=True)
-    channel: Channel | None = Field(default=None, sa_type=enum_column(Channel, "channel"))
+    channel: Channel | None = Field(
+        default=None, sa_type=enum_column(Channel, "channel"), index=True
+    )
     sent_on: date = Field(index=True)
     purpose: LetterPurpose = Field(sa_type=enum_column(LetterPurpose, "purpose"), index=True)
     signed_by: str | None = Field(default=None, max_length=200)

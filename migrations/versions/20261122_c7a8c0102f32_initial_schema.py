@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: a3690c53688d
+Revision ID: c7a8c0102f32
 Revises:
-Create Date: 2026-11-22 18:46:30.655801
+Create Date: 2026-11-22 18:51:53.757411
 """
 
 from collections.abc import Sequence
@@ -13,7 +13,7 @@ from alembic import op
 
 import optout_tracker.db_types
 
-revision: str = "a3690c53688d"
+revision: str = "c7a8c0102f32"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -153,6 +153,11 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("jurisdiction_status", schema=None) as batch_op:
         batch_op.create_index(
+            batch_op.f("ix_jurisdiction_status_awaiting_response"),
+            ["awaiting_response"],
+            unique=False,
+        )
+        batch_op.create_index(
             batch_op.f("ix_jurisdiction_status_next_response_due_on"),
             ["next_response_due_on"],
             unique=False,
@@ -161,6 +166,9 @@ def upgrade() -> None:
             batch_op.f("ix_jurisdiction_status_notice_complete"), ["notice_complete"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_jurisdiction_status_status"), ["status"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_jurisdiction_status_status_since"), ["status_since"], unique=False
+        )
 
     op.create_table(
         "letter",
@@ -215,6 +223,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("letter", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_letter_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_letter_channel"), ["channel"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_letter_jurisdiction_id"), ["jurisdiction_id"], unique=False
         )
@@ -372,13 +381,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_letter_response_due_on"))
         batch_op.drop_index(batch_op.f("ix_letter_purpose"))
         batch_op.drop_index(batch_op.f("ix_letter_jurisdiction_id"))
+        batch_op.drop_index(batch_op.f("ix_letter_channel"))
         batch_op.drop_index(batch_op.f("ix_letter_agency_id"))
 
     op.drop_table("letter")
     with op.batch_alter_table("jurisdiction_status", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_jurisdiction_status_status_since"))
         batch_op.drop_index(batch_op.f("ix_jurisdiction_status_status"))
         batch_op.drop_index(batch_op.f("ix_jurisdiction_status_notice_complete"))
         batch_op.drop_index(batch_op.f("ix_jurisdiction_status_next_response_due_on"))
+        batch_op.drop_index(batch_op.f("ix_jurisdiction_status_awaiting_response"))
 
     op.drop_table("jurisdiction_status")
     with op.batch_alter_table("jurisdiction", schema=None) as batch_op:
