@@ -1,0 +1,278 @@
+"""Benchmark: how long loading the data takes, and how fast the API answers.
+
+Run `.venv/bin/python bench/api.py` (or `make bench`). It
+
+1. times `optout-tracker seed` and then `optout-tracker demo` (wall clock, including the
+   interpreter start and migrations) against a fresh SQLite database in a temp directory;
+2. starts `optout-tracker serve` and, next to it, a bare FastAPI app (one sync `/ping`
+   route) under uvicorn with the same defaults, both on 127.0.0.1, and measures requests
+   per second and p50/p95 latency for one jurisdiction, a page of 50 jurisdictions, the
+   status summary and the bare `/ping`. The endpoints take turns in rounds so that noise
+   (other processes, CPU frequency) hits them all alike.
+
+Reading the ratios: "vs bare" is the endpoint's req/s as a percentage of the bare app's.
+100% would mean our code (database, dependencies, validation, serialization) costs nothing
+beyond FastAPI and uvicorn themselves; 25% means a request costs about four bare ones.
+The client runs on the same machine and takes CPU from the servers, and it limits the bare
+app most, so the ratios understate our overhead rather than overstate it. Compare figures
+from the same machine and run, not across machines.
+
+With `--database-url URL` the benchmark uses that database (e.g. PostgreSQL) instead of a
+temporary SQLite file. The database should be empty: seed and demo are timed against it,
+and on an already loaded database they measure little more than "nothing to do".
+"""
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx2
+
+HOST = "127.0.0.1"
+API = "/api/v1"
+SANTA_CLARA_FIPS = "06085"
+ROUNDS = 5  # each endpoint's requests are split into this many turns, interleaved
+START_TIMEOUT = 60.0  # seconds for a server to answer after it is started
+BARE_APP = """\
+from fastapi import FastAPI
+
+app = FastAPI()
+
+
+@app.get("/ping")
+def ping() -> dict[str, bool]:
+    return {"ok": True}
+"""
+
+
+@dataclass
+class Result:
+    """Requests, busy seconds and per-request latencies of one endpoint, summed over rounds."""
+
+    name: str
+    url: str
+    requests: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--requests", type=int, default=1500, help="timed requests per endpoint (1500)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=8, help="concurrent client connections (8)"
+    )
+    parser.add_argument(
+        "--database-url",
+        help="benchmark this database (e.g. postgresql+psycopg://...) instead of a fresh "
+        "SQLite file; it should be empty, since seed and demo are timed against it",
+    )
+    args = parser.parse_args()
+    if args.requests < ROUNDS or args.concurrency < 1:
+        parser.error(f"--requests must be at least {ROUNDS} and --concurrency at least 1")
+    return args
+
+
+def free_port() -> int:
+    # The OS picks an unused port; the tiny race until the server binds it is acceptable here.
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def timed_command(cli: Path, command: str, env: Mapping[str, str]) -> float:
+    """Run `optout-tracker COMMAND` and return its wall-clock seconds."""
+    start = time.perf_counter()
+    done = subprocess.run([str(cli), command], env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if done.returncode:
+        sys.exit(f"optout-tracker {command} failed:\n{done.stdout}{done.stderr}")
+    # The command prints its own timings ("seed: ... (1.2s)"); keep them as context.
+    own = "; ".join(line for line in done.stdout.splitlines() if line.strip())
+    print(f"{command:<5} {elapsed:6.2f}s wall clock  [{own}]")
+    return elapsed
+
+
+def start_server(
+    args: list[str], log: Path, env: Mapping[str, str], cwd: Path
+) -> subprocess.Popen[bytes]:
+    # Output goes to a file, not a pipe: uvicorn logs every request and a full pipe would block it.
+    with log.open("wb") as out:
+        return subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate gracefully, then kill if it does not exit in time."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wait_until_up(base: str, path: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"server {base} exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            if httpx2.get(base + path, timeout=2).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass  # not listening yet
+        time.sleep(0.1)
+    sys.exit(
+        f"server {base} did not answer within {START_TIMEOUT:.0f}s:\n{log.read_text()[-2000:]}"
+    )
+
+
+async def run_batch(
+    client: httpx2.AsyncClient, url: str, n: int, concurrency: int
+) -> tuple[float, list[float]]:
+    """Send N GETs over CONCURRENCY connections; return elapsed seconds and latencies."""
+    remaining = n
+    latencies: list[float] = []
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1  # no await in between, so no other worker sees the same count
+            t0 = time.perf_counter()
+            response = await client.get(url)
+            latencies.append(time.perf_counter() - t0)
+            if response.status_code != 200:
+                raise RuntimeError(
+                    f"GET {url} answered {response.status_code}: {response.text[:300]}"
+                )
+
+    start = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(min(concurrency, n))))
+    return time.perf_counter() - start, latencies
+
+
+async def benchmark(app_base: str, bare_base: str, n: int, concurrency: int) -> list[Result]:
+    # One client per server: a shared pool would evict one server's keep-alive connections
+    # to open the other's at every switch, charging reconnects to whichever runs next.
+    limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with (
+        httpx2.AsyncClient(base_url=app_base, limits=limits, timeout=10) as app,
+        httpx2.AsyncClient(base_url=bare_base, limits=limits, timeout=10) as bare,
+    ):
+        found = await app.get(f"{API}/jurisdictions", params={"fips": SANTA_CLARA_FIPS})
+        found.raise_for_status()
+        items = found.json()["items"]
+        if len(items) != 1:
+            sys.exit(f"expected one jurisdiction with FIPS {SANTA_CLARA_FIPS}, got {len(items)}")
+        santa_clara = items[0]["id"]
+        results = [
+            Result("jurisdiction (Santa Clara)", f"{API}/jurisdictions/{santa_clara}"),
+            Result("jurisdictions?limit=50", f"{API}/jurisdictions?limit=50"),
+            Result("status/summary", f"{API}/status/summary"),
+            Result("bare FastAPI /ping", "/ping"),
+        ]
+        clients = [app, app, app, bare]
+        # Warm-up: open the connections, fill caches, let both servers reach a steady state.
+        for r, client in zip(results, clients, strict=True):
+            await run_batch(client, r.url, min(200, n), concurrency)
+        for i in range(ROUNDS):
+            share = n // ROUNDS + (n % ROUNDS if i == ROUNDS - 1 else 0)
+            # Rotate the order each round so no endpoint always follows the same one.
+            for k in range(len(results)):
+                j = (i + k) % len(results)
+                r = results[j]
+                seconds, latencies = await run_batch(clients[j], r.url, share, concurrency)
+                r.requests += share
+                r.seconds += seconds
+                r.latencies += latencies
+        return results
+
+
+def report(results: list[Result], concurrency: int) -> None:
+    bare = results[-1].rate
+    print(f"\n{concurrency} concurrent connections, {ROUNDS} interleaved rounds")
+    print(
+        f"{'endpoint':<27} {'requests':>8} {'seconds':>8} {'req/s':>8} {'vs bare':>8} "
+        f"{'p50 ms':>7} {'p95 ms':>7}"
+    )
+    for r in results:
+        print(
+            f"{r.name:<27} {r.requests:>8} {r.seconds:>8.2f} {r.rate:>8.0f} "
+            f"{r.rate / bare:>8.1%} {r.percentile(50) * 1000:>7.1f} {r.percentile(95) * 1000:>7.1f}"
+        )
+
+
+def main() -> None:
+    args = parse_args()
+    cli = Path(sys.executable).with_name("optout-tracker")
+    servers: list[subprocess.Popen[bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="optout-bench-") as tmp:
+        work = Path(tmp)
+        url = args.database_url or f"sqlite:///{work / 'bench.db'}"
+        env = {**os.environ, "OPTOUT_DATABASE_URL": url}
+        # Other work on the machine skews the figures; the load average shows how much there was.
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"{os.cpu_count()} CPUs, load average {load}")
+        print(f"database: {url.split('@')[-1] if args.database_url else 'fresh SQLite file'}")
+        timed_command(cli, "seed", env)
+        timed_command(cli, "demo", env)
+
+        (work / "bare.py").write_text(BARE_APP)
+        app_port, bare_port = free_port(), free_port()
+        app_log, bare_log = work / "app.log", work / "bare.log"
+        try:
+            servers.append(
+                start_server(
+                    [str(cli), "serve", "--host", HOST, "--port", str(app_port)], app_log, env, work
+                )
+            )
+            servers.append(
+                start_server(
+                    [
+                        sys.executable,
+                        "-m",
+                        "uvicorn",
+                        "bare:app",
+                        "--host",
+                        HOST,
+                        "--port",
+                        str(bare_port),
+                    ],
+                    bare_log,
+                    env,
+                    work,
+                )
+            )
+            app_base, bare_base = f"http://{HOST}:{app_port}", f"http://{HOST}:{bare_port}"
+            wait_until_up(app_base, f"{API}/status/summary", servers[0], app_log)
+            wait_until_up(bare_base, "/ping", servers[1], bare_log)
+            results = asyncio.run(benchmark(app_base, bare_base, args.requests, args.concurrency))
+        finally:
+            for proc in servers:
+                stop_server(proc)
+    report(results, args.concurrency)
+
+
+if __name__ == "__main__":
+    main()
