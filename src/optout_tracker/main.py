@@ -1,7 +1,6 @@
 """The application factory."""
 
 from fastapi import APIRouter, FastAPI
-from fastapi.routing import APIRoute
 
 from .api import jurisdictions, problems, records, status
 from .config import Settings, get_settings
@@ -31,7 +30,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     problems.install(app)
     return app
-
-
-def operation_ids(app: FastAPI) -> list[str]:
-    return [r.name for r in app.routes if isinstance(r, APIRoute)]

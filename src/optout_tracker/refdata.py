@@ -45,6 +45,12 @@ def reference_jurisdictions() -> list[RefJurisdiction]:
     return list(_load())  # a fresh list, so callers cannot alter the cache
 
 
+@cache
+def state_codes() -> frozenset[str]:
+    """USPS codes of the states, DC and territories in the reference data."""
+    return frozenset(r.state for r in _load())
+
+
 def map_topology_path() -> Path:
     """TopoJSON (us-atlas counties-albers-10m) with `counties`, `states` and `nation`.
 

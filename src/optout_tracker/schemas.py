@@ -1,9 +1,9 @@
 """API shapes: what the JSON API accepts and answers (tables are in models.py)."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from .enums import (
     AgencyKind,
@@ -14,8 +14,29 @@ from .enums import (
     ResponseKind,
     VoteOutcome,
 )
+from .refdata import state_codes
 
-StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True)]
+MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: larger values would reach the database and fail there
+
+
+def _known_state(code: str) -> str:
+    if code not in state_codes():
+        raise ValueError(f"{code!r} is not a USPS code of a state or DC")
+    return code
+
+
+def _assume_utc(value: datetime) -> datetime:
+    # A timestamp without an offset is read as UTC, the zone of every stored timestamp.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+StateCode = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z]{2}$", to_upper=True),
+    AfterValidator(_known_state),
+]
+RecordId = Annotated[int, Field(ge=1, le=MAX_ID)]
+Timestamp = Annotated[datetime, AfterValidator(_assume_utc)]
 T = TypeVar("T")
 Fips = Annotated[str, StringConstraints(pattern=r"^(\d{2}|\d{5}|\d{7})$")]
 
@@ -158,9 +179,11 @@ class ListParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     limit: int = Field(50, ge=1, le=500, description="Page size, 1–500.")
-    offset: int = Field(0, ge=0, description="Items to skip.")
+    offset: int = Field(0, ge=0, le=MAX_ID, description="Items to skip.")
     sort: str | None = Field(None, description="A field name; prefix with - for descending.")
-    updated_since: datetime | None = Field(None, description="Changed at or after (ISO 8601).")
+    updated_since: Timestamp | None = Field(
+        None, description="Changed at or after (ISO 8601; UTC when no offset is given)."
+    )
 
 
 class JurisdictionFilters(ListParams):
@@ -170,7 +193,7 @@ class JurisdictionFilters(ListParams):
     fips: Fips | None = None
     ocd_id: str | None = None
     slug: str | None = None
-    parent_id: int | None = None
+    parent_id: RecordId | None = None
     q: str | None = Field(None, min_length=1, max_length=100, description="Name contains.")
     overdue: bool | None = None
     awaiting_response: bool | None = None
@@ -191,7 +214,7 @@ class AgencyFilters(ListParams):
 
 
 class EventFilters(ListParams):
-    jurisdiction_id: int | None = None
+    jurisdiction_id: RecordId | None = None
     state: StateCode | None = Field(None, description="USPS code of the jurisdiction.")
 
 
@@ -202,7 +225,7 @@ class VoteFilters(EventFilters):
 
 
 class LetterFilters(EventFilters):
-    agency_id: int | None = None
+    agency_id: RecordId | None = None
     purpose: LetterPurpose | None = None
     channel: Channel | None = None
     sent_on_from: date | None = None
@@ -212,8 +235,8 @@ class LetterFilters(EventFilters):
 
 
 class ResponseFilters(EventFilters):
-    agency_id: int | None = None
-    letter_id: int | None = None
+    agency_id: RecordId | None = None
+    letter_id: RecordId | None = None
     kind: ResponseKind | None = None
     received_on_from: date | None = None
     received_on_to: date | None = None

@@ -3,11 +3,12 @@
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from ..config import Settings
 from ..db import unit_of_work
+from ..schemas import MAX_ID
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -24,3 +25,4 @@ def get_app_settings(request: Request) -> Settings:
 # never sees a success whose commit then fails.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]

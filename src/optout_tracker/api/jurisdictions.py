@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ..schemas import JurisdictionFilters, JurisdictionPublic, Page, Timeline
 from ..services import campaign
 from ..services import jurisdictions as service
-from .deps import SessionDep
+from .deps import IdPath, SessionDep
 from .http import conditional, page
 
 router = APIRouter(prefix="/jurisdictions", tags=["jurisdictions"])
@@ -27,7 +27,7 @@ def list_jurisdictions(
 
 @router.get("/{jurisdiction_id}", response_model=JurisdictionPublic)
 def get_jurisdiction(
-    jurisdiction_id: int, request: Request, response: Response, session: SessionDep
+    jurisdiction_id: IdPath, request: Request, response: Response, session: SessionDep
 ) -> JurisdictionPublic | Response:
     """One jurisdiction with its campaign status."""
     j, s = service.get(session, jurisdiction_id)
@@ -35,6 +35,6 @@ def get_jurisdiction(
 
 
 @router.get("/{jurisdiction_id}/timeline")
-def get_jurisdiction_timeline(jurisdiction_id: int, session: SessionDep) -> Timeline:
+def get_jurisdiction_timeline(jurisdiction_id: IdPath, session: SessionDep) -> Timeline:
     """Votes, letters and responses of one jurisdiction merged by date."""
     return campaign.timeline(session, jurisdiction_id)

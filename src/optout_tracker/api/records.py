@@ -16,7 +16,7 @@ from ..schemas import (
     VotePublic,
 )
 from ..services import agencies, letters, responses, votes
-from .deps import SessionDep
+from .deps import IdPath, SessionDep
 from .http import conditional, page, record_tag
 
 router = APIRouter()
@@ -36,7 +36,7 @@ def list_agencies(
 
 @router.get("/agencies/{agency_id}", tags=["agencies"], response_model=AgencyPublic)
 def get_agency(
-    agency_id: int, request: Request, response: Response, session: SessionDep
+    agency_id: IdPath, request: Request, response: Response, session: SessionDep
 ) -> AgencyPublic | Response:
     """One agency."""
     a = agencies.get(session, agency_id)
@@ -58,7 +58,7 @@ def list_votes(
 
 @router.get("/votes/{vote_id}", tags=["votes"], response_model=VotePublic)
 def get_vote(
-    vote_id: int, request: Request, response: Response, session: SessionDep
+    vote_id: IdPath, request: Request, response: Response, session: SessionDep
 ) -> VotePublic | Response:
     """One vote."""
     v = votes.get(session, vote_id)
@@ -80,7 +80,7 @@ def list_letters(
 
 @router.get("/letters/{letter_id}", tags=["letters"], response_model=LetterPublic)
 def get_letter(
-    letter_id: int, request: Request, response: Response, session: SessionDep
+    letter_id: IdPath, request: Request, response: Response, session: SessionDep
 ) -> LetterPublic | Response:
     """One letter."""
     x = letters.get(session, letter_id)
@@ -102,7 +102,7 @@ def list_responses(
 
 @router.get("/responses/{response_id}", tags=["responses"], response_model=ResponsePublic)
 def get_response(
-    response_id: int, request: Request, response: Response, session: SessionDep
+    response_id: IdPath, request: Request, response: Response, session: SessionDep
 ) -> ResponsePublic | Response:
     """One response."""
     r = responses.get(session, response_id)

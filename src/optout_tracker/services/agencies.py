@@ -5,6 +5,7 @@ from sqlmodel import Session
 from ..models import Agency
 from ..schemas import AgencyFilters
 from . import records
+from .listing import contains
 
 
 def get(session: Session, agency_id: int) -> Agency:
@@ -12,7 +13,7 @@ def get(session: Session, agency_id: int) -> Agency:
 
 
 def list_(session: Session, params: AgencyFilters) -> tuple[list[Agency], int]:
-    extra = [Agency.name.ilike(f"%{params.q}%")] if params.q else []  # type: ignore[attr-defined]
+    extra = [contains(Agency.name, params.q)] if params.q else []
     return records.list_(
         session, Agency, params, equal=("kind", "state"), default_sort="name", extra=extra
     )

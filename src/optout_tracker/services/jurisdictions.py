@@ -10,13 +10,14 @@ from ..clock import today
 from ..errors import NotFound
 from ..models import Jurisdiction, JurisdictionStatus
 from ..schemas import JurisdictionFilters, JurisdictionPublic
-from .listing import equality_filters, fetch_page, range_filters
+from .listing import contains, equality_filters, fetch_page, range_filters
+from .records import columns_of
 from .status_projection import overdue_condition
 
 J, S = Jurisdiction, JurisdictionStatus
 
 COLUMNS: dict[str, Any] = {
-    **{c.name: c for c in Jurisdiction.__table__.c},  # type: ignore[attr-defined]
+    **columns_of(Jurisdiction),
     **{c.name: c for c in JurisdictionStatus.__table__.c if c.name != "updated_at"},  # type: ignore[attr-defined]
     # A jurisdiction always gets its status row, but a missing one must still read as no_action.
     "status": sa.func.coalesce(S.status, "no_action"),
@@ -86,7 +87,7 @@ def conditions(params: JurisdictionFilters) -> list[Any]:
     )
     conds += range_filters(params, COLUMNS)
     if params.q:
-        conds.append(col(J.name).ilike(f"%{_escape_like(params.q)}%", escape="\\"))
+        conds.append(contains(J.name, params.q))
     if params.overdue is not None:
         conds.append(overdue_condition() if params.overdue else sa.not_(_overdue_or_false()))
     if params.awaiting_response is not None:
@@ -121,7 +122,3 @@ def list_(session: Session, params: JurisdictionFilters) -> tuple[list[Jurisdict
 
 def _overdue_or_false() -> sa.ColumnElement[bool]:
     return sa.func.coalesce(overdue_condition(), False)
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

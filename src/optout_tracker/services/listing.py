@@ -28,6 +28,12 @@ def range_filters(params: ListParams, columns: Columns) -> list[Any]:
     return conditions
 
 
+def contains(column: Any, text: str) -> Any:
+    """Case-insensitive substring match in which % and _ are plain characters."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return column.ilike(f"%{escaped}%", escape="\\")
+
+
 def order_by(sort: str | None, columns: Columns, default: str, tiebreak: Any) -> list[Any]:
     """`sort=field` or `sort=-field`, then the id so that pages never overlap."""
     key = sort or default

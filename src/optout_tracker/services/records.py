@@ -13,8 +13,12 @@ from .listing import equality_filters, fetch_page, range_filters
 T = TypeVar("T", bound=SQLModel)
 
 
+PRIVATE_COLUMNS = frozenset({"private_notes"})
+
+
 def columns_of(model: type[SQLModel]) -> dict[str, Any]:
-    return {c.name: c for c in model.__table__.c}  # type: ignore[attr-defined]
+    """Columns a list may filter and sort by: private ones would leak through the order."""
+    return {c.name: c for c in model.__table__.c if c.name not in PRIVATE_COLUMNS}  # type: ignore[attr-defined]
 
 
 def get(session: Session, model: type[T], record_id: int) -> T:
