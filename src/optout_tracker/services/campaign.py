@@ -8,7 +8,7 @@ from sqlmodel import Session, col
 
 from ..clock import today
 from ..enums import CampaignStatus, JurisdictionKind
-from ..models import Agency, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
+from ..models import Jurisdiction, JurisdictionStatus
 from ..schemas import (
     ByFipsFilters,
     FipsStatus,
@@ -20,8 +20,9 @@ from ..schemas import (
     TimelineEntry,
     VotePublic,
 )
-from ..status import LetterFact, ResponseFact, VoteFact, describe, stage_of
+from ..status import Fact, describe, event_date, stage_of
 from . import jurisdictions
+from .status_projection import letter_fact, load_events, response_fact, vote_fact
 
 J, S = Jurisdiction, JurisdictionStatus
 STATUS = sa.func.coalesce(col(S.status), CampaignStatus.no_action.value)
@@ -30,45 +31,19 @@ _TYPE_ORDER = {"vote": 0, "letter": 1, "response": 2}
 
 def timeline(session: Session, jurisdiction_id: int) -> Timeline:
     """Votes, letters and responses of one jurisdiction merged by date, oldest first."""
-    jurisdiction, status = jurisdictions.get(session, jurisdiction_id)
-    entries: list[TimelineEntry] = []
-    for v in session.scalars(sa.select(Vote).where(col(Vote.jurisdiction_id) == jurisdiction_id)):
-        fact = VoteFact(v.id or 0, v.held_on, v.outcome, v.body, v.measure, v.yes, v.no)
-        entries.append(_entry("vote", fact, v.held_on, None, VotePublic.model_validate(v)))
-    letter_rows = session.execute(
-        sa.select(Letter, Agency)
-        .join(Agency, col(Agency.id) == Letter.agency_id)
-        .where(col(Letter.jurisdiction_id) == jurisdiction_id)
-    )
-    for letter, agency in letter_rows:
-        lfact = LetterFact(
-            letter.id or 0,
-            letter.sent_on,
-            letter.purpose,
-            agency.kind,
-            agency.name,
-            letter.response_due_on,
-            letter.channel,
-        )
-        entries.append(
-            _entry("letter", lfact, letter.sent_on, agency.id, LetterPublic.model_validate(letter))
-        )
-    response_rows = session.execute(
-        sa.select(Response, Agency)
-        .join(Agency, col(Agency.id) == Response.agency_id)
-        .where(col(Response.jurisdiction_id) == jurisdiction_id)
-    )
-    for response, agency in response_rows:
-        rfact = ResponseFact(
-            response.id or 0,
-            response.received_on,
-            response.kind,
-            agency.name,
-            response.letter_id,
-            response.new_activation_on,
-        )
-        public = ResponsePublic.model_validate(response)
-        entries.append(_entry("response", rfact, response.received_on, agency.id, public))
+    _, status = jurisdictions.get(session, jurisdiction_id)
+    votes, letters, responses = load_events(session, [jurisdiction_id])
+    entries = [
+        *(_entry("vote", vote_fact(v), None, VotePublic.model_validate(v)) for v in votes),
+        *(
+            _entry("letter", letter_fact(x, a), a.id, LetterPublic.model_validate(x))
+            for x, a in letters
+        ),
+        *(
+            _entry("response", response_fact(x, a), a.id, ResponsePublic.model_validate(x))
+            for x, a in responses
+        ),
+    ]
     entries.sort(key=lambda e: (e.date, _TYPE_ORDER[e.type], e.record.id))
     return Timeline(
         jurisdiction_id=jurisdiction_id,
@@ -77,10 +52,10 @@ def timeline(session: Session, jurisdiction_id: int) -> Timeline:
     )
 
 
-def _entry(kind: Any, fact: Any, on: Any, agency_id: int | None, record: Any) -> TimelineEntry:
+def _entry(kind: Any, fact: Fact, agency_id: int | None, record: Any) -> TimelineEntry:
     return TimelineEntry(
         type=kind,
-        date=on,
+        date=event_date(fact),
         stage=stage_of(fact),
         description=describe(fact),
         agency_id=agency_id,

@@ -25,50 +25,65 @@ class StatusChange:
     new: CampaignStatus
 
 
+def vote_fact(v: Vote) -> VoteFact:
+    return VoteFact(v.id or 0, v.held_on, v.outcome, v.body, v.measure, v.yes, v.no)
+
+
+def letter_fact(letter: Letter, agency: Agency) -> LetterFact:
+    return LetterFact(
+        letter.id or 0,
+        letter.sent_on,
+        letter.purpose,
+        agency.kind,
+        agency.name,
+        letter.response_due_on,
+        letter.channel,
+    )
+
+
+def response_fact(response: Response, agency: Agency) -> ResponseFact:
+    return ResponseFact(
+        response.id or 0,
+        response.received_on,
+        response.kind,
+        agency.name,
+        response.letter_id,
+        response.new_activation_on,
+    )
+
+
+def load_events(
+    session: Session, jurisdiction_ids: list[int]
+) -> tuple[list[Vote], list[tuple[Letter, Agency]], list[tuple[Response, Agency]]]:
+    """The events of these jurisdictions with their agencies, in three queries."""
+    votes = session.scalars(sa.select(Vote).where(col(Vote.jurisdiction_id).in_(jurisdiction_ids)))
+    letters = session.execute(
+        sa.select(Letter, Agency)
+        .join(Agency, col(Agency.id) == Letter.agency_id)
+        .where(col(Letter.jurisdiction_id).in_(jurisdiction_ids))
+    )
+    responses = session.execute(
+        sa.select(Response, Agency)
+        .join(Agency, col(Agency.id) == Response.agency_id)
+        .where(col(Response.jurisdiction_id).in_(jurisdiction_ids))
+    )
+    return list(votes), [(x, a) for x, a in letters], [(x, a) for x, a in responses]
+
+
 def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, CampaignState]:
-    """Derive the state of each jurisdiction from its events, in three queries in all."""
+    """Derive the state of each jurisdiction from its events."""
     ids = sorted(set(jurisdiction_ids))
     votes: dict[int, list[VoteFact]] = defaultdict(list)
     letters: dict[int, list[LetterFact]] = defaultdict(list)
     responses: dict[int, list[ResponseFact]] = defaultdict(list)
     for chunk in _chunks(ids):
-        for v in session.scalars(sa.select(Vote).where(col(Vote.jurisdiction_id).in_(chunk))):
-            votes[v.jurisdiction_id].append(
-                VoteFact(v.id or 0, v.held_on, v.outcome, v.body, v.measure, v.yes, v.no)
-            )
-        letter_rows = session.execute(
-            sa.select(Letter, col(Agency.kind), col(Agency.name))
-            .join(Agency, col(Agency.id) == Letter.agency_id)
-            .where(col(Letter.jurisdiction_id).in_(chunk))
-        )
-        for letter, agency_kind, agency_name in letter_rows:
-            letters[letter.jurisdiction_id].append(
-                LetterFact(
-                    letter.id or 0,
-                    letter.sent_on,
-                    letter.purpose,
-                    agency_kind,
-                    agency_name,
-                    letter.response_due_on,
-                    letter.channel,
-                )
-            )
-        response_rows = session.execute(
-            sa.select(Response, col(Agency.name))
-            .join(Agency, col(Agency.id) == Response.agency_id)
-            .where(col(Response.jurisdiction_id).in_(chunk))
-        )
-        for response, agency_name in response_rows:
-            responses[response.jurisdiction_id].append(
-                ResponseFact(
-                    response.id or 0,
-                    response.received_on,
-                    response.kind,
-                    agency_name,
-                    response.letter_id,
-                    response.new_activation_on,
-                )
-            )
+        chunk_votes, chunk_letters, chunk_responses = load_events(session, chunk)
+        for v in chunk_votes:
+            votes[v.jurisdiction_id].append(vote_fact(v))
+        for letter, agency in chunk_letters:
+            letters[letter.jurisdiction_id].append(letter_fact(letter, agency))
+        for response, agency in chunk_responses:
+            responses[response.jurisdiction_id].append(response_fact(response, agency))
     return {i: derive_status(votes[i], letters[i], responses[i]) for i in ids}
 
 
