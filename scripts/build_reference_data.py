@@ -39,6 +39,8 @@ from pathlib import Path
 
 import us
 
+from optout_tracker.slugs import slugify
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DATA_DIR = REPO_ROOT / "src" / "optout_tracker" / "data"
 ATLAS_DIR = DATA_DIR / "us-atlas"
@@ -94,13 +96,6 @@ class Row:
     state: str
     ocd_id: str
     slug: str
-
-
-def slugify(text: str) -> str:
-    """ASCII URL slug: accents folded, apostrophes and periods dropped, the rest hyphenated."""
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    folded = re.sub(r"['’.]", "", folded.lower())
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-")
 
 
 def ocd_segment(text: str) -> str:

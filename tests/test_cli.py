@@ -73,8 +73,7 @@ def snapshot(url: str) -> dict[str, Any]:
 
 
 def head() -> str:
-    engine = sa.create_engine("sqlite://")
-    revision = migrate.head_revision(engine)
+    revision = migrate.head_revision()
     assert revision
     return revision
 
@@ -349,3 +348,35 @@ def test_prepare_loads_the_history_only_into_a_database_without_events(databases
         assert counts(url) == loaded
     finally:
         engine.dispose()
+
+
+def test_serve_refuses_a_public_address_with_the_development_secret(run: Run, tmp_path) -> None:
+    result = run(f"sqlite:///{tmp_path}/t.db", "serve", "--host", "0.0.0.0")
+    assert_clean_error(result, "OPTOUT_SECRET_KEY")
+
+
+def test_users_and_api_keys_from_the_command_line(run: Run, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path}/t.db"
+    runner_input = "a long enough password\n"
+    create = ["users", "create", "Organizer@Example.org", "--role", "organizer", "--password-stdin"]
+    result = CliRunner().invoke(main, create, input=runner_input, env={"OPTOUT_DATABASE_URL": url})
+    get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert "created organizer organizer@example.org" in result.output
+    duplicate = CliRunner().invoke(
+        main, ["users", "create", "organizer@example.org", "--role", "admin", "--password-stdin"],
+        input=runner_input, env={"OPTOUT_DATABASE_URL": url},
+    )  # fmt: skip
+    get_settings.cache_clear()
+    assert duplicate.exit_code == 1 and "exists" in duplicate.output
+
+    created = run(url, "api-keys", "create", "Coalition map", "--scope", "read")
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip().splitlines()[-1]
+    assert token.startswith("optk_")
+    listed = run(url, "api-keys", "list")
+    assert "Coalition map\tread" in listed.output and token not in listed.output
+    revoked = run(url, "api-keys", "revoke", "1")
+    assert revoked.exit_code == 0 and "revoked API key 1" in revoked.output
+    assert "revoked" in run(url, "api-keys", "list").output
+    assert_clean_error(run(url, "api-keys", "revoke", "99"), "no API key with id 99")

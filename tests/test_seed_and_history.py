@@ -8,7 +8,15 @@ from sqlmodel import Session, col
 
 from optout_tracker.enums import AgencyKind, CampaignStatus, JurisdictionKind, ResponseKind
 from optout_tracker.history import CURATED, load_history, read_history
-from optout_tracker.models import Agency, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
+from optout_tracker.models import (
+    Agency,
+    DatasetRecord,
+    Jurisdiction,
+    JurisdictionStatus,
+    Letter,
+    Response,
+    Vote,
+)
 from optout_tracker.seed import seed
 from optout_tracker.services import status_projection
 from tests import factories
@@ -111,7 +119,9 @@ def test_history_sets_every_activation_and_notes_month_only_dates(session: Sessi
     report = load_history(session, 30)
     rows = read_history()
     activated = {r.fips for r in rows if r.event_kind == "activated"}
-    assert report.unmatched == ["72"]  # Puerto Rico is not on the shipped map
+    assert report.off_map == ["Puerto Rico (FIPS 72)"]  # not on the shipped map: kept on ICE
+    ice = session.scalars(sa.select(Agency).filter_by(kind=AgencyKind.ice)).one()
+    assert "Puerto Rico: 2010-12-03: Secure Communities MOA" in (ice.notes or "")
     with_date = count(session, Jurisdiction, col(Jurisdiction.activated_on).is_not(None))
     assert with_date >= len(activated) - 1  # Bedford city (51515) lives on in Bedford County
     month_only = next(r for r in rows if r.event_kind == "activated" and r.month_only)
@@ -193,3 +203,40 @@ def test_overdue_is_derived_from_today(session: Session, monkeypatch) -> None:
         monkeypatch.setattr("optout_tracker.services.jurisdictions.today", lambda t=today: t)
         items, _ = jurisdictions.list_(session, JurisdictionFilters(fips="06001", overdue=expected))
         assert [i.fips for i in items] == ["06001"] and items[0].overdue is expected
+
+
+def test_every_row_of_the_file_is_accounted_for(session: Session) -> None:
+    load_history(session, 30)
+    rows = read_history()
+    keys = set(session.scalars(sa.select(col(DatasetRecord.key))))
+    for row in rows:
+        specs = CURATED.get((row.fips, row.date_text), ())
+        expected = {f"{row.key}|{n}" for n in range(len(specs))} if specs else {row.key}
+        assert expected <= keys, row
+    assert len(keys) == sum(len(CURATED.get((r.fips, r.date_text), ())) or 1 for r in rows)
+
+
+def test_a_rerun_adds_nothing_even_after_users_edited_what_it_made(session: Session) -> None:
+    load_history(session, 30)
+    santa_clara = factories.jurisdiction(session, "06085")
+    vote = session.scalars(sa.select(Vote).filter_by(jurisdiction_id=santa_clara.id)).one()
+    vote.body = "Santa Clara County Board of Supervisors"
+    santa_clara.public_notes = "Rewritten by an organizer."
+    meeting = session.scalars(sa.select(Response).filter_by(kind=ResponseKind.meeting_held)).one()
+    session.delete(meeting)  # an organizer removed it
+    session.flush()
+    totals = [count(session, m) for m in (Vote, Letter, Response)]
+
+    again = load_history(session, 30)
+
+    assert (again.votes, again.letters, again.responses, again.notes) == (0, 0, 0, 0)
+    assert [count(session, m) for m in (Vote, Letter, Response)] == totals
+    assert santa_clara.public_notes == "Rewritten by an organizer."
+
+
+def test_activation_dates_carry_their_source(session: Session) -> None:
+    load_history(session, 30)
+    harris = factories.jurisdiction(session, "48201")
+    assert harris.activated_on == date(2008, 10, 27)
+    assert "2008-10-27: ICE Secure Communities activation" in (harris.public_notes or "")
+    assert "White(2016)" in (harris.public_notes or "")

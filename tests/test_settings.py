@@ -1,5 +1,7 @@
 """Settings come from OPTOUT_ variables; a default secret is refused outside development."""
 
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -47,3 +49,9 @@ def test_a_bad_response_window_is_refused(monkeypatch: pytest.MonkeyPatch, days:
 def test_the_package_finds_its_migrations_and_templates() -> None:
     assert (MIGRATIONS_DIR / "env.py").is_file()
     assert TEMPLATES_DIR.is_dir()
+
+
+def test_every_setting_is_documented_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in Settings.model_fields:
+        assert f"OPTOUT_{name.upper()}" in readme, name

@@ -13,13 +13,17 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from . import migrate
-from .config import Settings, get_settings
+from .config import DEV_SECRET, Settings, get_settings
 from .db import create_db_engine, unit_of_work
+from .enums import Role, Scope
 from .errors import AppError, ConfigError
 from .history import load_history
 from .models import Letter, Response, Vote
+from .security import CLI
 from .seed import is_seeded, seed
+from .services import accounts
 
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -33,6 +37,9 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except AppError as exc:
             raise click.ClickException(exc.detail) from exc
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise click.ClickException(f"the database refused: {reason}") from exc
         except ValidationError as exc:
             problems = "; ".join(
                 f"{e['loc'][0] if e['loc'] else 'settings'}: {e['msg']}" for e in exc.errors()
@@ -107,6 +114,11 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     import uvicorn
 
     settings, engine = _engine()
+    if host not in LOOPBACK and settings.secret_key == DEV_SECRET:
+        raise click.ClickException(
+            f"refusing to serve on {host} with the development secret: set OPTOUT_SECRET_KEY "
+            "(and OPTOUT_ENVIRONMENT=production) first"
+        )
     prepare(settings, engine, demo=demo)
     engine.dispose()
     click.echo(f"serving on http://{host}:{port} (API docs at /docs)")
@@ -153,7 +165,7 @@ def downgrade(revision: str) -> None:
 def current() -> None:
     """Show the database's migration revision and the newest one."""
     _, engine = _engine()
-    now, head = migrate.current_revision(engine), migrate.head_revision(engine)
+    now, head = migrate.current_revision(engine), migrate.head_revision()
     click.echo(f"current: {now or 'none (empty database)'}\nhead:    {head}")
     if now != head:
         click.echo("run `optout-tracker db upgrade` to migrate", err=True)
@@ -179,3 +191,83 @@ def demo() -> None:
     with unit_of_work(engine) as session:
         _timed("seed", lambda: seed(session))
         _timed("demo", lambda: load_history(session, settings.response_window_days))
+
+
+@main.group()
+def users() -> None:
+    """People who sign in to the site."""
+
+
+@users.command(name="create")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help="viewer reads private notes; organizer also logs events; admin manages all.",
+)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@friendly_errors
+def create_user(email: str, role: str, password_stdin: bool) -> None:
+    """Create a user who signs in with EMAIL (the password is asked for, or read from stdin)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    _, engine = _engine()
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        user = accounts.create_user(session, email, Role(role), password)
+        click.echo(f"created {user.role} {user.email} (id {user.id})")
+
+
+@main.group(name="api-keys")
+def api_keys() -> None:
+    """Keys for partner tools calling the API."""
+
+
+@api_keys.command(name="create")
+@click.argument("name")
+@click.option(
+    "--scope",
+    type=click.Choice([s.value for s in Scope]),
+    required=True,
+    help="read sees private notes; write also creates and edits; admin manages all.",
+)
+@friendly_errors
+def create_key(name: str, scope: str) -> None:
+    """Create a key called NAME and print it once: store it now, it cannot be shown again."""
+    _, engine = _engine()
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        key, token = accounts.create_api_key(session, name, Scope(scope), CLI)
+    click.echo(
+        f"created API key {key.id} {key.name!r} with scope {key.scope}; the key is:", err=True
+    )
+    click.echo(token)
+
+
+@api_keys.command(name="list")
+@friendly_errors
+def list_keys() -> None:
+    """List keys: id, name, scope, prefix, last use, revoked."""
+    _, engine = _engine()
+    with unit_of_work(engine) as session:
+        keys = accounts.list_api_keys(session)
+    for k in keys:
+        used = k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never used"
+        revoked = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"
+        click.echo(f"{k.id}\t{k.name}\t{k.scope}\toptk_{k.prefix}_…\t{used}\t{revoked}")
+    if not keys:
+        click.echo("no API keys yet: `optout-tracker api-keys create NAME --scope read`", err=True)
+
+
+@api_keys.command(name="revoke")
+@click.argument("key_id", type=int)
+@friendly_errors
+def revoke_key(key_id: int) -> None:
+    """Revoke the key with id KEY_ID: it stops working at once."""
+    _, engine = _engine()
+    with unit_of_work(engine) as session:
+        key = accounts.revoke_api_key(session, key_id)
+        click.echo(f"revoked API key {key.id} {key.name!r}")

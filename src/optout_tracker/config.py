@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     response_window_days: int = Field(30, ge=1, le=365, description="Default days to answer.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in links.")
     sql_echo: bool = Field(False, description="Log every SQL statement.")
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted (413 above)."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -12,6 +12,8 @@ from sqlmodel import Session
 from .config import Settings
 from .errors import ConfigError
 
+WRITER = "optout_writer"  # execution option: this transaction will write
+
 
 def create_db_engine(settings: Settings) -> Engine:
     try:
@@ -37,9 +39,11 @@ def _sqlite_engine(url: sa.URL, echo: bool) -> Engine:
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        # pysqlite's own transaction handling would defer BEGIN past our first write and
-        # make the busy timeout useless; take it over and begin eagerly below.
+        # pysqlite's own transaction handling would defer BEGIN past our first write; take it
+        # over, so that writers can BEGIN IMMEDIATE below.
         dbapi_conn.isolation_level = None
+        # SQLite's lower() folds ASCII only; ILIKE searches need "DOÑA" to find "Doña Ana".
+        dbapi_conn.create_function("lower", 1, _lower, deterministic=True)
         cursor = dbapi_conn.cursor()
         if url.database and url.database != ":memory:":
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -50,15 +54,27 @@ def _sqlite_engine(url: sa.URL, echo: bool) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(conn: sa.Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A writer takes the write lock at BEGIN: upgrading a reading transaction later fails
+        # at once ("database is locked") when another writer committed in between.
+        conn.exec_driver_sql(
+            "BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITER) else "BEGIN"
+        )
 
     return engine
 
 
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 @contextmanager
-def unit_of_work(engine: Engine) -> Iterator[Session]:
-    """One transaction: commit when the block succeeds, roll back when it raises."""
-    with Session(engine, expire_on_commit=False) as session:
+def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
+    """One transaction: commit when the block succeeds, roll back when it raises.
+
+    `write=False` for requests that only read: on SQLite they do not wait for the write lock.
+    """
+    bind = engine.execution_options(**{WRITER: True}) if write else engine
+    with Session(bind, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

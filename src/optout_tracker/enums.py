@@ -1,6 +1,6 @@
 """The contract's closed vocabularies, as snake_case string enums with display labels."""
 
-from enum import StrEnum
+from enum import IntEnum, StrEnum
 
 
 class JurisdictionKind(StrEnum):
@@ -9,6 +9,13 @@ class JurisdictionKind(StrEnum):
     territory = "territory"
     county = "county"
     city = "city"
+
+
+STATE_LEVEL = (
+    JurisdictionKind.state,
+    JurisdictionKind.federal_district,
+    JurisdictionKind.territory,
+)
 
 
 class AgencyKind(StrEnum):
@@ -52,6 +59,47 @@ class ResponseKind(StrEnum):
     notifications_only = "notifications_only"
     denied = "denied"
     other = "other"
+
+
+class Role(StrEnum):
+    """A signed-in user's role; each includes the ones before it."""
+
+    viewer = "viewer"
+    organizer = "organizer"
+    admin = "admin"
+
+
+class Scope(StrEnum):
+    """An API key's scope; each includes the ones before it."""
+
+    read = "read"
+    write = "write"
+    admin = "admin"
+
+
+class Access(IntEnum):
+    """What a caller may do, whatever the way it authenticated."""
+
+    public = 0
+    read = 1  # also private notes and the audit of one's own changes
+    write = 2
+    admin = 3
+
+
+ROLE_ACCESS = {Role.viewer: Access.read, Role.organizer: Access.write, Role.admin: Access.admin}
+SCOPE_ACCESS = {Scope.read: Access.read, Scope.write: Access.write, Scope.admin: Access.admin}
+
+
+class AuditAction(StrEnum):
+    create = "create"
+    update = "update"
+    delete = "delete"
+
+
+class ActorKind(StrEnum):
+    user = "user"
+    api_key = "api_key"
+    cli = "cli"
 
 
 class CampaignStatus(StrEnum):

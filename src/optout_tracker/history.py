@@ -7,23 +7,23 @@ never invents an event. Loading is idempotent and never overwrites a value users
 """
 
 import csv
-from collections.abc import Iterator
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import TypeVar
+from functools import partial
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, col
 
 from .enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
-from .models import Agency, Jurisdiction, Letter, Response, Vote
+from .models import Agency, DatasetRecord, Jurisdiction, Letter, Response, Vote
 from .paths import DATA_DIR
 from .refdata import resolve_fips
 from .services import status_projection
 
-T = TypeVar("T", bound=SQLModel)
+DATASET = "secure_communities_history"
 HISTORY_CSV = DATA_DIR / "secure_communities_history.csv"
-ACTIVATION_SOURCE = "ICE interoperability statistics, via the replication data of White (2016)"
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,12 @@ class HistoryRow:
         """The detail, with every source beyond the first (the record's URL field holds that)."""
         more = [s for s in self.sources if s != (self.urls[0] if self.urls else None)]
         return f"{self.detail} Other sources: {'; '.join(more)}" if more else self.detail
+
+    @property
+    def key(self) -> str:
+        """Stable across loads and file orderings: where, when, what, and a digest of the text."""
+        digest = hashlib.sha1(self.detail.encode()).hexdigest()[:10]
+        return f"{self.fips or self.state}|{self.date_text}|{self.event_kind}|{digest}"
 
     def note(self) -> str:
         when = f"{self.date_text} (month only)" if self.month_only else self.date_text
@@ -93,7 +99,7 @@ class VoteSpec:
 class LetterSpec:
     to: str
     purpose: LetterPurpose
-    signed_by: str
+    signed_by: str | None  # None where the record names no signer
     subject: str
 
 
@@ -113,10 +119,6 @@ Spec = VoteSpec | LetterSpec | ResponseSpec | ActivationSpec
 
 SF_SHERIFF = "Sheriff Michael Hennessey"
 CURATED: dict[tuple[str, str], tuple[Spec, ...]] = {
-    ("06085", "2010-06-22"): (
-        VoteSpec("Board of Supervisors", "Resolution against Secure Communities restating the "
-                 "county's non-involvement in federal civil immigration enforcement"),
-    ),
     ("06085", "2010-09-28"): (
         VoteSpec("Board of Supervisors", "Request to opt out of Secure Communities", 5, 0),
     ),
@@ -128,7 +130,7 @@ CURATED: dict[tuple[str, str], tuple[Spec, ...]] = {
                    "Arlington's inclusion in and withdrawal from Secure Communities"),
     ),
     ("51013", "2010-11-05"): (
-        ResponseSpec("ice", ResponseKind.meeting_held, ("51013", "2010-10-07")),
+        ResponseSpec("ice", ResponseKind.meeting_held),
     ),
     ("51013", "2011-03-01"): (
         ResponseSpec("ice", ResponseKind.denied, ("51013", "2010-10-07")),
@@ -153,7 +155,7 @@ CURATED: dict[tuple[str, str], tuple[Spec, ...]] = {
                    "Re-confirmation of the 26 participating Illinois counties"),
     ),
     ("36", "2011-06-01"): (
-        LetterSpec("dhs", LetterPurpose.opt_out_request, "Governor Andrew Cuomo",
+        LetterSpec("dhs", LetterPurpose.opt_out_request, None,
                    "New York suspends participation in Secure Communities"),
     ),
     ("25", "2011-06-03"): (
@@ -173,36 +175,41 @@ class DemoReport:
     letters: int = 0
     responses: int = 0
     notes: int = 0
-    unmatched: list[str] = field(default_factory=list)
+    off_map: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         text = (
             f"set {self.activations} activation dates; added {self.votes} votes, "
             f"{self.letters} letters, {self.responses} responses and {self.notes} notes"
         )
-        if self.unmatched:
-            text += f"; no jurisdiction for FIPS {', '.join(sorted(set(self.unmatched)))}"
+        if self.off_map:
+            text += (
+                f"; rows for {', '.join(sorted(set(self.off_map)))} (not on the map) kept on ICE"
+            )
         return text
 
 
 class _Loader:
+    """Applies rows once each: what a row made is recorded in dataset_record under its key."""
+
     def __init__(self, session: Session, response_window_days: int) -> None:
         self.session = session
         self.window = timedelta(days=response_window_days)
         self.report = DemoReport()
         self.by_fips = {j.fips: j for j in session.scalars(sa.select(Jurisdiction)) if j.fips}
         self.agencies = list(session.scalars(sa.select(Agency)))
-        self.letters: dict[tuple[str, str, str], Letter] = {}
+        self.done = set(
+            session.scalars(sa.select(col(DatasetRecord.key)).filter_by(dataset=DATASET))
+        )
+        self.letters: dict[tuple[str, str, str], int] = {}
         self.touched: set[int] = set()
 
-    def _find(self, model: type[T], **fields: object) -> T | None:
-        return self.session.scalars(sa.select(model).filter_by(**fields)).first()
-
-    def jurisdiction(self, fips: str) -> Jurisdiction | None:
-        j = self.by_fips.get(resolve_fips(fips))
-        if j is None:
-            self.report.unmatched.append(fips)
-        return j
+    def once(self, key: str, entity: str, make: Callable[[], int | None]) -> None:
+        """Run `make` unless this key was loaded before; remember what it made."""
+        if key in self.done:
+            return
+        self.done.add(key)
+        self.session.add(DatasetRecord(dataset=DATASET, key=key, entity=entity, entity_id=make()))
 
     def agency(self, who: str, state: str) -> Agency:
         if who == "sib":
@@ -214,99 +221,103 @@ class _Loader:
                 return a
         raise LookupError(f"no {kind} agency for {state}: run `optout-tracker seed` first")
 
-    def add_note(self, target: Jurisdiction | Agency, line: str) -> None:
+    def note(self, target: Jurisdiction | Agency, line: str) -> int | None:
         attr = "notes" if isinstance(target, Agency) else "public_notes"
-        existing = getattr(target, attr) or ""
-        if line in existing:
-            return
-        setattr(target, attr, f"{existing}\n{line}".strip())
+        setattr(target, attr, f"{getattr(target, attr) or ''}\n{line}".strip())
         self.report.notes += 1
+        return target.id
 
-    def activation(self, j: Jurisdiction, row: HistoryRow) -> None:
+    def apply(self, row: HistoryRow) -> None:
+        key = row.key
+        if row.state == "US":
+            self.once(key, "agency", lambda: self.note(self.agency("ice", "US"), row.note()))
+            return
+        j = self.by_fips.get(resolve_fips(row.fips))
+        if j is None:  # e.g. Puerto Rico, which the shipped map does not draw
+            self.once(key, "agency", partial(self.off_map, row))
+        elif row.event_kind == "activated":
+            self.once(key, "jurisdiction", lambda: self.activation(j, row))
+        elif specs := CURATED.get((row.fips, row.date_text)):
+            for n, spec in enumerate(specs):
+                self.once(f"{key}|{n}", type(spec).__name__, partial(self.curated, j, row, spec))
+        else:
+            self.once(key, "jurisdiction", lambda: self.note(j, row.note()))
+
+    def off_map(self, row: HistoryRow) -> int | None:
+        self.report.off_map.append(f"{row.jurisdiction} (FIPS {row.fips})")
+        return self.note(self.agency("ice", "US"), f"{row.jurisdiction}: {row.note()}")
+
+    def activation(self, j: Jurisdiction, row: HistoryRow) -> int | None:
         if j.activated_on is None:
             j.activated_on = row.on
             self.report.activations += 1
+        self.note(j, row.note())
         if row.month_only:
-            self.add_note(j, f"Activation date known only to the month ({row.date_text}); "
-                             f"recorded as {row.on.isoformat()}.")  # fmt: skip
+            self.note(j, f"Activation date known only to the month ({row.date_text}); "
+                         f"recorded as {row.on.isoformat()}.")  # fmt: skip
         if j.fips != row.fips:
-            self.add_note(j, f"Activated {row.date_text} as {row.jurisdiction} (FIPS {row.fips}), "
-                             f"now part of {j.name}.")  # fmt: skip
+            self.note(j, f"Activated {row.date_text} as {row.jurisdiction} (FIPS {row.fips}), "
+                         f"now part of {j.name}.")  # fmt: skip
+        return j.id
 
-    def curated(self, j: Jurisdiction, row: HistoryRow, specs: tuple[Spec, ...]) -> None:
+    def curated(self, j: Jurisdiction, row: HistoryRow, spec: Spec) -> int | None:
         source = row.urls[0] if row.urls else None
-        for spec in specs:
-            match spec:
-                case VoteSpec():
-                    self.vote(j, row, spec, source)
-                case LetterSpec():
-                    self.letter(j, row, spec, source)
-                case ResponseSpec():
-                    self.response(j, row, spec, source)
-                case ActivationSpec():
-                    self.activation(j, row)
-                    self.add_note(j, row.note())
-
-    def vote(self, j: Jurisdiction, row: HistoryRow, spec: VoteSpec, source: str | None) -> None:
-        exists = self._find(Vote, jurisdiction_id=j.id, held_on=row.on, body=spec.body)
-        if exists is None:
-            self.session.add(
-                Vote(
-                    jurisdiction_id=j.id or 0,
-                    body=spec.body,
-                    held_on=row.on,
-                    measure=spec.measure,
-                    outcome=VoteOutcome.passed,
-                    yes=spec.yes,
-                    no=spec.no,
-                    source_url=source,
-                    public_notes=row.described,
-                )  # fmt: skip
-            )
-            self.report.votes += 1
         self.touched.add(j.id or 0)
+        match spec:
+            case VoteSpec():
+                self.report.votes += 1
+                return self.add(
+                    Vote(
+                        jurisdiction_id=j.id or 0,
+                        body=spec.body,
+                        held_on=row.on,
+                        measure=spec.measure,
+                        outcome=VoteOutcome.passed,
+                        yes=spec.yes,
+                        no=spec.no,
+                        source_url=source,
+                        public_notes=row.described,
+                    )
+                )
+            case LetterSpec():
+                self.report.letters += 1
+                to = self.agency(spec.to, j.state)
+                letter_id = self.add(
+                    Letter(
+                        jurisdiction_id=j.id or 0,
+                        agency_id=to.id or 0,
+                        sent_on=row.on,
+                        purpose=spec.purpose,
+                        signed_by=spec.signed_by,
+                        subject=spec.subject,
+                        summary=row.described,
+                        document_url=source,
+                        response_due_on=row.on + self.window,
+                    )
+                )
+                self.letters[(row.fips, row.date_text, spec.to)] = letter_id
+                return letter_id
+            case ResponseSpec():
+                self.report.responses += 1
+                answered = self.letters.get((*spec.answers, spec.sender)) if spec.answers else None
+                return self.add(
+                    Response(
+                        jurisdiction_id=j.id or 0,
+                        agency_id=self.agency(spec.sender, j.state).id or 0,
+                        letter_id=answered,
+                        received_on=row.on,
+                        kind=spec.kind,
+                        summary=row.described,
+                        document_url=source,
+                    )
+                )
+            case ActivationSpec():
+                return self.activation(j, row)
 
-    def letter(
-        self, j: Jurisdiction, row: HistoryRow, spec: LetterSpec, source: str | None
-    ) -> None:
-        agency = self.agency(spec.to, j.state)
-        letter = self._find(
-            Letter, jurisdiction_id=j.id, agency_id=agency.id, sent_on=row.on, purpose=spec.purpose
-        )
-        if letter is None:
-            letter = Letter(
-                jurisdiction_id=j.id or 0, agency_id=agency.id or 0, sent_on=row.on,
-                purpose=spec.purpose, signed_by=spec.signed_by, subject=spec.subject,
-                summary=row.described, document_url=source, response_due_on=row.on + self.window,
-            )  # fmt: skip
-            self.session.add(letter)
-            self.session.flush()
-            self.report.letters += 1
-        self.letters[(row.fips, row.date_text, spec.to)] = letter
-        self.touched.add(j.id or 0)
-
-    def response(
-        self, j: Jurisdiction, row: HistoryRow, spec: ResponseSpec, source: str | None
-    ) -> None:
-        agency = self.agency(spec.sender, j.state)
-        answered = self.letters.get((*spec.answers, spec.sender)) if spec.answers else None
-        exists = self._find(
-            Response, jurisdiction_id=j.id, agency_id=agency.id, received_on=row.on, kind=spec.kind
-        )
-        if exists is None:
-            self.session.add(
-                Response(
-                    jurisdiction_id=j.id or 0,
-                    agency_id=agency.id or 0,
-                    letter_id=answered.id if answered else None,
-                    received_on=row.on,
-                    kind=spec.kind,
-                    summary=row.described,
-                    document_url=source,
-                )  # fmt: skip
-            )
-            self.report.responses += 1
-        self.touched.add(j.id or 0)
+    def add(self, record: Vote | Letter | Response) -> int:
+        self.session.add(record)
+        self.session.flush()
+        return record.id or 0
 
 
 def load_history(
@@ -314,24 +325,9 @@ def load_history(
 ) -> DemoReport:
     """Apply the historical dataset to a seeded database, in the caller's transaction."""
     loader = _Loader(session, response_window_days)
-    ice = loader.agency("ice", "US")
-    for row in _in_order(rows if rows is not None else read_history()):
-        if row.state == "US":
-            loader.add_note(ice, row.note())
-            continue
-        j = loader.jurisdiction(row.fips)
-        if j is None:
-            continue
-        if row.event_kind == "activated":
-            loader.activation(j, row)
-        elif specs := CURATED.get((row.fips, row.date_text)):
-            loader.curated(j, row, specs)
-        else:
-            loader.add_note(j, row.note())
+    # Oldest first, so that letters exist before the responses that answer them.
+    for row in sorted(rows if rows is not None else read_history(), key=lambda r: r.on):
+        loader.apply(row)
+    session.flush()
     status_projection.refresh(session, loader.touched)
     return loader.report
-
-
-def _in_order(rows: list[HistoryRow]) -> Iterator[HistoryRow]:
-    # Letters before the responses that answer them, whatever the file's order.
-    return iter(sorted(rows, key=lambda r: (r.on, r.date_text)))

@@ -9,12 +9,16 @@ from sqlmodel import Field, SQLModel
 
 from .db_types import UTCDateTime, enum_column, utcnow
 from .enums import (
+    ActorKind,
     AgencyKind,
+    AuditAction,
     CampaignStatus,
     Channel,
     JurisdictionKind,
     LetterPurpose,
     ResponseKind,
+    Role,
+    Scope,
     VoteOutcome,
 )
 
@@ -164,3 +168,75 @@ class Response(Tracked, table=True):
             name="new_activation_required",
         ),
     )
+
+
+class User(Tracked, table=True):
+    email: str = Field(max_length=254, unique=True)  # stored lower-cased
+    password_hash: str = Field(max_length=200)
+    role: Role = Field(sa_type=enum_column(Role, "role"))
+    active: bool = True
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiKey(Tracked, table=True):
+    __tablename__ = "api_key"
+
+    name: str = Field(max_length=200)
+    scope: Scope = Field(sa_type=enum_column(Scope, "scope"))
+    # The token is "optk_<prefix>_<secret>"; the prefix finds the row, the hash proves the rest.
+    prefix: str = Field(max_length=16, unique=True)
+    key_hash: str = Field(max_length=64)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditEntry(Tracked, table=True):
+    __tablename__ = "audit_entry"
+
+    actor_kind: ActorKind = Field(sa_type=enum_column(ActorKind, "actor_kind"), index=True)
+    actor_id: int | None = Field(default=None, index=True)
+    actor_label: str = Field(max_length=254)
+    action: AuditAction = Field(sa_type=enum_column(AuditAction, "action"), index=True)
+    entity: str = Field(max_length=40, index=True)
+    entity_id: int = Field(index=True)
+    jurisdiction_id: int | None = Field(default=None, index=True)  # kept after a delete
+    # {field: [before, after]}: values as JSON would show them.
+    changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class IdempotencyKey(Tracked, table=True):
+    """A POST's answer, kept so that a retry with the same key gets it again."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (sa.UniqueConstraint("actor", "key", name="actor_key"),)
+
+    actor: str = Field(max_length=60)
+    key: str = Field(max_length=255)
+    request_hash: str = Field(max_length=64)
+    status_code: int
+    response_body: str = Field(sa_type=TEXT)
+    location: str | None = Field(default=None, max_length=500)
+
+
+class LoginThrottle(Tracked, table=True):
+    """Failed sign-ins per email, shared by every app process through the database."""
+
+    __tablename__ = "login_throttle"
+
+    email: str = Field(max_length=254, unique=True)
+    failures: int = 0
+    last_failure_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DatasetRecord(Tracked, table=True):
+    """What a dataset load made from which source row, so that a re-run skips it for good,
+    even after users edited or deleted what it made."""
+
+    __tablename__ = "dataset_record"
+    __table_args__ = (sa.UniqueConstraint("dataset", "key", name="dataset_key"),)
+
+    dataset: str = Field(max_length=60)
+    key: str = Field(max_length=300)
+    entity: str = Field(max_length=40)
+    entity_id: int | None = None

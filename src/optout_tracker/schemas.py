@@ -1,17 +1,29 @@
 """API shapes: what the JSON API accepts and answers (tables are in models.py)."""
 
 from datetime import UTC, date, datetime
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    StringConstraints,
+    field_validator,
+    model_serializer,
+)
 
 from .enums import (
+    ActorKind,
     AgencyKind,
+    AuditAction,
     CampaignStatus,
     Channel,
     JurisdictionKind,
     LetterPurpose,
     ResponseKind,
+    Scope,
     VoteOutcome,
 )
 from .refdata import state_codes
@@ -27,7 +39,28 @@ def _known_state(code: str) -> str:
 
 def _assume_utc(value: datetime) -> datetime:
     # A timestamp without an offset is read as UTC, the zone of every stored timestamp.
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is outside the years 1–9999 once converted to UTC") from None
+
+
+def _refuse_nul(value: Any) -> Any:
+    # PostgreSQL cannot store NUL in text, and no person types one.
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+class Input(BaseModel):
+    """Anything a client sends: unknown fields refused, NUL characters refused everywhere."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return _refuse_nul(value)
 
 
 StateCode = Annotated[
@@ -41,6 +74,9 @@ T = TypeVar("T")
 Fips = Annotated[str, StringConstraints(pattern=r"^(\d{2}|\d{5}|\d{7})$")]
 
 
+PRIVATE_FIELDS = frozenset({"private_notes"})
+
+
 class Record(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -48,6 +84,23 @@ class Record(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+    @model_serializer(mode="wrap")
+    def _omit_hidden(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        # Private fields a caller may not see are left out, not shown as null (see hide_private).
+        data: dict[str, Any] = handler(self)
+        for name in PRIVATE_FIELDS - self.model_fields_set:
+            data.pop(name, None)
+        return data
+
+    def hide_private(self) -> Self:
+        """This record without its private fields, for callers who may not see them."""
+        shown = self.model_copy(update=dict.fromkeys(PRIVATE_FIELDS & set(type(self).model_fields)))
+        shown.model_fields_set.difference_update(PRIVATE_FIELDS)
+        return shown
+
+
+PRIVATE_NOTE = "Only for signed-in users and API keys; absent for anonymous callers."
 
 
 class JurisdictionPublic(Record):
@@ -62,6 +115,7 @@ class JurisdictionPublic(Record):
     scheduled_activation_on: date | None
     activated_on: date | None
     public_notes: str | None
+    private_notes: str | None = Field(None, description=PRIVATE_NOTE)
     status: CampaignStatus
     status_label: str
     status_since: date | None
@@ -97,6 +151,7 @@ class VotePublic(Record):
     absent: int | None
     source_url: str | None
     public_notes: str | None
+    private_notes: str | None = Field(None, description=PRIVATE_NOTE)
 
 
 class LetterPublic(Record):
@@ -122,6 +177,23 @@ class ResponsePublic(Record):
     summary: str | None
     new_activation_on: date | None
     document_url: str | None
+
+
+class ProblemFieldError(BaseModel):
+    field: str
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as application/problem+json (RFC 9457)."""
+
+    type: str = "about:blank"
+    status: int
+    title: str
+    detail: str
+    errors: list[ProblemFieldError] | None = Field(
+        None, description="For invalid input: each field and what is wrong with it."
+    )
 
 
 class Page(BaseModel, Generic[T]):
@@ -175,9 +247,7 @@ class FipsStatus(BaseModel):
 # a silently unfiltered list.
 
 
-class ListParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ListParams(Input):
     limit: int = Field(50, ge=1, le=500, description="Page size, 1–500.")
     offset: int = Field(0, ge=0, le=MAX_ID, description="Items to skip.")
     sort: str | None = Field(None, description="A field name; prefix with - for descending.")
@@ -242,15 +312,217 @@ class ResponseFilters(EventFilters):
     received_on_to: date | None = None
 
 
-class SummaryFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class SummaryFilters(Input):
     kind: JurisdictionKind | None = None
 
 
-class ByFipsFilters(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ByFipsFilters(Input):
     state: StateCode | None = None
     kind: JurisdictionKind | None = None
     status: CampaignStatus | None = None
+
+
+# Writes. Unknown fields are refused; PATCH bodies change only the fields they name.
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+Url = Annotated[str, StringConstraints(pattern=r"^https?://\S+$", max_length=2000)]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
+OCD_PATTERN = r"^ocd-division/country:[a-z]{2}(/[^/\s]+:[^/\s]+)*$"
+OcdId = Annotated[str, StringConstraints(pattern=OCD_PATTERN, max_length=200)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+Tally = Annotated[int, Field(ge=0, le=100_000)]
+Fax = Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. ]{5,40}$")]
+FIPS_LENGTHS = {
+    JurisdictionKind.state: {2},
+    JurisdictionKind.territory: {2},
+    JurisdictionKind.federal_district: {2, 5},
+    JurisdictionKind.county: {5},
+    JurisdictionKind.city: {7},
+}
+
+
+class WriteModel(Input):
+    pass
+
+
+class JurisdictionCreate(WriteModel):
+    name: Text200
+    kind: JurisdictionKind
+    slug: Slug | None = Field(None, description="Derived from state and name when omitted.")
+    state: StateCode
+    parent_id: RecordId | None = Field(None, description="Defaults to the state's jurisdiction.")
+    fips: Fips | None = None
+    ocd_id: OcdId | None = None
+    population: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    scheduled_activation_on: date | None = None
+    activated_on: date | None = None
+    public_notes: LongText | None = None
+    private_notes: LongText | None = None
+
+
+class JurisdictionUpdate(WriteModel):
+    name: Text200 | None = None
+    kind: JurisdictionKind | None = None
+    slug: Slug | None = None
+    state: StateCode | None = None
+    parent_id: RecordId | None = None
+    fips: Fips | None = None
+    ocd_id: OcdId | None = None
+    population: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    scheduled_activation_on: date | None = None
+    activated_on: date | None = None
+    public_notes: LongText | None = None
+    private_notes: LongText | None = None
+
+
+class AgencyCreate(WriteModel):
+    name: Text200
+    kind: AgencyKind
+    state: StateCode | None = Field(None, description="Required for a state identification bureau.")
+    email: Email | None = None
+    fax: Fax | None = None
+    postal_address: LongText | None = None
+    notes: LongText | None = None
+
+
+class AgencyUpdate(WriteModel):
+    name: Text200 | None = None
+    kind: AgencyKind | None = None
+    state: StateCode | None = None
+    email: Email | None = None
+    fax: Fax | None = None
+    postal_address: LongText | None = None
+    notes: LongText | None = None
+
+
+class VoteCreate(WriteModel):
+    jurisdiction_id: RecordId
+    body: Text200 = Field(description='Who voted, e.g. "Board of Supervisors".')
+    held_on: date = Field(description="Only a scheduled vote may lie in the future.")
+    measure: Text500 | None = None
+    outcome: VoteOutcome
+    yes: Tally | None = None
+    no: Tally | None = None
+    abstain: Tally | None = None
+    absent: Tally | None = None
+    source_url: Url | None = None
+    public_notes: LongText | None = None
+    private_notes: LongText | None = None
+
+
+class VoteUpdate(WriteModel):
+    jurisdiction_id: RecordId | None = None
+    body: Text200 | None = None
+    held_on: date | None = None
+    measure: Text500 | None = None
+    outcome: VoteOutcome | None = None
+    yes: Tally | None = None
+    no: Tally | None = None
+    abstain: Tally | None = None
+    absent: Tally | None = None
+    source_url: Url | None = None
+    public_notes: LongText | None = None
+    private_notes: LongText | None = None
+
+
+class LetterCreate(WriteModel):
+    jurisdiction_id: RecordId
+    agency_id: RecordId = Field(description="The recipient.")
+    channel: Channel | None = None
+    sent_on: date = Field(description="Not in the future.")
+    purpose: LetterPurpose
+    signed_by: Text200 | None = None
+    subject: Text500 | None = None
+    summary: LongText | None = None
+    document_url: Url | None = None
+    response_due_on: date | None = Field(
+        None, description="Defaults to sent_on plus the response window (30 days)."
+    )
+
+
+class LetterUpdate(WriteModel):
+    jurisdiction_id: RecordId | None = None
+    agency_id: RecordId | None = None
+    channel: Channel | None = None
+    sent_on: date | None = None
+    purpose: LetterPurpose | None = None
+    signed_by: Text200 | None = None
+    subject: Text500 | None = None
+    summary: LongText | None = None
+    document_url: Url | None = None
+    response_due_on: date | None = None
+
+
+class ResponseCreate(WriteModel):
+    jurisdiction_id: RecordId
+    agency_id: RecordId = Field(description="The sender.")
+    letter_id: RecordId | None = Field(
+        None, description="The letter answered: same jurisdiction, sent on or before received_on."
+    )
+    received_on: date
+    channel: Channel | None = None
+    kind: ResponseKind
+    summary: LongText | None = None
+    new_activation_on: date | None = Field(
+        None,
+        description="Required for activation_date_adjusted; becomes the jurisdiction's "
+        "scheduled_activation_on.",
+    )
+    document_url: Url | None = None
+
+
+class ResponseUpdate(WriteModel):
+    jurisdiction_id: RecordId | None = None
+    agency_id: RecordId | None = None
+    letter_id: RecordId | None = None
+    received_on: date | None = None
+    channel: Channel | None = None
+    kind: ResponseKind | None = None
+    summary: LongText | None = None
+    new_activation_on: date | None = None
+    document_url: Url | None = None
+
+
+# Accounts and the audit log.
+
+
+class ApiKeyCreate(WriteModel):
+    name: Text200
+    scope: Scope
+
+
+class ApiKeyPublic(Record):
+    name: str
+    scope: Scope
+    prefix: str
+    created_by_id: int | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyPublic):
+    token: str = Field(description="The key itself: shown this once, never again.")
+
+
+class AuditEntryPublic(Record):
+    actor_kind: ActorKind
+    actor_id: int | None
+    actor_label: str
+    action: AuditAction
+    entity: str
+    entity_id: int
+    jurisdiction_id: int | None
+    changes: dict[str, list[Any]] = Field(description="{field: [before, after]}")
+
+
+class AuditFilters(ListParams):
+    entity: str | None = None
+    entity_id: RecordId | None = None
+    jurisdiction_id: RecordId | None = None
+    actor_kind: ActorKind | None = None
+    actor_id: RecordId | None = None
+    action: AuditAction | None = None
+    created_at_from: Timestamp | None = None
+    created_at_to: Timestamp | None = None

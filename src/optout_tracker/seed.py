@@ -7,15 +7,11 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from .db_types import utcnow
-from .enums import AgencyKind, JurisdictionKind
-from .models import Agency, Jurisdiction, JurisdictionStatus
+from .enums import STATE_LEVEL, AgencyKind, JurisdictionKind
+from .models import Agency, Jurisdiction
 from .refdata import RefJurisdiction, reference_jurisdictions
+from .services import status_projection
 
-STATE_LEVEL = (
-    JurisdictionKind.state,
-    JurisdictionKind.federal_district,
-    JurisdictionKind.territory,
-)
 PLACEHOLDER_NOTE = (
     "Placeholder name from the reference data: replace it with the bureau's real name and contacts."
 )
@@ -81,10 +77,12 @@ def _insert_missing(session: Session, refs: list[RefJurisdiction]) -> int:
         }
         for r in new
     ]
-    ids = session.scalars(sa.insert(Jurisdiction).returning(col(Jurisdiction.id)), rows).all()
-    session.execute(
-        sa.insert(JurisdictionStatus), [{"jurisdiction_id": i, "updated_at": now} for i in ids]
-    )
+    ids = [
+        i
+        for i in session.scalars(sa.insert(Jurisdiction).returning(col(Jurisdiction.id)), rows)
+        if i
+    ]
+    status_projection.initialize(session, ids)
     return len(ids)
 
 

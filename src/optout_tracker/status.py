@@ -78,7 +78,16 @@ class CampaignState:
         return self.sib_notified and self.ice_notified
 
     def overdue(self, today: date) -> bool:
-        return self.next_response_due_on is not None and today > self.next_response_due_on
+        return is_overdue(self.next_response_due_on, today)
+
+
+def is_overdue(next_response_due_on: date | None, today: date) -> bool:
+    """An unanswered notice letter is past its due date."""
+    return next_response_due_on is not None and today > next_response_due_on
+
+
+def is_activated(activated_on: date | None, today: date) -> bool:
+    return activated_on is not None and activated_on <= today
 
 
 def stage_of(fact: Fact) -> CampaignStatus | None:
@@ -102,7 +111,8 @@ def event_date(fact: Fact) -> date:
             return fact.received_on
 
 
-_TYPE_ORDER = {VoteFact: 0, LetterFact: 1, ResponseFact: 2}
+# On one date: votes, then letters, then responses (a letter is answered after it is sent).
+TYPE_ORDER = {VoteFact: 0, LetterFact: 1, ResponseFact: 2}
 
 
 def derive_status(
@@ -120,7 +130,7 @@ def derive_status(
         # sentence deterministic when two events tie on both.
         fact, status = max(
             staged,
-            key=lambda fs: (event_date(fs[0]), fs[1].rank, _TYPE_ORDER[type(fs[0])], fs[0].id),
+            key=lambda fs: (event_date(fs[0]), fs[1].rank, TYPE_ORDER[type(fs[0])], fs[0].id),
         )
         since, reason = event_date(fact), describe(fact)
 

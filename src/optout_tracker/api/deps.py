@@ -12,7 +12,8 @@ from ..schemas import MAX_ID
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with unit_of_work(request.app.state.engine) as session:
+    write = request.method not in {"GET", "HEAD", "OPTIONS"}
+    with unit_of_work(request.app.state.engine, write=write) as session:
         yield session
 
 

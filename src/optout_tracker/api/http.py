@@ -6,21 +6,44 @@ from typing import TypeVar
 from fastapi import Request, Response
 from pydantic import BaseModel
 
-from ..schemas import ListParams, Page
+from ..enums import Access
+from ..errors import PreconditionFailed
+from ..schemas import ListParams, Page, Record
+from ..security import Principal
 
 T = TypeVar("T", bound=BaseModel)
+R = TypeVar("R", bound=Record)
+
+
+def visible(item: R, principal: Principal) -> R:
+    """The item as this caller may see it: private fields only for readers and above."""
+    return item if principal.can(Access.read) else item.hide_private()
+
+
+def check_if_match(request: Request, tag: str) -> None:
+    """412 when the client edits a version other than the current one (RFC 9110 If-Match)."""
+    header = request.headers.get("if-match")
+    if header is None:
+        return
+    tags = _tags(header)
+    if "*" not in tags and f'"{tag}"' not in tags:
+        raise PreconditionFailed(
+            f'the record changed since you read it: it is now at ETag "{tag}"; '
+            "fetch it again and reapply your change"
+        )
 
 
 def page(
     request: Request, response: Response, items: Sequence[T], total: int, params: ListParams
 ) -> Page[T]:
     """The list envelope, with first/prev/next/last links in the Link header (RFC 8288)."""
+    last = max((total - 1) // params.limit * params.limit, 0)
     links = {"first": 0}
     if params.offset > 0:
-        links["prev"] = max(params.offset - params.limit, 0)
+        links["prev"] = min(max(params.offset - params.limit, 0), last)
     if params.offset + params.limit < total:
         links["next"] = params.offset + params.limit
-    links["last"] = max((total - 1) // params.limit * params.limit, 0)
+    links["last"] = last
     response.headers["Link"] = ", ".join(
         f'<{request.url.include_query_params(offset=offset, limit=params.limit)}>; rel="{rel}"'
         for rel, offset in links.items()

@@ -4,11 +4,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ..schemas import JurisdictionFilters, JurisdictionPublic, Page, Timeline
+from ..schemas import (
+    JurisdictionCreate,
+    JurisdictionFilters,
+    JurisdictionPublic,
+    JurisdictionUpdate,
+    Page,
+    Timeline,
+)
 from ..services import campaign
 from ..services import jurisdictions as service
+from .auth import Admin, PrincipalDep, Writer
 from .deps import IdPath, SessionDep
-from .http import conditional, page
+from .http import check_if_match, conditional, page, visible
+from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/jurisdictions", tags=["jurisdictions"])
 
@@ -18,23 +27,83 @@ def list_jurisdictions(
     request: Request,
     response: Response,
     session: SessionDep,
+    principal: PrincipalDep,
     params: Annotated[JurisdictionFilters, Query()],
 ) -> Page[JurisdictionPublic]:
     """List jurisdictions with their campaign status, filtered, sorted and paged."""
     items, total = service.list_(session, params)
-    return page(request, response, items, total, params)
+    return page(request, response, [visible(j, principal) for j in items], total, params)
 
 
 @router.get("/{jurisdiction_id}", response_model=JurisdictionPublic)
 def get_jurisdiction(
-    jurisdiction_id: IdPath, request: Request, response: Response, session: SessionDep
+    jurisdiction_id: IdPath,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
 ) -> JurisdictionPublic | Response:
     """One jurisdiction with its campaign status."""
     j, s = service.get(session, jurisdiction_id)
-    return conditional(request, response, service.etag(j, s), lambda: service.to_public(j, s))
+    return conditional(
+        request, response, service.etag(j, s), lambda: visible(service.to_public(j, s), principal)
+    )
 
 
 @router.get("/{jurisdiction_id}/timeline")
-def get_jurisdiction_timeline(jurisdiction_id: IdPath, session: SessionDep) -> Timeline:
+def get_jurisdiction_timeline(
+    jurisdiction_id: IdPath, session: SessionDep, principal: PrincipalDep
+) -> Timeline:
     """Votes, letters and responses of one jurisdiction merged by date."""
-    return campaign.timeline(session, jurisdiction_id)
+    timeline = campaign.timeline(session, jurisdiction_id)
+    for entry in timeline.items:
+        entry.record = visible(entry.record, principal)
+    return timeline
+
+
+@router.post("", status_code=201, response_model=JurisdictionPublic)
+def create_jurisdiction(
+    payload: JurisdictionCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+) -> JurisdictionPublic | Response:
+    """Add a jurisdiction (a city, say); slug and parent are derived when omitted."""
+
+    def make() -> JurisdictionPublic:
+        j = service.create(session, payload, principal)
+        return service.to_public(*service.get(session, j.id or 0))
+
+    return idempotency.create(
+        payload,
+        response,
+        make,
+        lambda body: str(request.url_for("get_jurisdiction", jurisdiction_id=body.id)),
+    )
+
+
+@router.patch("/{jurisdiction_id}")
+def update_jurisdiction(
+    jurisdiction_id: IdPath,
+    payload: JurisdictionUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+) -> JurisdictionPublic:
+    """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
+    j, s = service.get(session, jurisdiction_id)
+    check_if_match(request, service.etag(j, s))
+    service.update(session, j, payload, principal)
+    return service.to_public(j, s)
+
+
+@router.delete("/{jurisdiction_id}", status_code=204, response_class=Response)
+def delete_jurisdiction(
+    jurisdiction_id: IdPath, request: Request, session: SessionDep, principal: Admin
+) -> None:
+    """Delete a jurisdiction that has no events (admins only); If-Match is honoured."""
+    j, s = service.get(session, jurisdiction_id)
+    check_if_match(request, service.etag(j, s))
+    service.delete(session, j, principal)

@@ -8,6 +8,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from ..errors import AppError, FieldError
@@ -35,6 +37,17 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` saying that these errors come as problem+json."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for status in statuses
+    }
+
+
 def field_name(loc: Sequence[int | str]) -> str:
     """('query', 'limit') -> 'limit'; ('body', 'votes', 0, 'yes') -> 'votes[0].yes'."""
     parts = list(loc[1:] if loc and loc[0] in {"query", "body", "path", "header"} else loc)
@@ -44,20 +57,42 @@ def field_name(loc: Sequence[int | str]) -> str:
     return name or (str(loc[0]) if loc else "request")
 
 
-def _validation_message(error: dict[str, Any]) -> str:
+def _field_error(error: dict[str, Any]) -> FieldError:
+    loc = error["loc"]
+    if error["type"] == "json_invalid":
+        return FieldError(
+            "body", f"is not valid JSON: {error.get('ctx', {}).get('error', error['msg'])}"
+        )
     if error["type"] == "extra_forbidden":
-        return "unknown parameter"
-    return str(error["msg"])
+        return FieldError(
+            field_name(loc), "unknown parameter" if loc[0] == "query" else "unknown field"
+        )
+    if error["type"] == "missing" and loc == ("body",):
+        return FieldError("body", "a JSON object is required")
+    return FieldError(field_name(loc), str(error["msg"]))
 
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return problem(exc.status, exc.detail, title=exc.title, errors=exc.errors)
+        return problem(
+            exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers
+        )
+
+    @app.exception_handler(StaleDataError)
+    async def stale(_: Request, exc: StaleDataError) -> JSONResponse:
+        # Two writers raced: the other one's change landed between our read and our write.
+        return problem(412, "the record changed while you were saving; fetch it again and retry")
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+        # Checks run before writing; this is a concurrent request claiming the same value.
+        log.info("integrity error: %s", exc.orig)
+        return problem(409, "the change conflicts with data saved at the same moment; retry")
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [FieldError(field_name(e["loc"]), _validation_message(e)) for e in exc.errors()]
+        errors = [_field_error(e) for e in exc.errors()]
         fields = ", ".join(dict.fromkeys(e.field for e in errors))
         return problem(422, f"invalid input: {fields}", title="Invalid input", errors=errors)
 

@@ -2,8 +2,11 @@
 
 from sqlmodel import Session
 
-from ..models import Agency
-from ..schemas import AgencyFilters
+from ..enums import AgencyKind
+from ..errors import FieldError, InvalidInput
+from ..models import Agency, Letter, Response
+from ..schemas import AgencyCreate, AgencyFilters, AgencyUpdate
+from ..security import Principal
 from . import records
 from .listing import contains
 
@@ -17,3 +20,28 @@ def list_(session: Session, params: AgencyFilters) -> tuple[list[Agency], int]:
     return records.list_(
         session, Agency, params, equal=("kind", "state"), default_sort="name", extra=extra
     )
+
+
+def _check(agency: Agency) -> None:
+    if agency.kind is AgencyKind.state_identification_bureau and not agency.state:
+        raise InvalidInput(
+            "a state identification bureau belongs to a state",
+            [FieldError("state", "is required for a state_identification_bureau")],
+        )
+
+
+def create(session: Session, data: AgencyCreate, actor: Principal) -> Agency:
+    agency = Agency(**data.model_dump())
+    _check(agency)
+    return records.insert(session, agency, actor)
+
+
+def update(session: Session, agency: Agency, data: AgencyUpdate, actor: Principal) -> Agency:
+    changes = records.changes_of(Agency, data)
+    _check(Agency.model_validate({**agency.model_dump(), **changes}))
+    return records.update(session, agency, changes, actor)
+
+
+def delete(session: Session, agency: Agency, actor: Principal) -> None:
+    records.refuse_if_used(session, agency.name, agency.id, Letter.agency_id, Response.agency_id)
+    records.delete(session, agency, actor)

@@ -20,13 +20,22 @@ from ..schemas import (
     TimelineEntry,
     VotePublic,
 )
-from ..status import Fact, describe, event_date, stage_of
+from ..status import (
+    TYPE_ORDER,
+    Fact,
+    LetterFact,
+    ResponseFact,
+    VoteFact,
+    describe,
+    event_date,
+    is_activated,
+    is_overdue,
+    stage_of,
+)
 from . import jurisdictions
 from .status_projection import letter_fact, load_events, response_fact, vote_fact
 
 J, S = Jurisdiction, JurisdictionStatus
-STATUS = sa.func.coalesce(col(S.status), CampaignStatus.no_action.value)
-_TYPE_ORDER = {"vote": 0, "letter": 1, "response": 2}
 
 
 def timeline(session: Session, jurisdiction_id: int) -> Timeline:
@@ -44,10 +53,15 @@ def timeline(session: Session, jurisdiction_id: int) -> Timeline:
             for x, a in responses
         ),
     ]
-    entries.sort(key=lambda e: (e.date, _TYPE_ORDER[e.type], e.record.id))
+    order = {
+        "vote": TYPE_ORDER[VoteFact],
+        "letter": TYPE_ORDER[LetterFact],
+        "response": TYPE_ORDER[ResponseFact],
+    }
+    entries.sort(key=lambda e: (e.date, order[e.type], e.record.id))
     return Timeline(
         jurisdiction_id=jurisdiction_id,
-        status=status.status if status else CampaignStatus.no_action,
+        status=status.status,
         items=entries,
     )
 
@@ -66,10 +80,10 @@ def _entry(kind: Any, fact: Fact, agency_id: int | None, record: Any) -> Timelin
 def summary(session: Session, kind: JurisdictionKind | None = None) -> StatusSummary:
     """Counts per status, overall and per state, in one grouped query."""
     stmt = (
-        sa.select(col(J.state), STATUS, sa.func.count())
+        sa.select(col(J.state), col(S.status), sa.func.count())
         .select_from(J)
-        .outerjoin(S, col(S.jurisdiction_id) == J.id)
-        .group_by(J.state, STATUS)
+        .join(S, col(S.jurisdiction_id) == J.id)
+        .group_by(J.state, S.status)
     )
     if kind is not None:
         stmt = stmt.where(col(J.kind) == kind)
@@ -94,7 +108,7 @@ def by_fips(session: Session, filters: ByFipsFilters) -> list[FipsStatus]:
     """Every jurisdiction that has a FIPS code, with its status, for joining to a map."""
     stmt = (
         sa.select(J, S)
-        .outerjoin(S, col(S.jurisdiction_id) == J.id)
+        .join(S, col(S.jurisdiction_id) == J.id)
         .where(col(J.fips).is_not(None))
         .order_by(J.fips)
     )
@@ -103,10 +117,14 @@ def by_fips(session: Session, filters: ByFipsFilters) -> list[FipsStatus]:
     if filters.kind:
         stmt = stmt.where(col(J.kind) == filters.kind)
     if filters.status:
-        stmt = stmt.where(STATUS == filters.status)
+        stmt = stmt.where(col(S.status) == filters.status)
     on = today()
-    result = []
-    for j, s in session.execute(stmt):
-        public = jurisdictions.to_public(j, s, on)
-        result.append(FipsStatus.model_validate(public.model_dump()))
-    return result
+    return [
+        FipsStatus(
+            fips=j.fips, id=j.id, slug=j.slug, name=j.name, kind=j.kind, state=j.state,
+            status=s.status, status_since=s.status_since, notice_complete=s.notice_complete,
+            overdue=is_overdue(s.next_response_due_on, on),
+            activated=is_activated(j.activated_on, on),
+        )
+        for j, s in session.execute(stmt)
+    ]  # fmt: skip

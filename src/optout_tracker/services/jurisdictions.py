@@ -7,9 +7,20 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..clock import today
-from ..errors import NotFound
-from ..models import Jurisdiction, JurisdictionStatus
-from ..schemas import JurisdictionFilters, JurisdictionPublic
+from ..enums import STATE_LEVEL, CampaignStatus
+from ..errors import Conflict, FieldError, InvalidInput, NotFound
+from ..models import Jurisdiction, JurisdictionStatus, Letter, Response, Vote
+from ..schemas import (
+    FIPS_LENGTHS,
+    JurisdictionCreate,
+    JurisdictionFilters,
+    JurisdictionPublic,
+    JurisdictionUpdate,
+)
+from ..security import Principal
+from ..slugs import slugify
+from ..status import is_activated, is_overdue
+from . import records, status_projection
 from .listing import contains, equality_filters, fetch_page, range_filters
 from .records import columns_of
 from .status_projection import overdue_condition
@@ -19,9 +30,8 @@ J, S = Jurisdiction, JurisdictionStatus
 COLUMNS: dict[str, Any] = {
     **columns_of(Jurisdiction),
     **{c.name: c for c in JurisdictionStatus.__table__.c if c.name != "updated_at"},  # type: ignore[attr-defined]
-    # A jurisdiction always gets its status row, but a missing one must still read as no_action.
-    "status": sa.func.coalesce(S.status, "no_action"),
 }
+# Sorting by status follows the campaign's order of stages, not the alphabet.
 SORTABLE = {
     k: COLUMNS[k]
     for k in (
@@ -29,18 +39,15 @@ SORTABLE = {
         "activated_on", "scheduled_activation_on", "next_response_due_on", "updated_at",
         "created_at",
     )
-}  # fmt: skip
+} | {"status": sa.case({s.value: s.rank for s in CampaignStatus}, value=S.status)}  # fmt: skip
 
 
-def to_public(
-    j: Jurisdiction, s: JurisdictionStatus | None, on: date | None = None
-) -> JurisdictionPublic:
+def to_public(j: Jurisdiction, s: JurisdictionStatus, on: date | None = None) -> JurisdictionPublic:
     """The jurisdiction's public JSON: its fields plus the derived campaign status."""
     on = on or today()
-    s = s or JurisdictionStatus(jurisdiction_id=j.id or 0)
     return JurisdictionPublic.model_validate(
         {
-            **j.model_dump(exclude={"private_notes"}),
+            **j.model_dump(),
             "status": s.status,
             "status_label": s.status.label,
             "status_since": s.status_since,
@@ -50,30 +57,31 @@ def to_public(
             "notice_complete": s.notice_complete,
             "awaiting_response": s.awaiting_response,
             "next_response_due_on": s.next_response_due_on,
-            "overdue": s.next_response_due_on is not None and on > s.next_response_due_on,
-            "activated": j.activated_on is not None and j.activated_on <= on,
+            "overdue": is_overdue(s.next_response_due_on, on),
+            "activated": is_activated(j.activated_on, on),
         }
     )
 
 
-def etag(j: Jurisdiction, s: JurisdictionStatus | None) -> str:
+def etag(j: Jurisdiction, s: JurisdictionStatus) -> str:
     # The derived part changes without the record's version (a vote is logged), and
     # `overdue`/`activated` turn with the calendar, so all three go in.
-    return f"jurisdiction-{j.id}-v{j.version}-s{s.revision if s else 0}-{today().isoformat()}"
+    return f"jurisdiction-{j.id}-v{j.version}-s{s.revision}-{today().isoformat()}"
 
 
 def _select() -> sa.Select[Jurisdiction, JurisdictionStatus]:
-    return sa.select(J, S).outerjoin(S, col(S.jurisdiction_id) == J.id)
+    # Every jurisdiction has its status row from the start (status_projection.initialize).
+    return sa.select(J, S).join(S, col(S.jurisdiction_id) == J.id)
 
 
-def get(session: Session, jurisdiction_id: int) -> tuple[Jurisdiction, JurisdictionStatus | None]:
+def get(session: Session, jurisdiction_id: int) -> tuple[Jurisdiction, JurisdictionStatus]:
     row = session.execute(_select().where(col(J.id) == jurisdiction_id)).first()
     if row is None:
         raise NotFound(f"no jurisdiction with id {jurisdiction_id}")
     return row[0], row[1]
 
 
-def get_by_slug(session: Session, slug: str) -> tuple[Jurisdiction, JurisdictionStatus | None]:
+def get_by_slug(session: Session, slug: str) -> tuple[Jurisdiction, JurisdictionStatus]:
     row = session.execute(_select().where(col(J.slug) == slug)).first()
     if row is None:
         raise NotFound(f"no jurisdiction with slug {slug!r}")
@@ -89,11 +97,11 @@ def conditions(params: JurisdictionFilters) -> list[Any]:
     if params.q:
         conds.append(contains(J.name, params.q))
     if params.overdue is not None:
-        conds.append(overdue_condition() if params.overdue else sa.not_(_overdue_or_false()))
+        conds.append(overdue_condition() if params.overdue else sa.not_(overdue_condition()))
     if params.awaiting_response is not None:
-        conds.append(sa.func.coalesce(S.awaiting_response, False) == params.awaiting_response)
+        conds.append(col(S.awaiting_response) == params.awaiting_response)
     if params.notice_complete is not None:
-        conds.append(sa.func.coalesce(S.notice_complete, False) == params.notice_complete)
+        conds.append(col(S.notice_complete) == params.notice_complete)
     if params.activated is not None:
         on = col(J.activated_on)
         activated = sa.and_(on.is_not(None), on <= today())
@@ -120,5 +128,92 @@ def list_(session: Session, params: JurisdictionFilters) -> tuple[list[Jurisdict
     return [to_public(j, s, on) for j, s in rows], total
 
 
-def _overdue_or_false() -> sa.ColumnElement[bool]:
-    return sa.func.coalesce(overdue_condition(), False)
+# Writing
+
+
+def _check(session: Session, j: Jurisdiction) -> None:
+    """The rules a jurisdiction must meet after any change."""
+    errors = []
+    if j.fips and len(j.fips) not in FIPS_LENGTHS[j.kind]:
+        digits = " or ".join(str(n) for n in sorted(FIPS_LENGTHS[j.kind]))
+        errors.append(FieldError("fips", f"a {j.kind} has a {digits}-digit FIPS code"))
+    if j.parent_id is not None:
+        parent = records.reference(session, Jurisdiction, j.parent_id, "parent_id")
+        if parent.id == j.id or parent.parent_id == j.id:
+            errors.append(FieldError("parent_id", "would make a cycle"))
+    for field in ("slug", "fips", "ocd_id"):
+        value = getattr(j, field)
+        clash = (
+            value
+            and session.scalars(
+                sa.select(Jurisdiction).where(
+                    getattr(Jurisdiction, field) == value, col(Jurisdiction.id) != j.id
+                )
+            ).first()
+        )
+        if clash:
+            raise Conflict(
+                f"{clash.name} already has {field} {value}", [FieldError(field, "already taken")]
+            )
+    if errors:
+        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+
+
+def _state_of(session: Session, code: str) -> Jurisdiction | None:
+    return session.scalars(
+        sa.select(Jurisdiction).where(
+            col(Jurisdiction.state) == code, col(Jurisdiction.kind).in_(STATE_LEVEL)
+        )
+    ).first()
+
+
+def _free_slug(session: Session, base: str) -> str:
+    """`base`, or `base-2`, `base-3`, ... whichever is not taken yet."""
+    taken = set(
+        session.scalars(
+            sa.select(col(Jurisdiction.slug)).where(
+                sa.or_(col(Jurisdiction.slug) == base, col(Jurisdiction.slug).like(f"{base}-%"))
+            )
+        )
+    )
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def create(session: Session, data: JurisdictionCreate, actor: Principal) -> Jurisdiction:
+    j = Jurisdiction(**data.model_dump())
+    if j.kind in STATE_LEVEL:
+        j.parent_id = None if data.parent_id is None else j.parent_id
+        j.slug = j.slug or _free_slug(session, j.state.lower())
+    else:
+        if j.parent_id is None and (state := _state_of(session, j.state)) is not None:
+            j.parent_id = state.id
+        j.slug = j.slug or _free_slug(session, slugify(f"{j.state} {j.name}"))
+    _check(session, j)
+    records.insert(session, j, actor)
+    status_projection.initialize(session, [j.id or 0])
+    return j
+
+
+def update(
+    session: Session, j: Jurisdiction, data: JurisdictionUpdate, actor: Principal
+) -> Jurisdiction:
+    changes = records.changes_of(Jurisdiction, data)
+    _check(session, Jurisdiction.model_validate({**j.model_dump(), **changes}))
+    return records.update(session, j, changes, actor)
+
+
+def delete(session: Session, j: Jurisdiction, actor: Principal) -> None:
+    records.refuse_if_used(
+        session,
+        j.name,
+        j.id,
+        Vote.jurisdiction_id,
+        Letter.jurisdiction_id,
+        Response.jurisdiction_id,
+        Jurisdiction.parent_id,
+    )
+    records.delete(session, j, actor)

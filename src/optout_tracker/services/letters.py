@@ -1,10 +1,16 @@
 """Letters sent on behalf of a jurisdiction."""
 
-from sqlmodel import Session
+from datetime import date, timedelta
 
-from ..models import Letter
-from ..schemas import LetterFilters
-from . import records
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..clock import today
+from ..errors import Conflict, FieldError, InvalidInput
+from ..models import Agency, Jurisdiction, Letter, Response
+from ..schemas import LetterCreate, LetterFilters, LetterUpdate
+from ..security import Principal
+from . import records, status_projection
 
 
 def get(session: Session, letter_id: int) -> Letter:
@@ -19,3 +25,69 @@ def list_(session: Session, params: LetterFilters) -> tuple[list[Letter], int]:
         equal=("jurisdiction_id", "agency_id", "purpose", "channel"),
         default_sort="-sent_on",
     )
+
+
+def _not_in_future(sent_on: date) -> None:
+    if sent_on > today():
+        raise InvalidInput(
+            "a letter cannot be sent in the future",
+            [FieldError("sent_on", f"{sent_on} is in the future")],
+        )
+
+
+def _check(session: Session, letter: Letter) -> None:
+    records.reference(session, Jurisdiction, letter.jurisdiction_id, "jurisdiction_id")
+    records.reference(session, Agency, letter.agency_id, "agency_id")
+    _not_in_future(letter.sent_on)
+    if letter.response_due_on < letter.sent_on:
+        raise InvalidInput(
+            "the answer cannot be due before the letter was sent",
+            [FieldError("response_due_on", f"is before sent_on ({letter.sent_on})")],
+        )
+
+
+def _responses(session: Session, letter_id: int | None) -> list[Response]:
+    return list(session.scalars(sa.select(Response).where(col(Response.letter_id) == letter_id)))
+
+
+def create(
+    session: Session, data: LetterCreate, actor: Principal, response_window_days: int
+) -> Letter:
+    _not_in_future(data.sent_on)  # before the date arithmetic below can overflow
+    values = data.model_dump()
+    if values["response_due_on"] is None:
+        values["response_due_on"] = data.sent_on + timedelta(days=response_window_days)
+    letter = Letter(**values)
+    _check(session, letter)
+    records.insert(session, letter, actor)
+    status_projection.refresh(session, [letter.jurisdiction_id])
+    return letter
+
+
+def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principal) -> Letter:
+    was_in = letter.jurisdiction_id
+    changes = records.changes_of(Letter, data)
+    merged = Letter.model_validate({**letter.model_dump(), **changes})
+    _check(session, merged)
+    for answer in _responses(session, letter.id):
+        if answer.jurisdiction_id != merged.jurisdiction_id:
+            raise Conflict(
+                f"response {answer.id} answers this letter for another jurisdiction",
+                [FieldError("jurisdiction_id", "has responses of the current jurisdiction")],
+            )
+        if answer.received_on < merged.sent_on:
+            raise InvalidInput(
+                f"response {answer.id} was received on {answer.received_on}, before that date",
+                [FieldError("sent_on", f"is after response {answer.id} was received")],
+            )
+    records.update(session, letter, changes, actor)
+    status_projection.refresh(session, {was_in, letter.jurisdiction_id})
+    return letter
+
+
+def delete(session: Session, letter: Letter, actor: Principal) -> None:
+    if answers := _responses(session, letter.id):
+        ids = ", ".join(str(r.id) for r in answers)
+        raise Conflict(f"responses {ids} answer this letter: unlink or delete them first")
+    records.delete(session, letter, actor)
+    status_projection.refresh(session, [letter.jurisdiction_id])

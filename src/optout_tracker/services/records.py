@@ -3,11 +3,15 @@
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlmodel import Session, SQLModel, col
 
-from ..errors import NotFound
+from .. import audit
+from ..enums import AuditAction
+from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Jurisdiction
 from ..schemas import EventFilters, ListParams
+from ..security import Principal
 from .listing import equality_filters, fetch_page, range_filters
 
 T = TypeVar("T", bound=SQLModel)
@@ -37,17 +41,17 @@ def list_(
     default_sort: str,
     extra: list[Any] | None = None,
 ) -> tuple[list[T], int]:
-    """A page of `model` rows filtered by equality, `_from`/`_to` ranges and `updated_since`."""
+    """A page of `model` rows filtered by equality, `_from`/`_to` ranges, `updated_since`
+    and, for events, the `state` of their jurisdiction."""
     columns = columns_of(model)
+    if isinstance(params, EventFilters) and params.state is not None:
+        in_state = sa.select(col(Jurisdiction.id)).where(col(Jurisdiction.state) == params.state)
+        extra = [*(extra or []), columns["jurisdiction_id"].in_(in_state)]
     stmt = sa.select(model).where(
         *equality_filters(params, columns, equal), *range_filters(params, columns), *(extra or [])
     )
     if params.updated_since is not None:
         stmt = stmt.where(columns["updated_at"] >= params.updated_since)
-    if isinstance(params, EventFilters) and params.state is not None:
-        stmt = stmt.join(Jurisdiction, col(Jurisdiction.id) == columns["jurisdiction_id"]).where(
-            col(Jurisdiction.state) == params.state
-        )
     rows, total = fetch_page(
         session,
         stmt,
@@ -57,3 +61,63 @@ def list_(
         tiebreak=columns["id"],
     )
     return [row[0] for row in rows], total
+
+
+# Writing: each helper flushes and records its audit entry; the caller's unit of work commits.
+
+
+def reference(session: Session, model: type[T], record_id: int, field: str) -> T:
+    """A record named in the input: a missing one is bad input (422), not a missing page."""
+    found = session.get(model, record_id)
+    if found is None:
+        raise InvalidInput(
+            f"no {model.__tablename__} with id {record_id}",
+            [FieldError(field, f"no {model.__tablename__} with id {record_id}")],
+        )
+    return found
+
+
+def changes_of(model: type[SQLModel], update: BaseModel) -> dict[str, Any]:
+    """The fields a PATCH body names; null is refused for a field that cannot be empty."""
+    changes = update.model_dump(exclude_unset=True)
+    table = model.__table__  # type: ignore[attr-defined]
+    nulls = [k for k, v in changes.items() if v is None and not table.c[k].nullable]
+    if nulls:
+        raise InvalidInput(
+            f"{', '.join(nulls)} cannot be null", [FieldError(k, "cannot be null") for k in nulls]
+        )
+    return changes
+
+
+def insert(session: Session, record: T, actor: Principal) -> T:
+    session.add(record)
+    session.flush()
+    audit.record(session, actor, AuditAction.create, record, None)
+    return record
+
+
+def update(session: Session, record: T, changes: dict[str, Any], actor: Principal) -> T:
+    before = audit.snapshot(record)
+    record.sqlmodel_update(changes)
+    session.add(record)
+    session.flush()  # the version check happens here: a concurrent edit raises StaleDataError
+    audit.record(session, actor, AuditAction.update, record, before)
+    return record
+
+
+def refuse_if_used(session: Session, name: str, record_id: int | None, *refs: Any) -> None:
+    """409 when rows still point at this record, e.g. `refs` = (Vote.jurisdiction_id, ...)."""
+    used = []
+    for column in refs:
+        n = session.scalar(sa.select(sa.func.count()).where(col(column) == record_id))
+        if n:
+            used.append(f"{n} {column.class_.__tablename__} record{'s' if n > 1 else ''}")
+    if used:
+        raise Conflict(f"{name} still has {' and '.join(used)}: delete or move them first")
+
+
+def delete(session: Session, record: SQLModel, actor: Principal) -> None:
+    before = audit.snapshot(record)
+    audit.record(session, actor, AuditAction.delete, record, before)
+    session.delete(record)
+    session.flush()

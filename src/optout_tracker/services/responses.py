@@ -2,9 +2,13 @@
 
 from sqlmodel import Session
 
-from ..models import Response
-from ..schemas import ResponseFilters
-from . import records
+from ..clock import today
+from ..enums import ResponseKind
+from ..errors import FieldError, InvalidInput
+from ..models import Agency, Jurisdiction, Letter, Response
+from ..schemas import ResponseCreate, ResponseFilters, ResponseUpdate
+from ..security import Principal
+from . import records, status_projection
 
 
 def get(session: Session, response_id: int) -> Response:
@@ -19,3 +23,63 @@ def list_(session: Session, params: ResponseFilters) -> tuple[list[Response], in
         equal=("jurisdiction_id", "agency_id", "letter_id", "kind"),
         default_sort="-received_on",
     )
+
+
+def _check(session: Session, response: Response) -> Jurisdiction:
+    jurisdiction = records.reference(
+        session, Jurisdiction, response.jurisdiction_id, "jurisdiction_id"
+    )
+    records.reference(session, Agency, response.agency_id, "agency_id")
+    errors = []
+    if response.received_on > today():
+        errors.append(FieldError("received_on", f"{response.received_on} is in the future"))
+    if response.letter_id is not None:
+        letter = records.reference(session, Letter, response.letter_id, "letter_id")
+        if letter.jurisdiction_id != response.jurisdiction_id:
+            errors.append(FieldError("letter_id", "belongs to another jurisdiction"))
+        elif response.received_on < letter.sent_on:
+            errors.append(
+                FieldError("received_on", f"is before the letter was sent ({letter.sent_on})")
+            )
+    adjusted = response.kind is ResponseKind.activation_date_adjusted
+    if adjusted and response.new_activation_on is None:
+        errors.append(FieldError("new_activation_on", "is required for activation_date_adjusted"))
+    if errors:
+        raise InvalidInput("; ".join(f"{e.field} {e.message}" for e in errors), errors)
+    return jurisdiction
+
+
+def _move_activation(
+    session: Session, jurisdiction: Jurisdiction, response: Response, actor: Principal
+) -> None:
+    """An adjusted date becomes the jurisdiction's scheduled activation, as the contract says."""
+    new_date = response.new_activation_on
+    adjusted = response.kind is ResponseKind.activation_date_adjusted
+    if adjusted and new_date and jurisdiction.scheduled_activation_on != new_date:
+        records.update(session, jurisdiction, {"scheduled_activation_on": new_date}, actor)
+
+
+def create(session: Session, data: ResponseCreate, actor: Principal) -> Response:
+    response = Response(**data.model_dump())
+    jurisdiction = _check(session, response)
+    records.insert(session, response, actor)
+    _move_activation(session, jurisdiction, response, actor)
+    status_projection.refresh(session, [response.jurisdiction_id])
+    return response
+
+
+def update(
+    session: Session, response: Response, data: ResponseUpdate, actor: Principal
+) -> Response:
+    was_in = response.jurisdiction_id
+    changes = records.changes_of(Response, data)
+    jurisdiction = _check(session, Response.model_validate({**response.model_dump(), **changes}))
+    records.update(session, response, changes, actor)
+    _move_activation(session, jurisdiction, response, actor)
+    status_projection.refresh(session, {was_in, response.jurisdiction_id})
+    return response
+
+
+def delete(session: Session, response: Response, actor: Principal) -> None:
+    records.delete(session, response, actor)
+    status_projection.refresh(session, [response.jurisdiction_id])

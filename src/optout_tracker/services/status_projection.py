@@ -87,6 +87,16 @@ def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, 
     return {i: derive_status(votes[i], letters[i], responses[i]) for i in ids}
 
 
+def initialize(session: Session, jurisdiction_ids: list[int]) -> None:
+    """The `no_action` row every new jurisdiction starts with (no events yet, nothing to derive)."""
+    now = utcnow()
+    if jurisdiction_ids:
+        session.execute(
+            sa.insert(JurisdictionStatus),
+            [{"jurisdiction_id": i, "updated_at": now} for i in jurisdiction_ids],
+        )
+
+
 def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusChange]:
     """Recompute and store the derived status of these jurisdictions; report status changes."""
     session.flush()  # the events of this transaction must be visible to the queries below

@@ -2,9 +2,13 @@
 
 from sqlmodel import Session
 
-from ..models import Vote
-from ..schemas import VoteFilters
-from . import records
+from ..clock import today
+from ..enums import VoteOutcome
+from ..errors import FieldError, InvalidInput
+from ..models import Jurisdiction, Vote
+from ..schemas import VoteCreate, VoteFilters, VoteUpdate
+from ..security import Principal
+from . import records, status_projection
 
 
 def get(session: Session, vote_id: int) -> Vote:
@@ -15,3 +19,38 @@ def list_(session: Session, params: VoteFilters) -> tuple[list[Vote], int]:
     return records.list_(
         session, Vote, params, equal=("jurisdiction_id", "outcome"), default_sort="-held_on"
     )
+
+
+def _check(session: Session, vote: Vote) -> None:
+    records.reference(session, Jurisdiction, vote.jurisdiction_id, "jurisdiction_id")
+    if vote.held_on > today() and vote.outcome is not VoteOutcome.scheduled:
+        raise InvalidInput(
+            "only a scheduled vote may lie in the future",
+            [
+                FieldError(
+                    "held_on", f"is in the future, so outcome must be scheduled, not {vote.outcome}"
+                )
+            ],
+        )
+
+
+def create(session: Session, data: VoteCreate, actor: Principal) -> Vote:
+    vote = Vote(**data.model_dump())
+    _check(session, vote)
+    records.insert(session, vote, actor)
+    status_projection.refresh(session, [vote.jurisdiction_id])
+    return vote
+
+
+def update(session: Session, vote: Vote, data: VoteUpdate, actor: Principal) -> Vote:
+    was_in = vote.jurisdiction_id
+    changes = records.changes_of(Vote, data)
+    _check(session, Vote.model_validate({**vote.model_dump(), **changes}))
+    records.update(session, vote, changes, actor)
+    status_projection.refresh(session, {was_in, vote.jurisdiction_id})
+    return vote
+
+
+def delete(session: Session, vote: Vote, actor: Principal) -> None:
+    records.delete(session, vote, actor)
+    status_projection.refresh(session, [vote.jurisdiction_id])

@@ -1,0 +1,86 @@
+"""/api/v1/agencies"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from ..schemas import AgencyCreate, AgencyFilters, AgencyPublic, AgencyUpdate, Page
+from ..services import agencies as service
+from .auth import Admin, PrincipalDep, Writer
+from .deps import IdPath, SessionDep
+from .http import check_if_match, conditional, page, record_tag, visible
+from .idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/agencies", tags=["agencies"])
+
+
+@router.get("")
+def list_agencies(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[AgencyFilters, Query()],
+) -> Page[AgencyPublic]:
+    """List agencies: state identification bureaus, ICE, DHS and others."""
+    items, total = service.list_(session, params)
+    shown = [visible(AgencyPublic.model_validate(x), principal) for x in items]
+    return page(request, response, shown, total, params)
+
+
+@router.get("/{agency_id}", response_model=AgencyPublic)
+def get_agency(
+    agency_id: IdPath,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> AgencyPublic | Response:
+    """One agency."""
+    x = service.get(session, agency_id)
+    tag = record_tag("agency", x.id, x.version)
+    return conditional(
+        request, response, tag, lambda: visible(AgencyPublic.model_validate(x), principal)
+    )
+
+
+@router.post("", status_code=201, response_model=AgencyPublic)
+def create_agency(
+    payload: AgencyCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+) -> AgencyPublic | Response:
+    """Add an agency."""
+    return idempotency.create(
+        payload,
+        response,
+        lambda: AgencyPublic.model_validate(service.create(session, payload, principal)),
+        lambda body: str(request.url_for("get_agency", agency_id=body.id)),
+    )
+
+
+@router.patch("/{agency_id}")
+def update_agency(
+    agency_id: IdPath,
+    payload: AgencyUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+) -> AgencyPublic:
+    """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
+    x = service.get(session, agency_id)
+    check_if_match(request, record_tag("agency", x.id, x.version))
+    return AgencyPublic.model_validate(service.update(session, x, payload, principal))
+
+
+@router.delete("/{agency_id}", status_code=204, response_class=Response)
+def delete_agency(
+    agency_id: IdPath, request: Request, session: SessionDep, principal: Admin
+) -> None:
+    """Delete a agency (admins only); If-Match is honoured."""
+    x = service.get(session, agency_id)
+    check_if_match(request, record_tag("agency", x.id, x.version))
+    service.delete(session, x, principal)

@@ -1,0 +1,37 @@
+"""/api/v1/api-keys: admins create, list and revoke keys."""
+
+from fastapi import APIRouter, Request, Response
+
+from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
+from ..services import accounts
+from .auth import Admin
+from .deps import IdPath, SessionDep
+
+router = APIRouter(prefix="/api-keys", tags=["api keys"])
+
+
+@router.get("")
+def list_api_keys(session: SessionDep, principal: Admin) -> list[ApiKeyPublic]:
+    """Every API key, revoked ones included; the keys themselves are never shown again."""
+    return [ApiKeyPublic.model_validate(k) for k in accounts.list_api_keys(session)]
+
+
+@router.post("", status_code=201)
+def create_api_key(
+    payload: ApiKeyCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Admin,
+) -> ApiKeyCreated:
+    """Create a key; the answer holds the key itself, shown this once."""
+    key, token = accounts.create_api_key(session, payload.name, payload.scope, principal)
+    response.headers["Location"] = str(request.url_for("list_api_keys"))
+    response.headers["Cache-Control"] = "no-store"
+    return ApiKeyCreated.model_validate({**key.model_dump(), "token": token})
+
+
+@router.delete("/{api_key_id}")
+def revoke_api_key(api_key_id: IdPath, session: SessionDep, principal: Admin) -> ApiKeyPublic:
+    """Revoke a key: it stops working at once."""
+    return ApiKeyPublic.model_validate(accounts.revoke_api_key(session, api_key_id))

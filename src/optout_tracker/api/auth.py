@@ -1,0 +1,76 @@
+"""Who is calling, and whether they may: API keys, the session cookie, or anonymous."""
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from .. import csrf
+from ..enums import Access
+from ..errors import Forbidden, Unauthorized
+from ..security import ANONYMOUS, Principal
+from ..services import accounts
+from .deps import SessionDep
+
+SESSION_LIFETIME = timedelta(days=7)  # absolute; the cookie itself lapses after idle hours
+ACCESS_WORDS = {
+    Access.read: "a signed-in user or an API key",
+    Access.write: "role organizer or an API key with scope write",
+    Access.admin: "role admin or an API key with scope admin",
+}
+
+
+def api_token(request: Request) -> str | None:
+    authorization = request.headers.get("authorization", "")
+    scheme, _, credentials = authorization.partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return request.headers.get("x-api-key") or None
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    if (token := api_token(request)) is not None:
+        return accounts.key_principal(accounts.authenticate_key(session, token))
+    user_id = request.session.get("user_id")
+    signed_in_at = request.session.get("signed_in_at", 0)
+    if user_id is None:
+        return ANONYMOUS
+    if datetime.now(UTC) - datetime.fromtimestamp(signed_in_at, UTC) > SESSION_LIFETIME:
+        request.session.clear()
+        return ANONYMOUS
+    user = accounts.active_user(session, int(user_id))
+    if user is None:  # deactivated or deleted since sign-in: out at once
+        request.session.clear()
+        return ANONYMOUS
+    return accounts.user_principal(user, via_session=True)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require(access: Access) -> Callable[..., Awaitable[Principal]]:
+    """A dependency that lets only callers with `access` through (401 or 403 otherwise)."""
+
+    async def check(request: Request, principal: PrincipalDep) -> Principal:
+        if principal.anonymous and access > Access.public:
+            raise Unauthorized(
+                f"this needs {ACCESS_WORDS[access]}: {accounts.HOW_TO_GET_A_KEY}, "
+                "or sign in at /login"
+            )
+        if not principal.can(access):
+            raise Forbidden(f"this needs {ACCESS_WORDS[access]}; {principal.label} may not")
+        if (
+            principal.via_session
+            and request.method not in csrf.SAFE_METHODS
+            and not await csrf.is_valid(request)
+        ):
+            raise Forbidden("missing or wrong CSRF token: reload the page and submit again")
+        return principal
+
+    return check
+
+
+Reader = Annotated[Principal, Depends(require(Access.read))]
+Writer = Annotated[Principal, Depends(require(Access.write))]
+Admin = Annotated[Principal, Depends(require(Access.admin))]

@@ -1,0 +1,89 @@
+"""/api/v1/letters"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from ..schemas import LetterCreate, LetterFilters, LetterPublic, LetterUpdate, Page
+from ..services import letters as service
+from .auth import Admin, PrincipalDep, Writer
+from .deps import IdPath, SessionDep, SettingsDep
+from .http import check_if_match, conditional, page, record_tag, visible
+from .idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/letters", tags=["letters"])
+
+
+@router.get("")
+def list_letters(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[LetterFilters, Query()],
+) -> Page[LetterPublic]:
+    """List letters, newest first by default."""
+    items, total = service.list_(session, params)
+    shown = [visible(LetterPublic.model_validate(x), principal) for x in items]
+    return page(request, response, shown, total, params)
+
+
+@router.get("/{letter_id}", response_model=LetterPublic)
+def get_letter(
+    letter_id: IdPath,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> LetterPublic | Response:
+    """One letter."""
+    x = service.get(session, letter_id)
+    tag = record_tag("letter", x.id, x.version)
+    return conditional(
+        request, response, tag, lambda: visible(LetterPublic.model_validate(x), principal)
+    )
+
+
+@router.post("", status_code=201, response_model=LetterPublic)
+def create_letter(
+    payload: LetterCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+    settings: SettingsDep,
+) -> LetterPublic | Response:
+    """Log a letter sent; response_due_on defaults to sent_on plus the response window."""
+    return idempotency.create(
+        payload,
+        response,
+        lambda: LetterPublic.model_validate(
+            service.create(session, payload, principal, settings.response_window_days)
+        ),
+        lambda body: str(request.url_for("get_letter", letter_id=body.id)),
+    )
+
+
+@router.patch("/{letter_id}")
+def update_letter(
+    letter_id: IdPath,
+    payload: LetterUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+) -> LetterPublic:
+    """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
+    x = service.get(session, letter_id)
+    check_if_match(request, record_tag("letter", x.id, x.version))
+    return LetterPublic.model_validate(service.update(session, x, payload, principal))
+
+
+@router.delete("/{letter_id}", status_code=204, response_class=Response)
+def delete_letter(
+    letter_id: IdPath, request: Request, session: SessionDep, principal: Admin
+) -> None:
+    """Delete a letter (admins only); If-Match is honoured."""
+    x = service.get(session, letter_id)
+    check_if_match(request, record_tag("letter", x.id, x.version))
+    service.delete(session, x, principal)

@@ -1,0 +1,86 @@
+"""/api/v1/responses"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from ..schemas import Page, ResponseCreate, ResponseFilters, ResponsePublic, ResponseUpdate
+from ..services import responses as service
+from .auth import Admin, PrincipalDep, Writer
+from .deps import IdPath, SessionDep
+from .http import check_if_match, conditional, page, record_tag, visible
+from .idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/responses", tags=["responses"])
+
+
+@router.get("")
+def list_responses(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[ResponseFilters, Query()],
+) -> Page[ResponsePublic]:
+    """List responses, newest first by default."""
+    items, total = service.list_(session, params)
+    shown = [visible(ResponsePublic.model_validate(x), principal) for x in items]
+    return page(request, response, shown, total, params)
+
+
+@router.get("/{response_id}", response_model=ResponsePublic)
+def get_response(
+    response_id: IdPath,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> ResponsePublic | Response:
+    """One response."""
+    x = service.get(session, response_id)
+    tag = record_tag("response", x.id, x.version)
+    return conditional(
+        request, response, tag, lambda: visible(ResponsePublic.model_validate(x), principal)
+    )
+
+
+@router.post("", status_code=201, response_model=ResponsePublic)
+def create_response(
+    payload: ResponseCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+) -> ResponsePublic | Response:
+    """Log an answer received; activation_date_adjusted moves the scheduled activation."""
+    return idempotency.create(
+        payload,
+        response,
+        lambda: ResponsePublic.model_validate(service.create(session, payload, principal)),
+        lambda body: str(request.url_for("get_response", response_id=body.id)),
+    )
+
+
+@router.patch("/{response_id}")
+def update_response(
+    response_id: IdPath,
+    payload: ResponseUpdate,
+    request: Request,
+    session: SessionDep,
+    principal: Writer,
+) -> ResponsePublic:
+    """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
+    x = service.get(session, response_id)
+    check_if_match(request, record_tag("response", x.id, x.version))
+    return ResponsePublic.model_validate(service.update(session, x, payload, principal))
+
+
+@router.delete("/{response_id}", status_code=204, response_class=Response)
+def delete_response(
+    response_id: IdPath, request: Request, session: SessionDep, principal: Admin
+) -> None:
+    """Delete a response (admins only); If-Match is honoured."""
+    x = service.get(session, response_id)
+    check_if_match(request, record_tag("response", x.id, x.version))
+    service.delete(session, x, principal)

@@ -1,0 +1,80 @@
+"""/api/v1/votes"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
+
+from ..schemas import Page, VoteCreate, VoteFilters, VotePublic, VoteUpdate
+from ..services import votes as service
+from .auth import Admin, PrincipalDep, Writer
+from .deps import IdPath, SessionDep
+from .http import check_if_match, conditional, page, record_tag, visible
+from .idempotency import IdempotencyDep
+
+router = APIRouter(prefix="/votes", tags=["votes"])
+
+
+@router.get("")
+def list_votes(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[VoteFilters, Query()],
+) -> Page[VotePublic]:
+    """List votes, newest first by default."""
+    items, total = service.list_(session, params)
+    shown = [visible(VotePublic.model_validate(x), principal) for x in items]
+    return page(request, response, shown, total, params)
+
+
+@router.get("/{vote_id}", response_model=VotePublic)
+def get_vote(
+    vote_id: IdPath,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> VotePublic | Response:
+    """One vote."""
+    x = service.get(session, vote_id)
+    tag = record_tag("vote", x.id, x.version)
+    return conditional(
+        request, response, tag, lambda: visible(VotePublic.model_validate(x), principal)
+    )
+
+
+@router.post("", status_code=201, response_model=VotePublic)
+def create_vote(
+    payload: VoteCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Writer,
+    idempotency: IdempotencyDep,
+) -> VotePublic | Response:
+    """Log a vote; only a scheduled vote may lie in the future."""
+    return idempotency.create(
+        payload,
+        response,
+        lambda: VotePublic.model_validate(service.create(session, payload, principal)),
+        lambda body: str(request.url_for("get_vote", vote_id=body.id)),
+    )
+
+
+@router.patch("/{vote_id}")
+def update_vote(
+    vote_id: IdPath, payload: VoteUpdate, request: Request, session: SessionDep, principal: Writer
+) -> VotePublic:
+    """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
+    x = service.get(session, vote_id)
+    check_if_match(request, record_tag("vote", x.id, x.version))
+    return VotePublic.model_validate(service.update(session, x, payload, principal))
+
+
+@router.delete("/{vote_id}", status_code=204, response_class=Response)
+def delete_vote(vote_id: IdPath, request: Request, session: SessionDep, principal: Admin) -> None:
+    """Delete a vote (admins only); If-Match is honoured."""
+    x = service.get(session, vote_id)
+    check_if_match(request, record_tag("vote", x.id, x.version))
+    service.delete(session, x, principal)

@@ -1,0 +1,170 @@
+"""Users, API keys and the sign-in throttle."""
+
+import math
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..db_types import utcnow
+from ..enums import ROLE_ACCESS, SCOPE_ACCESS, ActorKind, Role, Scope
+from ..errors import Conflict, FieldError, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from ..models import ApiKey, LoginThrottle, User
+from ..security import (
+    DUMMY_HASH,
+    NewToken,
+    Principal,
+    hash_password,
+    new_api_token,
+    password_problem,
+    token_matches,
+    token_prefix,
+    verify_password,
+)
+
+# Sign-in throttle: three free tries, then a doubling wait, then a lock-out.
+FREE_FAILURES = 3
+LOCK_FAILURES = 10
+LOCK_WINDOW = timedelta(minutes=15)
+KEY_USE_RESOLUTION = timedelta(minutes=1)  # how often last_used_at is rewritten
+HOW_TO_GET_A_KEY = (
+    "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'; "
+    "an admin creates one with `optout-tracker api-keys create NAME --scope read|write|admin`"
+)
+
+
+def user_principal(user: User, *, via_session: bool) -> Principal:
+    return Principal(ActorKind.user, user.id, user.email, ROLE_ACCESS[user.role], via_session)
+
+
+def key_principal(key: ApiKey) -> Principal:
+    return Principal(ActorKind.api_key, key.id, f"key {key.name}", SCOPE_ACCESS[key.scope])
+
+
+# Users
+
+
+def create_user(session: Session, email: str, role: Role, password: str) -> User:
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput(
+            "not an email address", [FieldError("email", "must be an email address")]
+        )
+    if problem := password_problem(password):
+        raise InvalidInput(f"password {problem}", [FieldError("password", problem)])
+    if session.scalars(sa.select(User).filter_by(email=email)).first():
+        raise Conflict(f"a user with email {email} exists", [FieldError("email", "already taken")])
+    user = User(email=email, role=role, password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def active_user(session: Session, user_id: int) -> User | None:
+    user = session.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def authenticate_user(session: Session, email: str, password: str) -> User | None:
+    """The user these credentials belong to, or None. Refuses with 429 while throttled.
+
+    Failures are recorded, so call this in a transaction that commits on a failed sign-in.
+    """
+    email = email.strip().lower()
+    now = utcnow()
+    throttle = session.scalars(sa.select(LoginThrottle).filter_by(email=email)).first()
+    if throttle and throttle.last_failure_at and now - throttle.last_failure_at > LOCK_WINDOW:
+        throttle.failures = 0
+    if throttle and (wait := _wait(throttle, now)) > 0:
+        raise TooManyRequests(
+            f"too many failed sign-ins for {email}: try again in {wait} seconds", wait
+        )
+    user = session.scalars(sa.select(User).filter_by(email=email)).first()
+    if user is None:
+        verify_password(DUMMY_HASH, password)
+    elif user.active and verify_password(user.password_hash, password):
+        if throttle:
+            session.delete(throttle)
+        user.last_login_at = now
+        session.flush()
+        return user
+    throttle = throttle or LoginThrottle(email=email)
+    throttle.failures += 1
+    throttle.last_failure_at = now
+    session.add(throttle)
+    session.flush()
+    return None
+
+
+def _wait(throttle: LoginThrottle, now: datetime) -> int:
+    """Seconds until the next attempt is allowed."""
+    if throttle.failures < FREE_FAILURES or throttle.last_failure_at is None:
+        return 0
+    if throttle.failures >= LOCK_FAILURES:
+        delay = LOCK_WINDOW
+    else:
+        delay = timedelta(seconds=2 ** (throttle.failures - FREE_FAILURES))
+    return max(0, math.ceil((throttle.last_failure_at + delay - now).total_seconds()))
+
+
+# API keys
+
+
+def create_api_key(
+    session: Session, name: str, scope: Scope, created_by: Principal | None = None
+) -> tuple[ApiKey, str]:
+    """A new key and its token; the token is shown once and only its hash is kept."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("a key needs a name", [FieldError("name", "1 to 200 characters")])
+    token: NewToken = new_api_token()
+    created_by_id = created_by.id if created_by and created_by.kind is ActorKind.user else None
+    key = ApiKey(
+        name=name,
+        scope=scope,
+        prefix=token.prefix,
+        key_hash=token.key_hash,
+        created_by_id=created_by_id,
+    )
+    session.add(key)
+    session.flush()
+    return key, token.token
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(sa.select(ApiKey).order_by(col(ApiKey.id))))
+
+
+def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no API key with id {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+    return key
+
+
+def authenticate_key(session: Session, token: str) -> ApiKey:
+    prefix = token_prefix(token)
+    key = session.scalars(sa.select(ApiKey).filter_by(prefix=prefix)).first() if prefix else None
+    if key is None or not token_matches(token, key.key_hash):
+        raise Unauthorized(f"unknown API key: {HOW_TO_GET_A_KEY}")
+    if key.revoked_at is not None:
+        raise Unauthorized(f"this API key was revoked: {HOW_TO_GET_A_KEY}")
+    now = utcnow()
+    if key.last_used_at is None or now - key.last_used_at > KEY_USE_RESOLUTION:
+        _touch(session, key.id or 0, now)
+    return key
+
+
+def _touch(session: Session, key_id: int, now: datetime) -> None:
+    """Best-effort bookkeeping: a plain UPDATE (no version bump, so it never conflicts with an
+    edit) in a savepoint, given up when SQLite cannot turn a reading transaction into a writer."""
+    try:
+        with session.begin_nested():
+            session.execute(
+                sa.update(ApiKey).where(col(ApiKey.id) == key_id).values(last_used_at=now)
+            )
+    except sa.exc.OperationalError:
+        pass
