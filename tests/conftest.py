@@ -168,3 +168,41 @@ def count_queries(session: Session) -> Callable[[], Any]:
             sa.event.remove(connection, "before_cursor_execute", record)
 
     return counting
+
+
+class Credentials:
+    """API keys of each scope and users of each role, made in the test's transaction."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._tokens: dict[str, str] = {}
+
+    def token(self, scope: str) -> str:
+        if scope not in self._tokens:
+            from optout_tracker.enums import Scope
+            from optout_tracker.services import accounts
+
+            _, self._tokens[scope] = accounts.create_api_key(
+                self.session, f"{scope} key for tests", Scope(scope)
+            )
+            self.session.commit()
+        return self._tokens[scope]
+
+    def headers(self, scope: str | None) -> dict[str, str]:
+        """Authorization headers for an API key of this scope; None for an anonymous caller."""
+        return {} if scope is None else {"Authorization": f"Bearer {self.token(scope)}"}
+
+    def user(self, role: str, email: str | None = None, password: str = "correct horse battery"):
+        from optout_tracker.enums import Role
+        from optout_tracker.services import accounts
+
+        user = accounts.create_user(
+            self.session, email or f"{role}@example.org", Role(role), password
+        )
+        self.session.commit()
+        return user
+
+
+@pytest.fixture
+def credentials(session: Session) -> Credentials:
+    return Credentials(session)

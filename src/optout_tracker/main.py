@@ -3,6 +3,7 @@
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
 from .api import (
@@ -19,7 +20,9 @@ from .api import (
 from .config import Settings, get_settings
 from .db import create_db_engine
 from .middleware import BodyLimit, SecurityHeaders
+from .paths import PACKAGE_DIR
 from .schemas import Problem
+from .web import pages
 
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "optout_session"
@@ -48,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (jurisdictions, agencies, votes, letters, responses, status, audit, api_keys):
         api.include_router(module.router)
     app.include_router(api)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     problems.install(app)
     _document_problem_schema(app)
 

@@ -1,0 +1,92 @@
+"""Two writers on one record: exactly one wins, the other is told (412), on both databases."""
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm.exc import StaleDataError
+from sqlmodel import Session
+
+from optout_tracker import migrate
+from optout_tracker.db import create_db_engine, unit_of_work
+from optout_tracker.enums import Scope
+from optout_tracker.main import create_app
+from optout_tracker.models import Vote
+from optout_tracker.seed import seed
+from optout_tracker.services import accounts
+from tests import factories
+from tests.conftest import DatabaseFactory, make_settings
+
+
+@pytest.fixture
+def live(databases: DatabaseFactory) -> Iterator[tuple[TestClient, dict[str, str], int]]:
+    """A real app on a database of its own: every request commits, as in production."""
+    settings = make_settings(databases.new_url())
+    engine = create_db_engine(settings)
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        seed(session)
+        _, token = accounts.create_api_key(session, "racer", Scope.write)
+        j = factories.jurisdiction(session, "06085")
+        vote_id = factories.vote(session, j).id
+    engine.dispose()
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client, {"Authorization": f"Bearer {token}"}, vote_id or 0
+    app.state.engine.dispose()
+
+
+def test_racing_writers_with_if_match_one_wins_one_gets_412(live) -> None:
+    client, headers, vote_id = live
+    for round_ in range(8):
+        etag = client.get(f"/api/v1/votes/{vote_id}").headers["etag"]
+        start = threading.Barrier(2)
+        results: list[int] = []
+
+        def write(
+            yes: int,
+            start: threading.Barrier = start,
+            etag: str = etag,
+            results: list[int] = results,
+        ) -> None:
+            start.wait()
+            r = client.patch(
+                f"/api/v1/votes/{vote_id}", json={"yes": yes}, headers={**headers, "If-Match": etag}
+            )
+            results.append(r.status_code)
+
+        threads = [threading.Thread(target=write, args=(n,)) for n in (round_ * 2, round_ * 2 + 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(results) == [200, 412], results
+    assert client.get(f"/api/v1/votes/{vote_id}").json()["version"] == 1 + 8
+
+
+def test_a_write_based_on_a_stale_read_fails_instead_of_overwriting(
+    databases: DatabaseFactory,
+) -> None:
+    engine = create_db_engine(make_settings(databases.new_url()))
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        seed(session)
+        vote_id = factories.vote(session, factories.jurisdiction(session, "06085")).id
+    with (
+        Session(engine, expire_on_commit=False) as first,
+        Session(engine, expire_on_commit=False) as second,
+    ):
+        theirs = second.get(Vote, vote_id)  # read in one transaction...
+        second.commit()
+        mine = first.get(Vote, vote_id)
+        assert mine is not None and theirs is not None
+        mine.yes = 3
+        first.commit()
+        theirs.yes = 4  # ...written in the next, after someone else's change
+        with pytest.raises(StaleDataError):
+            second.commit()
+    with Session(engine) as session:
+        vote = session.get(Vote, vote_id)
+        assert vote is not None and (vote.yes, vote.version) == (3, 2)
+    engine.dispose()
