@@ -135,7 +135,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("status_since", sa.Date(), nullable=True),
-        sa.Column("status_reason", sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+        sa.Column("status_reason", sa.Text(), nullable=True),
         sa.Column("sib_notified", sa.Boolean(), nullable=False),
         sa.Column("ice_notified", sa.Boolean(), nullable=False),
         sa.Column("notice_complete", sa.Boolean(), nullable=False),

@@ -91,7 +91,7 @@ class JurisdictionStatus(SQLModel, table=True):
         index=True,
     )
     status_since: date | None = Field(default=None, index=True)
-    status_reason: str | None = Field(default=None, max_length=500)
+    status_reason: str | None = Field(default=None, sa_type=TEXT)
     sib_notified: bool = False
     ice_notified: bool = False
     notice_complete: bool = Field(default=False, index=True)

@@ -9,6 +9,7 @@ from pydantic import (
     ConfigDict,
     Field,
     SerializerFunctionWrapHandler,
+    StrictInt,
     StringConstraints,
     field_validator,
     model_serializer,
@@ -332,7 +333,9 @@ Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max
 OCD_PATTERN = r"^ocd-division/country:[a-z]{2}(/[^/\s]+:[^/\s]+)*$"
 OcdId = Annotated[str, StringConstraints(pattern=OCD_PATTERN, max_length=200)]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-Tally = Annotated[int, Field(ge=0, le=100_000)]
+# Strict: JSON `true` is not a tally of 1, nor "3" an id.
+Tally = Annotated[StrictInt, Field(ge=0, le=100_000)]
+BodyId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 Fax = Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. ]{5,40}$")]
 FIPS_LENGTHS = {
     JurisdictionKind.state: {2},
@@ -352,10 +355,10 @@ class JurisdictionCreate(WriteModel):
     kind: JurisdictionKind
     slug: Slug | None = Field(None, description="Derived from state and name when omitted.")
     state: StateCode
-    parent_id: RecordId | None = Field(None, description="Defaults to the state's jurisdiction.")
+    parent_id: BodyId | None = Field(None, description="Defaults to the state's jurisdiction.")
     fips: Fips | None = None
     ocd_id: OcdId | None = None
-    population: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    population: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] | None = None
     scheduled_activation_on: date | None = None
     activated_on: date | None = None
     public_notes: LongText | None = None
@@ -367,10 +370,10 @@ class JurisdictionUpdate(WriteModel):
     kind: JurisdictionKind | None = None
     slug: Slug | None = None
     state: StateCode | None = None
-    parent_id: RecordId | None = None
+    parent_id: BodyId | None = None
     fips: Fips | None = None
     ocd_id: OcdId | None = None
-    population: Annotated[int, Field(ge=0, le=1_000_000_000)] | None = None
+    population: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] | None = None
     scheduled_activation_on: date | None = None
     activated_on: date | None = None
     public_notes: LongText | None = None
@@ -398,7 +401,7 @@ class AgencyUpdate(WriteModel):
 
 
 class VoteCreate(WriteModel):
-    jurisdiction_id: RecordId
+    jurisdiction_id: BodyId
     body: Text200 = Field(description='Who voted, e.g. "Board of Supervisors".')
     held_on: date = Field(description="Only a scheduled vote may lie in the future.")
     measure: Text500 | None = None
@@ -413,7 +416,7 @@ class VoteCreate(WriteModel):
 
 
 class VoteUpdate(WriteModel):
-    jurisdiction_id: RecordId | None = None
+    jurisdiction_id: BodyId | None = None
     body: Text200 | None = None
     held_on: date | None = None
     measure: Text500 | None = None
@@ -428,8 +431,8 @@ class VoteUpdate(WriteModel):
 
 
 class LetterCreate(WriteModel):
-    jurisdiction_id: RecordId
-    agency_id: RecordId = Field(description="The recipient.")
+    jurisdiction_id: BodyId
+    agency_id: BodyId = Field(description="The recipient.")
     channel: Channel | None = None
     sent_on: date = Field(description="Not in the future.")
     purpose: LetterPurpose
@@ -443,8 +446,8 @@ class LetterCreate(WriteModel):
 
 
 class LetterUpdate(WriteModel):
-    jurisdiction_id: RecordId | None = None
-    agency_id: RecordId | None = None
+    jurisdiction_id: BodyId | None = None
+    agency_id: BodyId | None = None
     channel: Channel | None = None
     sent_on: date | None = None
     purpose: LetterPurpose | None = None
@@ -456,9 +459,9 @@ class LetterUpdate(WriteModel):
 
 
 class ResponseCreate(WriteModel):
-    jurisdiction_id: RecordId
-    agency_id: RecordId = Field(description="The sender.")
-    letter_id: RecordId | None = Field(
+    jurisdiction_id: BodyId
+    agency_id: BodyId = Field(description="The sender.")
+    letter_id: BodyId | None = Field(
         None, description="The letter answered: same jurisdiction, sent on or before received_on."
     )
     received_on: date
@@ -474,9 +477,9 @@ class ResponseCreate(WriteModel):
 
 
 class ResponseUpdate(WriteModel):
-    jurisdiction_id: RecordId | None = None
-    agency_id: RecordId | None = None
-    letter_id: RecordId | None = None
+    jurisdiction_id: BodyId | None = None
+    agency_id: BodyId | None = None
+    letter_id: BodyId | None = None
     received_on: date | None = None
     channel: Channel | None = None
     kind: ResponseKind | None = None

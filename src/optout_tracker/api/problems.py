@@ -99,6 +99,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
         detail = exc.detail
+        if exc.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's word for a body that is not UTF-8 JSON: as invalid as malformed JSON.
+            body_error = FieldError("body", "could not be read as UTF-8 JSON")
+            return problem(422, "invalid input: body", title="Invalid input", errors=[body_error])
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"nothing at {request.url.path}"
         elif exc.status_code == 405:

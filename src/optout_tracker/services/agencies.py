@@ -1,13 +1,14 @@
 """Agencies: who letters go to and answers come from."""
 
-from sqlmodel import Session
+import sqlalchemy as sa
+from sqlmodel import Session, col
 
 from ..enums import AgencyKind
 from ..errors import FieldError, InvalidInput
 from ..models import Agency, Letter, Response
 from ..schemas import AgencyCreate, AgencyFilters, AgencyUpdate
 from ..security import Principal
-from . import records
+from . import records, status_projection
 from .listing import contains
 
 
@@ -39,7 +40,17 @@ def create(session: Session, data: AgencyCreate, actor: Principal) -> Agency:
 def update(session: Session, agency: Agency, data: AgencyUpdate, actor: Principal) -> Agency:
     changes = records.changes_of(Agency, data)
     _check(Agency.model_validate({**agency.model_dump(), **changes}))
-    return records.update(session, agency, changes, actor)
+    records.update(session, agency, changes, actor)
+    if {"kind", "name"} & changes.keys():  # both feed the derived status of its correspondents
+        correspondents = session.scalars(
+            sa.select(col(Letter.jurisdiction_id))
+            .where(col(Letter.agency_id) == agency.id)
+            .union(
+                sa.select(col(Response.jurisdiction_id)).where(col(Response.agency_id) == agency.id)
+            )
+        )
+        status_projection.refresh(session, set(correspondents))
+    return agency
 
 
 def delete(session: Session, agency: Agency, actor: Principal) -> None:

@@ -139,7 +139,7 @@ def _check(session: Session, j: Jurisdiction) -> None:
         errors.append(FieldError("fips", f"a {j.kind} has a {digits}-digit FIPS code"))
     if j.parent_id is not None:
         parent = records.reference(session, Jurisdiction, j.parent_id, "parent_id")
-        if parent.id == j.id or parent.parent_id == j.id:
+        if j.id is not None and j.id in (parent.id, parent.parent_id):
             errors.append(FieldError("parent_id", "would make a cycle"))
     for field in ("slug", "fips", "ocd_id"):
         value = getattr(j, field)

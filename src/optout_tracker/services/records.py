@@ -97,6 +97,8 @@ def insert(session: Session, record: T, actor: Principal) -> T:
 
 
 def update(session: Session, record: T, changes: dict[str, Any], actor: Principal) -> T:
+    if all(getattr(record, k) == v for k, v in changes.items()):
+        return record  # nothing changes: no new version, no audit entry
     before = audit.snapshot(record)
     record.sqlmodel_update(changes)
     session.add(record)
