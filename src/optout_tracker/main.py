@@ -1,8 +1,13 @@
 """The application factory."""
 
+import base64
+import hashlib
+import re
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -17,6 +22,7 @@ from .api import (
     status,
     votes,
 )
+from .api.auth import get_principal
 from .config import Settings, get_settings
 from .db import create_db_engine
 from .middleware import BodyLimit, SecurityHeaders
@@ -36,7 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Campaigns by US jurisdictions to opt out of Secure Communities, and the answers.",
         version="1",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,  # served below, so that its CSP can allow exactly its inline script
         redoc_url=None,
         # Operation ids are the route functions' names: list_votes, get_jurisdiction, ...
         generate_unique_id_function=lambda route: route.name,
@@ -47,7 +53,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
 
-    api = APIRouter(prefix=API_PREFIX, responses=problems.documented(400, 401, 403, 404, 422))
+    # Every API route checks a presented key, even where anyone may read: a wrong key is a 401.
+    api = APIRouter(
+        prefix=API_PREFIX,
+        responses=problems.documented(400, 401, 403, 404, 409, 413, 422),
+        dependencies=[Depends(get_principal)],
+    )
     for module in (jurisdictions, agencies, votes, letters, responses, status, audit, api_keys):
         api.include_router(module.router)
     app.include_router(api)
@@ -66,8 +77,40 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         https_only=settings.base_url.startswith("https://"),
     )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(SecurityHeaders)
+    docs = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} API")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return docs
+
+    app.add_middleware(SecurityHeaders, docs_script_hashes=inline_script_hashes(docs.body))
     return app
+
+
+def inline_script_hashes(html: bytes | memoryview) -> tuple[str, ...]:
+    """CSP sha256 sources for the inline <script> blocks of a page."""
+    scripts = re.findall(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", bytes(html), re.S)
+    return tuple(base64.b64encode(hashlib.sha256(s).digest()).decode() for s in scripts)
+
+
+def _header(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "header", "required": False, "description": description,
+            "schema": {"type": "string"}}  # fmt: skip
+
+
+def _document_headers(method: str, path: str, operation: dict[str, Any]) -> None:
+    """The HTTP conventions of http.py and idempotency.py, as each operation honours them."""
+    parameters = operation.setdefault("parameters", [])
+    responses = operation["responses"]
+    if method == "post":
+        retry = "A retry with the same key and body gets the first answer, not a duplicate."
+        parameters.append(_header("Idempotency-Key", retry))
+    elif method in {"patch", "delete"} and path.endswith("}"):
+        parameters.append(_header("If-Match", "The ETag you read: 412 if the record changed."))
+        responses["412"] = problems.documented(412)[412]
+    elif method == "get" and path.endswith("}") and "api-keys" not in path:
+        parameters.append(_header("If-None-Match", "An ETag you hold: 304 if still current."))
+        responses["304"] = {"description": "Not Modified: your copy is current."}
 
 
 def _document_problem_schema(app: FastAPI) -> None:
@@ -83,10 +126,13 @@ def _document_problem_schema(app: FastAPI) -> None:
         )
         for defs in schema["components"]["schemas"]["Problem"].pop("$defs", {}).items():
             schema["components"]["schemas"].setdefault(*defs)
-        for path in schema["paths"].values():
-            for operation in path.values():
-                if "422" in operation.get("responses", {}):
-                    operation["responses"]["422"] = problems.documented(422)[422]
+        for path, operations in schema["paths"].items():
+            for method, operation in operations.items():
+                responses = operation.setdefault("responses", {})
+                if "422" in responses:
+                    responses["422"] = problems.documented(422)[422]
+                if path.startswith(API_PREFIX):
+                    _document_headers(method, path, operation)
         schema["components"]["schemas"].pop("HTTPValidationError", None)
         schema["components"]["schemas"].pop("ValidationError", None)
         return schema

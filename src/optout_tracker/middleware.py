@@ -5,19 +5,26 @@ import json
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors {ancestors}"
+    "default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; "
+    "img-src 'self' data:{images}; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors {ancestors}"
 )
-DOCS_CSP = CSP.replace("script-src 'self'", "script-src 'self' https://cdn.jsdelivr.net").replace(
-    "style-src 'self'", "style-src 'self' https://cdn.jsdelivr.net"
-)
+DOCS_ASSETS = "https://cdn.jsdelivr.net"  # where FastAPI's Swagger UI loads from
 
 
 class SecurityHeaders:
     """CSP without inline script, nosniff, a strict referrer policy; frames only for /embed/."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, docs_script_hashes: tuple[str, ...] = ()) -> None:
         self.app = app
+        # /docs may run exactly its own inline scripts (by hash) and Swagger UI's assets.
+        hashes = "".join(f" 'sha256-{h}'" for h in docs_script_hashes)
+        self.docs_policy = {
+            "scripts": f" {DOCS_ASSETS}{hashes}",
+            "styles": f" {DOCS_ASSETS}",
+            "images": " https://fastapi.tiangolo.com",
+        }
+        self.site_policy = {"scripts": "", "styles": "", "images": ""}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -25,12 +32,10 @@ class SecurityHeaders:
             return
         path: str = scope["path"]
         embeddable = path.startswith("/embed/") or path == "/embed"
-        policy = DOCS_CSP if path == "/docs" else CSP
+        sources = self.docs_policy if path == "/docs" else self.site_policy
+        policy = CSP.format(ancestors="*" if embeddable else "'none'", **sources)
         headers = [
-            (
-                b"content-security-policy",
-                policy.format(ancestors="*" if embeddable else "'none'").encode(),
-            ),
+            (b"content-security-policy", policy.encode()),
             (b"x-content-type-options", b"nosniff"),
             (b"referrer-policy", b"strict-origin-when-cross-origin"),
         ]

@@ -20,16 +20,25 @@ def visible(item: R, principal: Principal) -> R:
     return item if principal.can(Access.read) else item.hide_private()
 
 
-def check_if_match(request: Request, tag: str) -> None:
-    """412 when the client edits a version other than the current one (RFC 9110 If-Match)."""
+def representation_tag(tag: str, principal: Principal) -> str:
+    """The record's tag, told apart by what this caller sees (RFC 9110: one tag, one body)."""
+    return f"{tag}-private" if principal.can(Access.read) else f"{tag}-public"
+
+
+def check_if_match(request: Request, tag: str, principal: Principal) -> None:
+    """412 when the client edits a version other than the current one (RFC 9110 If-Match).
+
+    Either view's tag names the current version: a writer may have read it anonymously.
+    """
     header = request.headers.get("if-match")
     if header is None:
         return
-    tags = _tags(header)
-    if "*" not in tags and f'"{tag}"' not in tags:
+    held = _tags(header)
+    current = {f'"{tag}-public"', f'"{tag}-private"'}
+    if "*" not in held and not held & current:
         raise PreconditionFailed(
-            f'the record changed since you read it: it is now at ETag "{tag}"; '
-            "fetch it again and reapply your change"
+            f"the record changed since you read it: it is now at ETag "
+            f'"{representation_tag(tag, principal)}"; fetch it again and reapply your change'
         )
 
 
@@ -52,13 +61,12 @@ def page(
 
 
 def conditional(
-    request: Request, response: Response, tag: str, body: Callable[[], T]
+    request: Request, response: Response, tag: str, principal: Principal, body: Callable[[], T]
 ) -> T | Response:
     """Answer 304 when the client already holds this version, else the body with its ETag."""
-    etag = f'"{tag}"'
-    if etag in _tags(request.headers.get("if-none-match")) or "*" in _tags(
-        request.headers.get("if-none-match")
-    ):
+    etag = f'"{representation_tag(tag, principal)}"'
+    held = _tags(request.headers.get("if-none-match"))
+    if etag in held or "*" in held:
         return Response(status_code=304, headers={"ETag": etag})
     response.headers["ETag"] = etag
     return body()

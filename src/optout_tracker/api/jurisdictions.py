@@ -46,7 +46,11 @@ def get_jurisdiction(
     """One jurisdiction with its campaign status."""
     j, s = service.get(session, jurisdiction_id)
     return conditional(
-        request, response, service.etag(j, s), lambda: visible(service.to_public(j, s), principal)
+        request,
+        response,
+        service.etag(j, s),
+        principal,
+        lambda: visible(service.to_public(j, s), principal),
     )
 
 
@@ -94,7 +98,7 @@ def update_jurisdiction(
 ) -> JurisdictionPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     j, s = service.get(session, jurisdiction_id)
-    check_if_match(request, service.etag(j, s))
+    check_if_match(request, service.etag(j, s), principal)
     service.update(session, j, payload, principal)
     return service.to_public(j, s)
 
@@ -105,5 +109,5 @@ def delete_jurisdiction(
 ) -> None:
     """Delete a jurisdiction that has no events (admins only); If-Match is honoured."""
     j, s = service.get(session, jurisdiction_id)
-    check_if_match(request, service.etag(j, s))
+    check_if_match(request, service.etag(j, s), principal)
     service.delete(session, j, principal)

@@ -40,7 +40,11 @@ def get_letter(
     x = service.get(session, letter_id)
     tag = record_tag("letter", x.id, x.version)
     return conditional(
-        request, response, tag, lambda: visible(LetterPublic.model_validate(x), principal)
+        request,
+        response,
+        tag,
+        principal,
+        lambda: visible(LetterPublic.model_validate(x), principal),
     )
 
 
@@ -75,7 +79,7 @@ def update_letter(
 ) -> LetterPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, letter_id)
-    check_if_match(request, record_tag("letter", x.id, x.version))
+    check_if_match(request, record_tag("letter", x.id, x.version), principal)
     return LetterPublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -85,5 +89,5 @@ def delete_letter(
 ) -> None:
     """Delete a letter (admins only); If-Match is honoured."""
     x = service.get(session, letter_id)
-    check_if_match(request, record_tag("letter", x.id, x.version))
+    check_if_match(request, record_tag("letter", x.id, x.version), principal)
     service.delete(session, x, principal)

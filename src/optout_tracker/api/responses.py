@@ -40,7 +40,11 @@ def get_response(
     x = service.get(session, response_id)
     tag = record_tag("response", x.id, x.version)
     return conditional(
-        request, response, tag, lambda: visible(ResponsePublic.model_validate(x), principal)
+        request,
+        response,
+        tag,
+        principal,
+        lambda: visible(ResponsePublic.model_validate(x), principal),
     )
 
 
@@ -72,7 +76,7 @@ def update_response(
 ) -> ResponsePublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, response_id)
-    check_if_match(request, record_tag("response", x.id, x.version))
+    check_if_match(request, record_tag("response", x.id, x.version), principal)
     return ResponsePublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -82,5 +86,5 @@ def delete_response(
 ) -> None:
     """Delete a response (admins only); If-Match is honoured."""
     x = service.get(session, response_id)
-    check_if_match(request, record_tag("response", x.id, x.version))
+    check_if_match(request, record_tag("response", x.id, x.version), principal)
     service.delete(session, x, principal)

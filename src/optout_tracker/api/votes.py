@@ -40,7 +40,7 @@ def get_vote(
     x = service.get(session, vote_id)
     tag = record_tag("vote", x.id, x.version)
     return conditional(
-        request, response, tag, lambda: visible(VotePublic.model_validate(x), principal)
+        request, response, tag, principal, lambda: visible(VotePublic.model_validate(x), principal)
     )
 
 
@@ -68,7 +68,7 @@ def update_vote(
 ) -> VotePublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, vote_id)
-    check_if_match(request, record_tag("vote", x.id, x.version))
+    check_if_match(request, record_tag("vote", x.id, x.version), principal)
     return VotePublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -76,5 +76,5 @@ def update_vote(
 def delete_vote(vote_id: IdPath, request: Request, session: SessionDep, principal: Admin) -> None:
     """Delete a vote (admins only); If-Match is honoured."""
     x = service.get(session, vote_id)
-    check_if_match(request, record_tag("vote", x.id, x.version))
+    check_if_match(request, record_tag("vote", x.id, x.version), principal)
     service.delete(session, x, principal)
