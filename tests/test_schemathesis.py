@@ -127,6 +127,17 @@ def _realistic(target: Target, strategy: st.SearchStrategy[Any]) -> st.SearchStr
     """Cases whose record ids and state codes are, half of the time, ones that exist."""
     values = {name: st.sampled_from(ids) for name, ids in target.ids.items()}
     values["state"] = st.sampled_from(STATES)
+    # Event dates in the past (the rules refuse future ones) and, for responses, sometimes no
+    # letter (one of another jurisdiction is refused): otherwise writes rarely get through.
+    # Letters on the earliest date of the history and answers after its last letter, so that
+    # an answer is never received before the letter it answers.
+    values.update(
+        held_on=st.sampled_from(["2010-09-28", "2011-10-18"]),
+        sent_on=st.just("2010-05-18"),
+        received_on=st.just("2012-06-05"),
+    )
+    ALWAYS = {"held_on", "received_on"}
+    values["letter_id"] = st.one_of(st.none(), values["letter_id"])
 
     @st.composite
     def cases(draw: st.DrawFn) -> Any:
@@ -134,7 +145,7 @@ def _realistic(target: Target, strategy: st.SearchStrategy[Any]) -> st.SearchStr
         for part in (case.path_parameters, case.query, case.body):
             if isinstance(part, dict):
                 for name in sorted(part.keys() & values.keys()):
-                    if draw(st.booleans()):
+                    if name in ALWAYS or draw(st.booleans()):
                         part[name] = draw(values[name])
         return case
 

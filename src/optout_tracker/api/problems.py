@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
@@ -16,6 +16,27 @@ from ..errors import AppError, FieldError
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
+
+
+def respond(
+    request: Request,
+    status: int,
+    detail: str,
+    *,
+    title: str | None = None,
+    errors: Sequence[FieldError] = (),
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """problem+json for the API and machines; a page in the site's style for people."""
+    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
+        return problem(status, detail, title=title, errors=errors, headers=headers)
+    from ..web.templating import templates  # the pages are optional for the API's own use
+
+    context = {"status": status, "title": title or HTTPStatus(status).phrase, "detail": detail}
+    return templates.TemplateResponse(
+        request, "error.html", {**context, "principal": None, "flash": None},
+        status_code=status, headers=headers,
+    )  # fmt: skip
 
 
 def problem(
@@ -74,42 +95,50 @@ def _field_error(error: dict[str, Any]) -> FieldError:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def app_error(_: Request, exc: AppError) -> JSONResponse:
-        return problem(
-            exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers
+    async def app_error(request: Request, exc: AppError) -> Response:
+        return respond(
+            request, exc.status, exc.detail, title=exc.title, errors=exc.errors, headers=exc.headers
         )
 
     @app.exception_handler(StaleDataError)
-    async def stale(_: Request, exc: StaleDataError) -> JSONResponse:
+    async def stale(request: Request, exc: StaleDataError) -> Response:
         # Two writers raced: the other one's change landed between our read and our write.
-        return problem(412, "the record changed while you were saving; fetch it again and retry")
+        return respond(
+            request, 412, "the record changed while you were saving; fetch it again and retry"
+        )
 
     @app.exception_handler(IntegrityError)
-    async def integrity(_: Request, exc: IntegrityError) -> JSONResponse:
+    async def integrity(request: Request, exc: IntegrityError) -> Response:
         # Checks run before writing; this is a concurrent request claiming the same value.
         log.info("integrity error: %s", exc.orig)
-        return problem(409, "the change conflicts with data saved at the same moment; retry")
+        return respond(
+            request, 409, "the change conflicts with data saved at the same moment; retry"
+        )
 
     @app.exception_handler(RequestValidationError)
-    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [_field_error(e) for e in exc.errors()]
         fields = ", ".join(dict.fromkeys(e.field for e in errors))
-        return problem(422, f"invalid input: {fields}", title="Invalid input", errors=errors)
+        return respond(
+            request, 422, f"invalid input: {fields}", title="Invalid input", errors=errors
+        )
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         detail = exc.detail
         if exc.status_code == 400 and detail == "There was an error parsing the body":
             # FastAPI's word for a body that is not UTF-8 JSON: as invalid as malformed JSON.
             body_error = FieldError("body", "could not be read as UTF-8 JSON")
-            return problem(422, "invalid input: body", title="Invalid input", errors=[body_error])
+            return respond(
+                request, 422, "invalid input: body", title="Invalid input", errors=[body_error]
+            )
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"nothing at {request.url.path}"
         elif exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}"
-        return problem(exc.status_code, str(detail), headers=getattr(exc, "headers", None))
+        return respond(request, exc.status_code, str(detail), headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def crash(request: Request, exc: Exception) -> JSONResponse:
+    async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return problem(500, "the server failed to handle this request; it has been logged")
+        return respond(request, 500, "the server failed to handle this request; it has been logged")

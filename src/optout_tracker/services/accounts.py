@@ -168,3 +168,16 @@ def _touch(session: Session, key_id: int, now: datetime) -> None:
             )
     except sa.exc.OperationalError:
         pass
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(sa.select(User).order_by(col(User.email))))
+
+
+def set_active(session: Session, user_id: int, active: bool) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    user.active = active
+    session.flush()
+    return user

@@ -23,6 +23,15 @@ def list_(session: Session, params: AgencyFilters) -> tuple[list[Agency], int]:
     )
 
 
+def state_bureau(session: Session, state: str) -> Agency | None:
+    """The state identification bureau of a state (the first, if users added more)."""
+    return session.scalars(
+        sa.select(Agency)
+        .filter_by(kind=AgencyKind.state_identification_bureau, state=state)
+        .order_by(col(Agency.id))
+    ).first()
+
+
 def _check(agency: Agency) -> None:
     if agency.kind is AgencyKind.state_identification_bureau and not agency.state:
         raise InvalidInput(

@@ -1,17 +1,19 @@
 """Campaign views across records: a jurisdiction's timeline, status counts, status by FIPS."""
 
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..clock import today
-from ..enums import CampaignStatus, JurisdictionKind
-from ..models import Jurisdiction, JurisdictionStatus
+from ..enums import STATE_LEVEL, CampaignStatus, JurisdictionKind, VoteOutcome
+from ..models import Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..schemas import (
     ByFipsFilters,
     FipsStatus,
+    JurisdictionPublic,
     LetterPublic,
     ResponsePublic,
     StatusCounts,
@@ -32,7 +34,7 @@ from ..status import (
     is_overdue,
     stage_of,
 )
-from . import jurisdictions
+from . import jurisdictions, status_projection
 from .status_projection import letter_fact, load_events, response_fact, vote_fact
 
 J, S = Jurisdiction, JurisdictionStatus
@@ -104,27 +106,96 @@ def summary(session: Session, kind: JurisdictionKind | None = None) -> StatusSum
     )
 
 
-def by_fips(session: Session, filters: ByFipsFilters) -> list[FipsStatus]:
-    """Every jurisdiction that has a FIPS code, with its status, for joining to a map."""
+def by_fips(
+    session: Session, filters: ByFipsFilters, *, state_level: bool = False
+) -> list[FipsStatus]:
+    """Every jurisdiction that has a FIPS code, with its status, for joining to a map
+    (only states, DC and territories with `state_level`)."""
+    # Plain columns, not ORM objects: this answers 3,000+ rows for every map drawn.
+    columns = (
+        J.fips, J.id, J.slug, J.name, J.kind, J.state, S.status, S.status_since,
+        S.notice_complete, S.next_response_due_on, J.activated_on,
+    )  # fmt: skip
     stmt = (
-        sa.select(J, S)
+        sa.select(*(col(c) for c in columns))
         .join(S, col(S.jurisdiction_id) == J.id)
         .where(col(J.fips).is_not(None))
         .order_by(J.fips)
-    )
+    )  # fmt: skip
     if filters.state:
         stmt = stmt.where(col(J.state) == filters.state)
     if filters.kind:
         stmt = stmt.where(col(J.kind) == filters.kind)
     if filters.status:
         stmt = stmt.where(col(S.status) == filters.status)
+    if state_level:
+        stmt = stmt.where(col(J.kind).in_(STATE_LEVEL))
     on = today()
     return [
         FipsStatus(
-            fips=j.fips, id=j.id, slug=j.slug, name=j.name, kind=j.kind, state=j.state,
-            status=s.status, status_since=s.status_since, notice_complete=s.notice_complete,
-            overdue=is_overdue(s.next_response_due_on, on),
-            activated=is_activated(j.activated_on, on),
+            fips=fips, id=id_, slug=slug, name=name, kind=kind, state=state, status=status,
+            status_since=since, notice_complete=complete, overdue=is_overdue(due, on),
+            activated=is_activated(activated_on, on),
         )
-        for j, s in session.execute(stmt)
+        for fips, id_, slug, name, kind, state, status, since, complete, due, activated_on
+        in session.execute(stmt)
     ]  # fmt: skip
+
+
+# For the home page: what needs doing, what happened, what is coming.
+
+
+def follow_up(session: Session, limit: int = 20) -> list[JurisdictionPublic]:
+    """Jurisdictions waiting past the due date, or notified on only one of SIB and ICE."""
+    one_sided = col(S.sib_notified) != col(S.ice_notified)
+    rows = session.execute(
+        jurisdictions.select_with_status()
+        .where(sa.or_(status_projection.overdue_condition(), one_sided))
+        .order_by(col(S.next_response_due_on).asc().nulls_last(), J.name)
+        .limit(limit)
+    )
+    on = today()
+    return [jurisdictions.to_public(j, s, on) for j, s in rows]
+
+
+def recent_events(session: Session, limit: int = 10) -> list[tuple[Jurisdiction, TimelineEntry]]:
+    """The latest votes, letters and responses anywhere, newest first."""
+    latest: list[tuple[date, int, str, int]] = []
+    for model, kind, on in (
+        (Vote, "vote", col(Vote.held_on)),
+        (Letter, "letter", col(Letter.sent_on)),
+        (Response, "response", col(Response.received_on)),
+    ):
+        stmt = sa.select(on, col(model.jurisdiction_id), col(model.id))
+        stmt = stmt.where(on <= today()).order_by(on.desc()).limit(limit)
+        latest += [(d, j_id, kind, r_id) for d, j_id, r_id in session.execute(stmt)]
+    latest.sort(reverse=True)
+    wanted = {j_id for _, j_id, _, _ in latest[:limit]}
+    entries = {j_id: timeline(session, j_id).items for j_id in wanted}
+    named = {j.id: j for j in session.scalars(sa.select(J).where(col(J.id).in_(wanted)))}
+    out = []
+    for _, j_id, kind, r_id in latest[:limit]:
+        entry = next(e for e in entries[j_id] if e.type == kind and e.record.id == r_id)
+        out.append((named[j_id], entry))
+    return out
+
+
+def upcoming(
+    session: Session, limit: int = 20
+) -> tuple[list[tuple[Jurisdiction, Vote]], list[Jurisdiction]]:
+    """Scheduled votes and scheduled activation dates from today on, soonest first."""
+    on = today()
+    votes = session.execute(
+        sa.select(J, Vote)
+        .join(Vote, col(Vote.jurisdiction_id) == J.id)
+        .where(col(Vote.outcome) == VoteOutcome.scheduled, col(Vote.held_on) >= on)
+        .order_by(col(Vote.held_on))
+        .limit(limit)
+    )
+    activations = session.scalars(
+        sa.select(J)
+        .where(col(J.scheduled_activation_on) >= on)
+        .order_by(col(J.scheduled_activation_on))
+        .limit(limit)
+    )
+    return [(j, v) for j, v in votes], list(activations)

@@ -69,20 +69,30 @@ def etag(j: Jurisdiction, s: JurisdictionStatus) -> str:
     return f"jurisdiction-{j.id}-v{j.version}-s{s.revision}-{today().isoformat()}"
 
 
-def _select() -> sa.Select[Jurisdiction, JurisdictionStatus]:
+def select_with_status() -> sa.Select[Jurisdiction, JurisdictionStatus]:
     # Every jurisdiction has its status row from the start (status_projection.initialize).
     return sa.select(J, S).join(S, col(S.jurisdiction_id) == J.id)
 
 
 def get(session: Session, jurisdiction_id: int) -> tuple[Jurisdiction, JurisdictionStatus]:
-    row = session.execute(_select().where(col(J.id) == jurisdiction_id)).first()
+    row = session.execute(select_with_status().where(col(J.id) == jurisdiction_id)).first()
     if row is None:
         raise NotFound(f"no jurisdiction with id {jurisdiction_id}")
     return row[0], row[1]
 
 
+def get_by_key(session: Session, key: str) -> tuple[Jurisdiction, JurisdictionStatus]:
+    """By slug, or by FIPS code (digits only: no slug is all digits), as map links use."""
+    if key.isdigit():
+        row = session.execute(select_with_status().where(col(J.fips) == key)).first()
+        if row is None:
+            raise NotFound(f"no jurisdiction with FIPS code {key}")
+        return row[0], row[1]
+    return get_by_slug(session, key)
+
+
 def get_by_slug(session: Session, slug: str) -> tuple[Jurisdiction, JurisdictionStatus]:
-    row = session.execute(_select().where(col(J.slug) == slug)).first()
+    row = session.execute(select_with_status().where(col(J.slug) == slug)).first()
     if row is None:
         raise NotFound(f"no jurisdiction with slug {slug!r}")
     return row[0], row[1]
@@ -118,7 +128,7 @@ def conditions(params: JurisdictionFilters) -> list[Any]:
 def list_(session: Session, params: JurisdictionFilters) -> tuple[list[JurisdictionPublic], int]:
     rows, total = fetch_page(
         session,
-        _select().where(*conditions(params)),
+        select_with_status().where(*conditions(params)),
         params,
         sort_columns=SORTABLE,
         default_sort="name",
@@ -159,7 +169,8 @@ def _check(session: Session, j: Jurisdiction) -> None:
         raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
 
 
-def _state_of(session: Session, code: str) -> Jurisdiction | None:
+def state_jurisdiction(session: Session, code: str) -> Jurisdiction | None:
+    """The state (or DC, or territory) with this USPS code."""
     return session.scalars(
         sa.select(Jurisdiction).where(
             col(Jurisdiction.state) == code, col(Jurisdiction.kind).in_(STATE_LEVEL)
@@ -189,7 +200,7 @@ def create(session: Session, data: JurisdictionCreate, actor: Principal) -> Juri
         j.parent_id = None if data.parent_id is None else j.parent_id
         j.slug = j.slug or _free_slug(session, j.state.lower())
     else:
-        if j.parent_id is None and (state := _state_of(session, j.state)) is not None:
+        if j.parent_id is None and (state := state_jurisdiction(session, j.state)) is not None:
             j.parent_id = state.id
         j.slug = j.slug or _free_slug(session, slugify(f"{j.state} {j.name}"))
     _check(session, j)

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and the home page."""
+"""Signing in and out."""
 
 import time
 from typing import Annotated
@@ -10,16 +10,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from .. import csrf
 from ..api.auth import PrincipalDep
 from ..api.deps import SessionDep
-from ..errors import Forbidden, TooManyRequests
-from ..services import accounts, campaign
+from ..errors import TooManyRequests
+from ..services import accounts
+from .forms import csrf_protected
 from .templating import templates
-
-
-async def csrf_protected(request: Request) -> None:
-    """Every form post carries the session's CSRF token (see csrf.py)."""
-    if request.method not in csrf.SAFE_METHODS and not await csrf.is_valid(request):
-        raise Forbidden("missing or wrong CSRF token: reload the page and submit again")
-
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
@@ -32,14 +26,6 @@ def safe_next(target: str | None) -> str:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
-
-
-@router.get("/", response_class=HTMLResponse)
-def home(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
-    summary = campaign.summary(session)
-    return templates.TemplateResponse(
-        request, "home.html", {"principal": principal, "summary": summary}
-    )
 
 
 @router.get("/login", response_class=HTMLResponse)

@@ -1,11 +1,45 @@
-"""Jinja setup shared by the page routers."""
+"""Jinja setup shared by the page routers, and the bits every page needs."""
+
+from datetime import date
+from typing import Any
 
 from fastapi.templating import Jinja2Templates
+from starlette.requests import Request
+from starlette.responses import Response
 
 from .. import csrf
-from ..enums import STATUS_LABELS
+from ..enums import STATUS_LABELS, Access, CampaignStatus
 from ..paths import TEMPLATES_DIR
+from ..security import Principal
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)
-templates.env.globals["csrf_token"] = csrf.csrf_token
-templates.env.globals["status_labels"] = STATUS_LABELS
+templates = Jinja2Templates(directory=TEMPLATES_DIR)  # autoescapes .html templates
+templates.env.globals.update(
+    csrf_token=csrf.csrf_token,
+    status_labels=STATUS_LABELS,
+    statuses=list(CampaignStatus),
+    Access=Access,
+)
+
+
+def day(value: date | None) -> str:
+    return f"{value:%b} {value.day}, {value.year}" if value else "—"
+
+
+def words(value: str | None) -> str:
+    """snake_case vocabulary as words: 'opt_out_request' -> 'opt out request'."""
+    return (value or "").replace("_", " ")
+
+
+templates.env.filters.update(day=day, words=words)
+
+
+def flash(request: Request, message: str) -> None:
+    """A one-time message for the next page, e.g. after a form redirects."""
+    request.session["flash"] = message
+
+
+def render(
+    request: Request, principal: Principal, name: str, status_code: int = 200, **context: Any
+) -> Response:
+    context |= {"principal": principal, "flash": request.session.pop("flash", None)}
+    return templates.TemplateResponse(request, name, context, status_code=status_code)

@@ -1,0 +1,154 @@
+"""`/admin`: users and API keys, for admins."""
+
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+
+from ..api.auth import PrincipalDep
+from ..api.deps import SessionDep
+from ..enums import Access, Role, Scope
+from ..errors import AppError, FieldError, Forbidden, InvalidInput
+from ..schemas import ApiKeyCreate
+from ..security import Principal
+from ..services import accounts
+from .forms import FormData, csrf_protected, field_errors, parse
+from .templating import flash, render
+
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+
+
+def _admin(request: Request, principal: Principal) -> Response | None:
+    if principal.anonymous:
+        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
+    if not principal.can(Access.admin):
+        raise Forbidden("the admin pages need the admin role")
+    return None
+
+
+@router.get("", response_class=HTMLResponse)
+def admin_home() -> Response:
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/users", response_class=HTMLResponse)
+def users_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+    if redirect := _admin(request, principal):
+        return redirect
+    return render(
+        request,
+        principal,
+        "admin_users.html",
+        users=accounts.list_users(session),
+        roles=list(Role),
+        values={},
+        errors={},
+    )
+
+
+@router.post("/users", response_class=HTMLResponse)
+def create_user(
+    request: Request, form: FormData, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    if redirect := _admin(request, principal):
+        return redirect
+    try:
+        with session.begin_nested():
+            if form.get("role") not in {r.value for r in Role}:
+                raise InvalidInput("pick a role", [FieldError("role", "pick a role")])
+            user = accounts.create_user(
+                session, form.get("email", ""), Role(form["role"]), form.get("password", "")
+            )
+    except AppError as exc:
+        return render(
+            request,
+            principal,
+            "admin_users.html",
+            status_code=422,
+            users=accounts.list_users(session),
+            roles=list(Role),
+            values={k: v for k, v in form.items() if k != "password"},
+            errors=field_errors(exc),
+        )
+    flash(request, f"Created {user.role} {user.email}.")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/users/{user_id}/active", response_class=HTMLResponse)
+def set_user_active(
+    request: Request, user_id: int, form: FormData, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    if redirect := _admin(request, principal):
+        return redirect
+    active = form.get("active") == "true"
+    if not active and user_id == principal.id:
+        raise Forbidden("you cannot deactivate your own account")
+    user = accounts.set_active(session, user_id, active)
+    flash(request, f"{user.email} is now {'active' if active else 'deactivated'}.")
+    return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.get("/api-keys", response_class=HTMLResponse)
+def keys_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+    if redirect := _admin(request, principal):
+        return redirect
+    return render(
+        request,
+        principal,
+        "admin_keys.html",
+        keys=accounts.list_api_keys(session),
+        scopes=list(Scope),
+        values={},
+        errors={},
+        new_token=None,
+    )
+
+
+@router.post("/api-keys", response_class=HTMLResponse)
+def create_key(
+    request: Request, form: FormData, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    if redirect := _admin(request, principal):
+        return redirect
+    try:
+        with session.begin_nested():
+            data = parse(ApiKeyCreate, form)
+            key, token = accounts.create_api_key(session, data.name, data.scope, principal)
+    except (ValidationError, AppError) as exc:
+        return render(
+            request,
+            principal,
+            "admin_keys.html",
+            status_code=422,
+            keys=accounts.list_api_keys(session),
+            scopes=list(Scope),
+            values=form,
+            errors=field_errors(exc),
+            new_token=None,
+        )
+    # Shown on this answer only, never stored: no redirect, and the page is not cached.
+    response = render(
+        request,
+        principal,
+        "admin_keys.html",
+        keys=accounts.list_api_keys(session),
+        scopes=list(Scope),
+        values={},
+        errors={},
+        new_token=token,
+        new_key=key,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post("/api-keys/{key_id}/revoke", response_class=HTMLResponse)
+def revoke_key(
+    request: Request, key_id: int, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    if redirect := _admin(request, principal):
+        return redirect
+    key = accounts.revoke_api_key(session, key_id)
+    flash(request, f"Revoked the key {key.name!r}.")
+    return RedirectResponse("/admin/api-keys", status_code=303)
