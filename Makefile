@@ -3,15 +3,23 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# The browser tests inject axe-core from node_modules (npm ci from package-lock.json).
+NODE_STAMP := $(if $(wildcard package.json),node_modules/.installed)
 
 .PHONY: run test lint bench clean
 
-$(STAMP): requirements-dev.lock pyproject.toml
+$(STAMP): requirements-dev.lock pyproject.toml | $(NODE_STAMP)
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
+
+node_modules/.installed: package.json package-lock.json .npmrc
+	@if ! command -v npm >/dev/null; then \
+	  echo "npm is missing (Debian: apt-get install npm): the axe checks will skip"; \
+	  case "$$CI" in 1|true|yes) exit 1;; esac; \
+	else npm ci --no-audit --no-fund && touch $@; fi
 
 run: $(STAMP)
 	$(BIN)/optout-tracker serve --demo
@@ -29,4 +37,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/api.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules artifacts

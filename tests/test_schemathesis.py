@@ -124,8 +124,10 @@ def _sent(response: Any) -> str:
 
 
 def _realistic(target: Target, strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """Cases whose record ids and state codes are, half of the time, ones that exist."""
-    values = {name: st.sampled_from(ids) for name, ids in target.ids.items()}
+    """Cases that name records that exist: always in bodies, half of the time elsewhere."""
+    values: dict[str, st.SearchStrategy[Any]] = {
+        name: st.sampled_from(ids) for name, ids in target.ids.items()
+    }
     values["state"] = st.sampled_from(STATES)
     # Event dates in the past (the rules refuse future ones) and, for responses, sometimes no
     # letter (one of another jurisdiction is refused): otherwise writes rarely get through.
@@ -135,6 +137,7 @@ def _realistic(target: Target, strategy: st.SearchStrategy[Any]) -> st.SearchStr
         held_on=st.sampled_from(["2010-09-28", "2011-10-18"]),
         sent_on=st.just("2010-05-18"),
         received_on=st.just("2012-06-05"),
+        response_due_on=st.just("2012-12-31"),
     )
     ALWAYS = {"held_on", "received_on"}
     values["letter_id"] = st.one_of(st.none(), values["letter_id"])
@@ -145,7 +148,9 @@ def _realistic(target: Target, strategy: st.SearchStrategy[Any]) -> st.SearchStr
         for part in (case.path_parameters, case.query, case.body):
             if isinstance(part, dict):
                 for name in sorted(part.keys() & values.keys()):
-                    if name in ALWAYS or draw(st.booleans()):
+                    # Bodies always get real references (invalid ones are the negative
+                    # cases' job); paths and queries keep random ids half of the time, for 404s.
+                    if part is case.body or name in ALWAYS or draw(st.booleans()):
                         part[name] = draw(values[name])
         return case
 

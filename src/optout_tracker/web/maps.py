@@ -64,7 +64,7 @@ def svg(
     """
     target = ' target="_blank"' if new_tab else ""
     parts = [
-        f'<svg class="map" viewBox="{outlines.view_box_attr}" role="img" '
+        f'<svg class="map" viewBox="{outlines.view_box_attr}" role="group" '
         f'aria-labelledby="map-label"><title id="map-label">{escape(label)}</title>'
     ]
     for s in shapes:

@@ -1,0 +1,275 @@
+"""Browser tests: the real app, served by uvicorn, in Debian's chromium driven by Playwright.
+
+Fixtures for any `tests/browser/test_*.py`:
+
+- `live_server` (session-scoped, once per backend: tests run on SQLite and PostgreSQL like the
+  rest of the suite): a fresh database, migrated, seeded, with the 2008–2014 history loaded,
+  an organizer and an admin, served by `create_app` with uvicorn on 127.0.0.1. Attributes:
+  `base_url`, `backend`, `database_url`, `organizer` and `admin` (each an `Account` with
+  `email`, `password`, `role`); `url(path)`; `sign_in(page, account, next="/")` signs in
+  through the form. The database is shared by every test of the run on that backend, so a
+  test that writes should make its own records rather than count on exact totals.
+- `browser` (package-scoped): headless chromium (`shutil.which("chromium")`, never a
+  downloaded browser). Missing chromium skips on a laptop and fails in CI (CI=true).
+- `page`: a fresh browser context per test (no cookies carried over), desktop viewport
+  1280×800, `base_url` set to the live server, so `page.goto("/login")` works.
+- `phone_page`: the same at 390×844 with `is_mobile` and `has_touch`.
+  Both save a screenshot at teardown to `artifacts/screenshots/<test name>[-phone].png`.
+- `axe`: `axe(page, context=None, options=None) -> list[dict]` injects axe-core
+  (node_modules/axe-core/axe.min.js, from `npm ci`; `make` runs it) and returns the
+  violations of impact serious or critical; `assert not v, describe_violations(v)`
+  (`from tests.browser.conftest import AxeCheck, LiveServer, describe_violations`).
+
+Playwright's sync API marks its event loop as running in this thread while it is started,
+which breaks `asyncio.run()` elsewhere; the browser is therefore package-scoped, so that
+under xdist it is stopped before a worker goes on to tests outside tests/browser.
+
+Run them: `make test` (with the rest), or `.venv/bin/python -m pytest tests/browser`.
+"""
+
+import os
+import re
+import shutil
+import socket
+import threading
+import time
+import urllib.error
+import urllib.request
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+from urllib.parse import quote
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+
+from optout_tracker import migrate
+from optout_tracker.db import create_db_engine, unit_of_work
+from optout_tracker.enums import Role
+from optout_tracker.history import load_history
+from optout_tracker.main import create_app
+from optout_tracker.seed import seed
+from optout_tracker.services import accounts
+from tests.conftest import IN_CI, DatabaseFactory, make_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORD = "correct horse battery"
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",  # containers often have a small /dev/shm
+]
+BLOCKING_IMPACTS = frozenset({"serious", "critical"})
+
+
+def skip_or_fail(reason: str) -> NoReturn:
+    """Skip on a laptop; in CI a browser test that cannot run is a failure."""
+    if IN_CI:
+        pytest.fail(f"{reason} (CI must run the browser tests)", pytrace=False)
+    pytest.skip(reason)
+
+
+@dataclass(frozen=True)
+class Account:
+    email: str
+    password: str
+    role: Role
+
+
+@dataclass
+class LiveServer:
+    backend: str
+    base_url: str
+    database_url: str
+    organizer: Account
+    admin: Account
+
+    def url(self, path: str = "/") -> str:
+        return self.base_url + path
+
+    def sign_in(self, page: Page, account: Account, next: str = "/") -> None:
+        """Sign in through the form, as a person would, and wait for the redirect."""
+        page.goto(self.url(f"/login?next={quote(next)}"))
+        page.get_by_label("Email").fill(account.email)
+        page.get_by_label("Password").fill(account.password)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(self.url(next))
+
+
+def _prepare_database(url: str) -> tuple[Account, Account]:
+    organizer = Account("organizer@example.org", PASSWORD, Role.organizer)
+    admin = Account("admin@example.org", PASSWORD, Role.admin)
+    engine = create_db_engine(make_settings(url))
+    try:
+        migrate.upgrade(engine)
+        with unit_of_work(engine) as session:
+            seed(session)
+            load_history(session, 30)
+            for account in (organizer, admin):
+                accounts.create_user(session, account.email, account.role, account.password)
+    finally:
+        engine.dispose()
+    return organizer, admin
+
+
+def _wait_until_answering(url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + 30
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("the live server stopped while starting: see its log above")
+        if server.started:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (urllib.error.URLError, OSError) as exc:
+                last_error = exc
+        time.sleep(0.05)
+    raise RuntimeError(f"the live server did not answer {url} within 30s: {last_error}")
+
+
+@pytest.fixture(scope="session")
+def live_server(backend: str, databases: DatabaseFactory) -> Iterator[LiveServer]:
+    url = databases.new_url()
+    organizer, admin = _prepare_database(url)
+    app = create_app(make_settings(url))
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with others
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, loop="asyncio", lifespan="on",
+        log_level="warning", access_log=False,
+    )  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"live-server-{backend}", daemon=True
+    )
+    thread.start()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_answering(base_url + "/login", server, thread)
+        yield LiveServer(backend, base_url, url, organizer, admin)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        app.state.engine.dispose()
+        if thread.is_alive():
+            warnings.warn("the live server did not stop within 15s", stacklevel=1)
+
+
+@pytest.fixture(scope="package")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="package")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        skip_or_fail(
+            "Debian's chromium is not installed (apt-get install chromium); "
+            "the browser tests never download one"
+        )
+    args = list(CHROMIUM_ARGS)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")  # chromium refuses to start its sandbox as root
+    # launch() gives chromium a fresh temporary profile (user-data dir), removed at close.
+    browser = playwright.chromium.launch(executable_path=executable, headless=True, args=args)
+    yield browser
+    browser.close()
+
+
+def _screenshot_path(request: pytest.FixtureRequest, suffix: str = "") -> Path:
+    name = re.sub(r"[^\w.-]+", "-", request.node.name).strip("-")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS / f"{name}{suffix}.png"
+
+
+def _open_page(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest, suffix: str,
+    **context_options: Any,
+) -> Iterator[Page]:  # fmt: skip
+    context: BrowserContext = browser.new_context(base_url=live_server.base_url, **context_options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    try:
+        yield page
+    finally:
+        try:
+            if not page.is_closed():
+                page.screenshot(path=_screenshot_path(request, suffix), full_page=True)
+        except PlaywrightError as exc:
+            warnings.warn(f"no screenshot for {request.node.name}: {exc}", stacklevel=1)
+        context.close()
+
+
+@pytest.fixture
+def page(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    yield from _open_page(browser, live_server, request, "", viewport=DESKTOP)
+
+
+@pytest.fixture
+def phone_page(
+    browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest
+) -> Iterator[Page]:
+    yield from _open_page(
+        browser, live_server, request, "-phone", viewport=PHONE, is_mobile=True, has_touch=True
+    )
+
+
+AxeCheck = Callable[..., list[dict[str, Any]]]
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE_JS.is_file():
+        skip_or_fail(f"{AXE_JS.relative_to(ROOT)} is missing: run `npm ci` (or `make test`)")
+    return AXE_JS.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def axe(axe_source: str) -> AxeCheck:
+    """`axe(page, context=None, options=None)`: the serious and critical axe violations."""
+
+    def check(
+        page: Page, context: str | None = None, options: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        # evaluate() runs through the DevTools protocol, which the page's CSP does not govern.
+        if not page.evaluate("() => typeof window.axe === 'object'"):
+            page.evaluate(axe_source)
+        results = page.evaluate(
+            "([context, options]) => axe.run(context ?? document, options ?? {})",
+            [context, options],
+        )
+        return [v for v in results["violations"] if v.get("impact") in BLOCKING_IMPACTS]
+
+    return check
+
+
+def describe_violations(violations: list[dict[str, Any]]) -> str:
+    """One line per violation, for an assertion message."""
+    lines = []
+    for v in violations:
+        targets = ", ".join(str(n["target"]) for n in v.get("nodes", [])[:3])
+        lines.append(f"{v['impact']} {v['id']}: {v['help']} at {targets} ({v['helpUrl']})")
+    return "axe found:\n" + "\n".join(lines)

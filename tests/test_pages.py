@@ -1,0 +1,344 @@
+"""Every page and form, as a browser without JavaScript uses them."""
+
+import re
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from optout_tracker.clock import today
+from optout_tracker.enums import AgencyKind, CampaignStatus
+from optout_tracker.history import load_history
+from optout_tracker.models import ApiKey, AuditEntry, JurisdictionStatus, User, Vote
+from tests import factories
+from tests.conftest import Credentials
+
+HTML = {"accept": "text/html"}
+HOSTILE = '<script>alert("x")</script>&"\''
+
+
+def csrf(client: TestClient, path: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).text)
+    assert match, path
+    return match.group(1)
+
+
+def sign_in(client: TestClient, credentials: Credentials, role: str) -> None:
+    credentials.user(role)
+    data = {"email": f"{role}@example.org", "password": "correct horse battery"}
+    r = client.post(
+        "/login", data={**data, "csrf_token": csrf(client, "/login")}, follow_redirects=False
+    )
+    assert r.status_code == 303
+
+
+def post_form(client: TestClient, path: str, form_page: str, data: dict[str, str]):
+    return client.post(
+        path, data={**data, "csrf_token": csrf(client, form_page)}, follow_redirects=False
+    )
+
+
+def test_the_map_draws_every_county_with_a_link_and_a_title(
+    client: TestClient, session: Session
+) -> None:
+    load_history(session, 30)
+    session.commit()
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert r.text.count('<a href="/jurisdictions/') >= 3142
+    santa_clara = re.search(
+        r'<a href="/jurisdictions/06085"><path class="s-vote_passed" d="M[^"]+">'
+        r"<title>Santa Clara County, CA: Vote passed</title>",
+        r.text,
+    )
+    assert santa_clara
+    assert '<path class="borders"' in r.text
+    assert "Needs follow-up" in r.text and "San Francisco County" in r.text  # overdue answer
+    assert "Recent activity" in r.text and "Coming up" in r.text
+    legend = re.search(r"Vote passed</td><td class=\"num\">(\d+)", r.text)
+    assert legend and int(legend.group(1)) >= 1
+
+
+def test_the_states_view_colours_states_by_their_own_status(
+    client: TestClient, session: Session
+) -> None:
+    load_history(session, 30)
+    session.commit()
+    r = client.get("/?view=states")
+    assert len(re.findall(r'<a href="/jurisdictions/\d+"><path', r.text)) == 51  # and DC
+    assert re.search(r'<a href="/jurisdictions/17"><path class="s-notified"', r.text)  # Illinois
+    assert client.get("/?view=cities").status_code == 422
+
+
+def test_a_state_page_zooms_to_its_counties(client: TestClient) -> None:
+    r = client.get("/states/ca", headers=HTML)
+    assert r.status_code == 200
+    assert len(re.findall(r'<a href="/jurisdictions/06\d{3}"><path', r.text)) == 58
+    assert "California State Identification Bureau" in r.text
+    assert client.get("/states/ZZ", headers=HTML).status_code == 404
+
+
+def test_the_embed_is_frameable_and_opens_links_in_a_new_tab(client: TestClient) -> None:
+    r = client.get("/embed/map")
+    assert "frame-ancestors *" in r.headers["content-security-policy"]
+    assert "x-frame-options" not in r.headers
+    assert 'target="_blank"' in r.text and "<header" not in r.text
+
+
+def test_the_list_filters_sorts_pages_and_links_its_twins(client: TestClient) -> None:
+    r = client.get("/jurisdictions?state=CA&kind=county&sort=name&limit=20")
+    assert r.status_code == 200
+    assert "58 jurisdictions" in r.text
+    assert r.text.index("Alameda County") < r.text.index("Alpine County")
+    assert (
+        'href="/api/v1/jurisdictions?state=CA&amp;kind=county&amp;sort=name&amp;limit=20"' in r.text
+    )
+    assert "/api/v1/export/jurisdictions.csv?" in r.text
+    assert 'rel="next"' in r.text and "offset=20" in r.text
+    assert "Alameda County" not in client.get("/jurisdictions?state=CA&q=santa").text
+    assert client.get("/jurisdictions?status=nonsense", headers=HTML).status_code == 422
+
+
+def test_the_dossier_shows_status_checklist_timeline_and_sources(
+    client: TestClient, session: Session
+) -> None:
+    load_history(session, 30)
+    session.commit()
+    r = client.get("/jurisdictions/va-arlington-county")
+    assert r.status_code == 200
+    text = r.text
+    assert "Opt-out denied" in text and "since Mar 1, 2011" in text
+    assert "✗ State identification bureau" in text and "✓ ICE" in text
+    timeline = text[text.index('id="timeline"') :]
+    assert timeline.index("Sep 28, 2010") < timeline.index("Oct 7, 2010") < timeline.index("Mar 1")
+    # The denial is shown under the letter it answers.
+    assert re.search(r"Oct 7, 2010.*?<ul class=\"answers\".*?Mar 1, 2011", text, re.S)
+    assert "http://topics.arlingtonva.us/arlington-secure-communities-program/" in text
+    assert '<link rel="canonical" href="/jurisdictions/va-arlington-county">' in text
+    assert client.get("/jurisdictions/51013").status_code == 200  # the map links by FIPS
+
+
+def test_activation_despite_an_opt_out_request_is_flagged(
+    client: TestClient, session: Session
+) -> None:
+    j = factories.jurisdiction(session, "06001")
+    factories.letter(session, j, factories.agency(session), sent_on=date(2010, 10, 7))
+    j.activated_on = date(2011, 1, 4)
+    session.commit()
+    assert (
+        "Activated despite the opt-out request"
+        in client.get("/jurisdictions/ca-alameda-county").text
+    )
+
+
+def test_private_notes_and_history_only_for_signed_in_users(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    j = factories.jurisdiction(session, "06001")
+    j.private_notes = "Supervisor Chan is persuadable"
+    session.commit()
+    assert "persuadable" not in client.get("/jurisdictions/ca-alameda-county").text
+    sign_in(client, credentials, "viewer")
+    page = client.get("/jurisdictions/ca-alameda-county").text
+    assert "persuadable" in page and "Change history" in page
+    assert "Log a vote" not in page  # viewers do not write
+
+
+def test_an_organizer_logs_a_vote_a_letter_and_a_response(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    sign_in(client, credentials, "organizer")
+    base = "/jurisdictions/ca-alameda-county"
+    r = post_form(client, f"{base}/log/vote", f"{base}/log/vote", {
+        "body": "Board of Supervisors", "held_on": "2010-10-19", "outcome": "passed",
+        "yes": "4", "no": "1", "measure": "Resolution 2010-12",
+    })  # fmt: skip
+    assert r.status_code == 303 and r.headers["location"] == base
+    page = client.get(base).text
+    assert "The vote was logged." in page and "Board of Supervisors voted 4–1 to opt out" in page
+
+    sib = factories.agency(session, AgencyKind.state_identification_bureau, "CA")
+    r = post_form(client, f"{base}/log/letter", f"{base}/log/letter", {
+        "agency_id": str(sib.id), "sent_on": "2010-10-20", "purpose": "opt_out_request",
+        "channel": "fax",
+    })  # fmt: skip
+    assert r.status_code == 303
+    letter_id = re.search(
+        r'<option value="(\d+)">Oct 20, 2010', client.get(f"{base}/log/response").text
+    )
+    assert letter_id
+    r = post_form(client, f"{base}/log/response", f"{base}/log/response", {
+        "agency_id": str(sib.id), "letter_id": letter_id.group(1), "received_on": "2010-11-02",
+        "kind": "meeting_requested",
+    })  # fmt: skip
+    assert r.status_code == 303
+    j = factories.jurisdiction(session, "06001")
+    status = session.get(JurisdictionStatus, j.id)
+    assert status is not None and status.status is CampaignStatus.in_negotiation
+    assert re.search(
+        r'<a href="/jurisdictions/06001"><path class="s-in_negotiation"', client.get("/").text
+    )
+
+
+def test_form_errors_show_beside_their_fields_and_keep_the_input(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    sign_in(client, credentials, "organizer")
+    base = "/jurisdictions/ca-alameda-county"
+    before = session.scalar(sa.select(sa.func.count()).select_from(Vote))
+    future = (today() + timedelta(days=10)).isoformat()
+    r = post_form(client, f"{base}/log/vote", f"{base}/log/vote", {
+        "body": "Board of Supervisors", "held_on": future, "outcome": "passed", "yes": "-1",
+    })  # fmt: skip
+    assert r.status_code == 422
+    assert 'aria-invalid="true"' in r.text and 'id="e-yes"' in r.text
+    assert 'value="Board of Supervisors"' in r.text  # the input is kept
+    r = post_form(client, f"{base}/log/vote", f"{base}/log/vote", {
+        "body": "Board of Supervisors", "held_on": future, "outcome": "passed",
+    })  # fmt: skip
+    assert r.status_code == 422 and 'id="e-held_on"' in r.text and "future" in r.text
+    assert session.scalar(sa.select(sa.func.count()).select_from(Vote)) == before
+
+
+def test_an_edit_conflict_is_shown_not_overwritten(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    sign_in(client, credentials, "organizer")
+    edit = "/jurisdictions/ca-alameda-county/edit"
+    form_page = client.get(edit).text
+    version = re.search(r'name="version" value="(\d+)"', form_page)
+    assert version
+    j = factories.jurisdiction(session, "06001")
+    j.population = 1_682_353  # someone else saves meanwhile
+    session.commit()
+    r = post_form(
+        client,
+        edit,
+        edit,
+        {"version": version.group(1), "name": "Alameda County", "population": "1600000"},
+    )
+    assert (
+        r.status_code == 409 and "Someone saved this jurisdiction" in r.text and "1682353" in r.text
+    )
+    session.refresh(j)
+    assert j.population == 1_682_353
+    fresh = re.search(r'name="version" value="(\d+)"', client.get(edit).text)
+    assert fresh
+    r = post_form(
+        client,
+        edit,
+        edit,
+        {"version": fresh.group(1), "name": "Alameda County", "population": "1600000"},
+    )
+    assert r.status_code == 303
+    session.refresh(j)
+    assert j.population == 1_600_000
+
+
+def test_forms_need_a_signed_in_organizer_and_the_csrf_token(
+    client: TestClient, credentials: Credentials
+) -> None:
+    path = "/jurisdictions/ca-alameda-county/log/vote"
+    assert (
+        client.get(path, follow_redirects=False).headers["location"]
+        == f"/login?next={path.replace('/', '%2F')}"
+    )
+    sign_in(client, credentials, "viewer")
+    assert client.get(path, headers=HTML).status_code == 403
+    client.post("/logout", data={"csrf_token": csrf(client, "/logout")})
+    sign_in(client, credentials, "organizer")
+    r = client.post(
+        path, data={"body": "Board", "held_on": "2010-10-19", "outcome": "passed"}, headers=HTML
+    )
+    assert r.status_code == 403 and "CSRF" in r.text
+
+
+def test_hostile_text_is_escaped_everywhere(client: TestClient, session: Session) -> None:
+    j = factories.jurisdiction(session, "06001")
+    j.name = HOSTILE
+    j.public_notes = HOSTILE
+    factories.vote(session, j, body=HOSTILE, measure=HOSTILE)
+    session.commit()
+    for path in (
+        "/",
+        "/states/CA",
+        "/embed/map",
+        "/jurisdictions?state=CA",
+        "/jurisdictions/ca-alameda-county",
+    ):
+        text = client.get(path).text
+        assert "<script>alert" not in text, path
+        assert "&lt;script&gt;alert" in text, path
+
+
+def test_admins_manage_users_and_api_keys(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    sign_in(client, credentials, "admin")
+    r = post_form(
+        client,
+        "/admin/users",
+        "/admin/users",
+        {"email": "new@example.org", "role": "organizer", "password": "long enough pw"},
+    )
+    assert r.status_code == 303
+    user = session.scalars(sa.select(User).filter_by(email="new@example.org")).one()
+    r = post_form(client, f"/admin/users/{user.id}/active", "/admin/users", {"active": "false"})
+    assert r.status_code == 303
+    session.refresh(user)
+    assert not user.active
+    bad = post_form(
+        client,
+        "/admin/users",
+        "/admin/users",
+        {"email": "x@example.org", "role": "organizer", "password": "short"},
+    )
+    assert (
+        bad.status_code == 422 and 'id="e-password"' in bad.text and "long enough" not in bad.text
+    )
+
+    r = post_form(
+        client, "/admin/api-keys", "/admin/api-keys", {"name": "Coalition map", "scope": "read"}
+    )
+    token = re.search(r'<code class="token">(optk_[^<]+)</code>', r.text)
+    assert r.status_code == 200 and token and r.headers["cache-control"] == "no-store"
+    assert token.group(1) not in client.get("/admin/api-keys").text  # shown once
+    key = session.scalars(sa.select(ApiKey).filter_by(name="Coalition map")).one()
+    assert (
+        post_form(client, f"/admin/api-keys/{key.id}/revoke", "/admin/api-keys", {}).status_code
+        == 303
+    )
+    session.refresh(key)
+    assert key.revoked_at is not None
+    assert (
+        session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
+    )  # accounts are not campaign records
+
+
+def test_admin_pages_are_for_admins(client: TestClient, credentials: Credentials) -> None:
+    assert client.get("/admin/users", follow_redirects=False).status_code == 303
+    sign_in(client, credentials, "organizer")
+    assert client.get("/admin/users", headers=HTML).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("path", "status"), [("/jurisdictions/nowhere", 404), ("/no/such/page", 404)]
+)
+def test_error_pages_are_html_for_people_and_problems_for_the_api(
+    client: TestClient, path: str, status: int
+) -> None:
+    page = client.get(path, headers=HTML)
+    assert page.status_code == status and page.headers["content-type"].startswith("text/html")
+    assert "optout-tracker" in page.text and "<h1>" in page.text
+    api = client.get("/api/v1/jurisdictions/99999", headers=HTML)
+    assert api.headers["content-type"] == "application/problem+json"
+
+
+def test_pages_are_compressed_and_static_files_cached(client: TestClient) -> None:
+    r = client.get("/", headers={"accept-encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip"
+    assert int(r.headers["content-length"]) < 200_000  # the outlines alone are about 144 KB
+    css = client.get("/static/site.css")
+    assert css.status_code == 200 and "max-age=86400" in css.headers["cache-control"]
