@@ -8,7 +8,14 @@ Run `.venv/bin/python bench/api.py` (or `make bench`). It
    route) under uvicorn with the same defaults, both on 127.0.0.1, and measures requests
    per second and p50/p95 latency for one jurisdiction, a page of 50 jurisdictions, the
    status summary and the bare `/ping`. The endpoints take turns in rounds so that noise
-   (other processes, CPU frequency) hits them all alike.
+   (other processes, CPU frequency) hits them all alike;
+3. measures two HTML pages in the same rounds, the map page `/` and the dossier of Arlington
+   County, VA, requested as a browser would (`Accept: text/html`, `Accept-Encoding: gzip`),
+   so the server renders and gzips every answer (level 6). The client reads the compressed
+   bytes as they arrive and does not decompress them, which would take CPU from the servers.
+   The map page costs far more than the rest, so it gets `--page-requests` (300), not
+   `--requests`; finally it prints each page's size on the wire (gzipped) and uncompressed,
+   and the map page's against its target of about 180 KB.
 
 Reading the ratios: "vs bare" is the endpoint's req/s as a percentage of the bare app's.
 100% would mean our code (database, dependencies, validation, serialization) costs nothing
@@ -24,6 +31,7 @@ and on an already loaded database they measure little more than "nothing to do".
 
 import argparse
 import asyncio
+import gzip
 import os
 import socket
 import subprocess
@@ -39,6 +47,12 @@ import httpx2
 HOST = "127.0.0.1"
 API = "/api/v1"
 SANTA_CLARA_FIPS = "06085"
+MAP_PAGE = "/"
+DOSSIER_PAGE = "/jurisdictions/va-arlington-county"
+# What a browser sends for a page, as far as the server's work depends on it.
+PAGE_HEADERS = {"Accept": "text/html", "Accept-Encoding": "gzip"}
+MAP_TARGET_BYTES = 180 * 1024  # the map page's gzipped size should stay about here
+WARMUP = 200  # untimed requests per endpoint before the rounds, at most a fifth of its share
 ROUNDS = 5  # each endpoint's requests are split into this many turns, interleaved
 START_TIMEOUT = 60.0  # seconds for a server to answer after it is started
 BARE_APP = """\
@@ -59,6 +73,8 @@ class Result:
 
     name: str
     url: str
+    planned: int  # requests to send over all rounds
+    page: bool = False  # an HTML page: browser headers, body read raw (still gzipped)
     requests: int = 0
     seconds: float = 0.0
     latencies: list[float] = field(default_factory=list)
@@ -78,6 +94,12 @@ def parse_args() -> argparse.Namespace:
         "--requests", type=int, default=1500, help="timed requests per endpoint (1500)"
     )
     parser.add_argument(
+        "--page-requests",
+        type=int,
+        default=300,
+        help="timed requests for the map page, which is slow to render and gzip (300)",
+    )
+    parser.add_argument(
         "--concurrency", type=int, default=8, help="concurrent client connections (8)"
     )
     parser.add_argument(
@@ -86,8 +108,10 @@ def parse_args() -> argparse.Namespace:
         "SQLite file; it should be empty, since seed and demo are timed against it",
     )
     args = parser.parse_args()
-    if args.requests < ROUNDS or args.concurrency < 1:
-        parser.error(f"--requests must be at least {ROUNDS} and --concurrency at least 1")
+    if min(args.requests, args.page_requests) < ROUNDS or args.concurrency < 1:
+        parser.error(
+            f"--requests and --page-requests must be at least {ROUNDS}, --concurrency at least 1"
+        )
     return args
 
 
@@ -148,8 +172,26 @@ def wait_until_up(base: str, path: str, proc: subprocess.Popen[bytes], log: Path
     )
 
 
+async def get_page(client: httpx2.AsyncClient, url: str) -> tuple[httpx2.Response, bytes]:
+    """GET a page as a browser would; return the response and its body as sent (gzipped).
+
+    The body is read raw: decompressing it would cost the client CPU that the servers on
+    this machine then miss, and the server's work (render, gzip, send) is the same either way.
+    """
+    async with client.stream("GET", url, headers=PAGE_HEADERS) as response:
+        body = b"".join([chunk async for chunk in response.aiter_raw()])
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}: {body[:300]!r}")
+    if response.headers.get("content-encoding") != "gzip":
+        raise RuntimeError(f"GET {url} was not gzipped: {dict(response.headers)}")
+    if "set-cookie" in response.headers:
+        # The client would send the cookie back, with every API request too.
+        raise RuntimeError(f"GET {url} set a cookie: {response.headers['set-cookie'][:100]}")
+    return response, body
+
+
 async def run_batch(
-    client: httpx2.AsyncClient, url: str, n: int, concurrency: int
+    client: httpx2.AsyncClient, url: str, n: int, concurrency: int, page: bool = False
 ) -> tuple[float, list[float]]:
     """Send N GETs over CONCURRENCY connections; return elapsed seconds and latencies."""
     remaining = n
@@ -160,6 +202,10 @@ async def run_batch(
         while remaining > 0:
             remaining -= 1  # no await in between, so no other worker sees the same count
             t0 = time.perf_counter()
+            if page:
+                await get_page(client, url)  # raises unless a gzipped 200
+                latencies.append(time.perf_counter() - t0)
+                continue
             response = await client.get(url)
             latencies.append(time.perf_counter() - t0)
             if response.status_code != 200:
@@ -172,7 +218,16 @@ async def run_batch(
     return time.perf_counter() - start, latencies
 
 
-async def benchmark(app_base: str, bare_base: str, n: int, concurrency: int) -> list[Result]:
+@dataclass
+class PageSize:
+    name: str
+    gzipped: int  # content-length of the gzipped answer: the bytes on the wire
+    raw: int  # the HTML once decompressed
+
+
+async def benchmark(
+    app_base: str, bare_base: str, n: int, page_n: int, concurrency: int
+) -> tuple[list[Result], list[PageSize]]:
     # One client per server: a shared pool would evict one server's keep-alive connections
     # to open the other's at every switch, charging reconnects to whichever runs next.
     limits = httpx2.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
@@ -187,31 +242,46 @@ async def benchmark(app_base: str, bare_base: str, n: int, concurrency: int) -> 
             sys.exit(f"expected one jurisdiction with FIPS {SANTA_CLARA_FIPS}, got {len(items)}")
         santa_clara = items[0]["id"]
         results = [
-            Result("jurisdiction (Santa Clara)", f"{API}/jurisdictions/{santa_clara}"),
-            Result("jurisdictions?limit=50", f"{API}/jurisdictions?limit=50"),
-            Result("status/summary", f"{API}/status/summary"),
-            Result("bare FastAPI /ping", "/ping"),
+            Result("jurisdiction (Santa Clara)", f"{API}/jurisdictions/{santa_clara}", n),
+            Result("jurisdictions?limit=50", f"{API}/jurisdictions?limit=50", n),
+            Result("status/summary", f"{API}/status/summary", n),
+            Result("page / (map)", MAP_PAGE, page_n, page=True),
+            Result("page dossier (Arlington)", DOSSIER_PAGE, n, page=True),
+            Result("bare FastAPI /ping", "/ping", n),
         ]
-        clients = [app, app, app, bare]
+        clients = [app, app, app, app, app, bare]
+        sizes = []
+        for name, url in (("map /", MAP_PAGE), ("dossier (Arlington)", DOSSIER_PAGE)):
+            response, body = await get_page(app, url)
+            length = int(response.headers["content-length"])
+            if length != len(body):
+                sys.exit(f"GET {url}: content-length {length} but {len(body)} bytes")
+            sizes.append(PageSize(name, length, len(gzip.decompress(body))))
         # Warm-up: open the connections, fill caches, let both servers reach a steady state.
         for r, client in zip(results, clients, strict=True):
-            await run_batch(client, r.url, min(200, n), concurrency)
+            await run_batch(client, r.url, min(WARMUP, max(1, r.planned // 5)), concurrency, r.page)
         for i in range(ROUNDS):
-            share = n // ROUNDS + (n % ROUNDS if i == ROUNDS - 1 else 0)
             # Rotate the order each round so no endpoint always follows the same one.
             for k in range(len(results)):
                 j = (i + k) % len(results)
                 r = results[j]
-                seconds, latencies = await run_batch(clients[j], r.url, share, concurrency)
+                share = r.planned // ROUNDS + (r.planned % ROUNDS if i == ROUNDS - 1 else 0)
+                seconds, latencies = await run_batch(clients[j], r.url, share, concurrency, r.page)
                 r.requests += share
                 r.seconds += seconds
                 r.latencies += latencies
-        return results
+        return results, sizes
 
 
-def report(results: list[Result], concurrency: int) -> None:
+def report(
+    results: list[Result], sizes: list[PageSize], concurrency: int, n: int, page_n: int
+) -> None:
     bare = results[-1].rate
     print(f"\n{concurrency} concurrent connections, {ROUNDS} interleaved rounds")
+    print(
+        f"pages as a browser asks (gzip); map page {page_n} requests (--page-requests), "
+        f"the others {n} (--requests)"
+    )
     print(
         f"{'endpoint':<27} {'requests':>8} {'seconds':>8} {'req/s':>8} {'vs bare':>8} "
         f"{'p50 ms':>7} {'p95 ms':>7}"
@@ -221,6 +291,15 @@ def report(results: list[Result], concurrency: int) -> None:
             f"{r.name:<27} {r.requests:>8} {r.seconds:>8.2f} {r.rate:>8.0f} "
             f"{r.rate / bare:>8.1%} {r.percentile(50) * 1000:>7.1f} {r.percentile(95) * 1000:>7.1f}"
         )
+    print(f"\n{'page':<27} {'gzipped bytes':>14} {'raw bytes':>10} {'ratio':>6}")
+    for s in sizes:
+        print(f"{s.name:<27} {s.gzipped:>14,} {s.raw:>10,} {s.gzipped / s.raw:>6.1%}")
+    gz = sizes[0].gzipped
+    off = gz - MAP_TARGET_BYTES
+    print(
+        f"map page: {gz:,} bytes gzipped vs target ~180 KB ({MAP_TARGET_BYTES:,}): "
+        f"{abs(off):,} bytes ({abs(off) / MAP_TARGET_BYTES:.1%}) {'over' if off > 0 else 'under'}"
+    )
 
 
 def main() -> None:
@@ -267,11 +346,13 @@ def main() -> None:
             app_base, bare_base = f"http://{HOST}:{app_port}", f"http://{HOST}:{bare_port}"
             wait_until_up(app_base, f"{API}/status/summary", servers[0], app_log)
             wait_until_up(bare_base, "/ping", servers[1], bare_log)
-            results = asyncio.run(benchmark(app_base, bare_base, args.requests, args.concurrency))
+            results, sizes = asyncio.run(
+                benchmark(app_base, bare_base, args.requests, args.page_requests, args.concurrency)
+            )
         finally:
             for proc in servers:
                 stop_server(proc)
-    report(results, args.concurrency)
+    report(results, sizes, args.concurrency, args.requests, args.page_requests)
 
 
 if __name__ == "__main__":

@@ -57,6 +57,16 @@ LEVELS: dict[tuple[str, str], Access] = {
     **_resource("responses", "response_id"),
     ("GET", f"{API}/status/summary"): PUBLIC,
     ("GET", f"{API}/status/by-fips"): PUBLIC,
+    **{
+        ("GET", f"{API}/export/{kind}.csv"): PUBLIC
+        for kind in (
+            "jurisdictions",
+            "agencies",
+            "votes",
+            "letters",
+            "responses",
+        )
+    },  # fmt: skip
     ("GET", f"{API}/audit"): ADMIN,
     ("GET", f"{API}/api-keys"): ADMIN,
     ("POST", f"{API}/api-keys"): ADMIN,

@@ -15,6 +15,7 @@ from .api import (
     agencies,
     api_keys,
     audit,
+    export,
     jurisdictions,
     letters,
     problems,
@@ -61,7 +62,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problems.documented(400, 401, 403, 404, 409, 413, 422),
         dependencies=[Depends(get_principal)],
     )
-    for module in (jurisdictions, agencies, votes, letters, responses, status, audit, api_keys):
+    modules = (jurisdictions, agencies, votes, letters, responses, status, export, audit, api_keys)
+    for module in modules:
         api.include_router(module.router)
     app.include_router(api)
     for router in (pages.router, maps.router, web_jurisdictions.router, admin.router):

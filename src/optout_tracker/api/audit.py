@@ -12,6 +12,11 @@ from .deps import SessionDep
 from .http import page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
+AUDIT = records.Listing(
+    AuditEntry,
+    equal=("entity", "entity_id", "jurisdiction_id", "actor_kind", "actor_id", "action"),
+    default_sort="-created_at",
+)
 
 
 @router.get("")
@@ -23,12 +28,6 @@ def list_audit_entries(
     params: Annotated[AuditFilters, Query()],
 ) -> Page[AuditEntryPublic]:
     """The audit log, newest first: filter by entity, id, jurisdiction, actor and time."""
-    items, total = records.list_(
-        session,
-        AuditEntry,
-        params,
-        equal=("entity", "entity_id", "jurisdiction_id", "actor_kind", "actor_id", "action"),
-        default_sort="-created_at",
-    )
+    items, total = AUDIT.page(session, params)
     entries = [AuditEntryPublic.model_validate(e) for e in items]
     return page(request, response, entries, total, params)

@@ -16,11 +16,16 @@ def get(session: Session, agency_id: int) -> Agency:
     return records.get(session, Agency, agency_id)
 
 
+LISTING = records.Listing(
+    Agency,
+    equal=("kind", "state"),
+    default_sort="name",
+    extra=lambda params: [contains(Agency.name, params.q)] if params.q else [],
+)
+
+
 def list_(session: Session, params: AgencyFilters) -> tuple[list[Agency], int]:
-    extra = [contains(Agency.name, params.q)] if params.q else []
-    return records.list_(
-        session, Agency, params, equal=("kind", "state"), default_sort="name", extra=extra
-    )
+    return LISTING.page(session, params)
 
 
 def state_bureau(session: Session, state: str) -> Agency | None:

@@ -142,6 +142,17 @@ def by_fips(
     ]  # fmt: skip
 
 
+def data_version(session: Session) -> tuple[Any, ...]:
+    """Changes whenever any jurisdiction or its status does: a cache key for derived views."""
+    return tuple(
+        session.execute(
+            sa.select(sa.func.max(J.updated_at), sa.func.max(S.updated_at), sa.func.count())
+            .select_from(J)
+            .join(S, col(S.jurisdiction_id) == J.id)
+        ).one()
+    )
+
+
 # For the home page: what needs doing, what happened, what is coming.
 
 

@@ -21,7 +21,7 @@ from ..security import Principal
 from ..slugs import slugify
 from ..status import is_activated, is_overdue
 from . import records, status_projection
-from .listing import contains, equality_filters, fetch_page, range_filters
+from .listing import contains, equality_filters, fetch_page, order_by, range_filters
 from .records import columns_of
 from .status_projection import overdue_condition
 
@@ -123,6 +123,12 @@ def conditions(params: JurisdictionFilters) -> list[Any]:
             )
         )
     return conds
+
+
+def ordered(params: JurisdictionFilters) -> sa.Select[Jurisdiction, JurisdictionStatus]:
+    """Every matching jurisdiction with its status, in the list's order (for exports)."""
+    ordering = order_by(params.sort, SORTABLE, "name", J.id)
+    return select_with_status().where(*conditions(params)).order_by(*ordering)
 
 
 def list_(session: Session, params: JurisdictionFilters) -> tuple[list[JurisdictionPublic], int]:

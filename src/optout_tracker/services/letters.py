@@ -17,14 +17,13 @@ def get(session: Session, letter_id: int) -> Letter:
     return records.get(session, Letter, letter_id)
 
 
+LISTING = records.Listing(
+    Letter, equal=("jurisdiction_id", "agency_id", "purpose", "channel"), default_sort="-sent_on"
+)
+
+
 def list_(session: Session, params: LetterFilters) -> tuple[list[Letter], int]:
-    return records.list_(
-        session,
-        Letter,
-        params,
-        equal=("jurisdiction_id", "agency_id", "purpose", "channel"),
-        default_sort="-sent_on",
-    )
+    return LISTING.page(session, params)
 
 
 def _not_in_future(sent_on: date) -> None:

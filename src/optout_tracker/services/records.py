@@ -1,5 +1,7 @@
 """Reading any table by id or as a filtered page: the shared half of every aggregate."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
@@ -12,7 +14,7 @@ from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Jurisdiction
 from ..schemas import EventFilters, ListParams
 from ..security import Principal
-from .listing import equality_filters, fetch_page, range_filters
+from .listing import equality_filters, fetch_page, order_by, range_filters
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -32,35 +34,50 @@ def get(session: Session, model: type[T], record_id: int) -> T:
     return record
 
 
-def list_(
-    session: Session,
-    model: type[T],
-    params: ListParams,
-    *,
-    equal: tuple[str, ...],
-    default_sort: str,
-    extra: list[Any] | None = None,
-) -> tuple[list[T], int]:
-    """A page of `model` rows filtered by equality, `_from`/`_to` ranges, `updated_since`
-    and, for events, the `state` of their jurisdiction."""
-    columns = columns_of(model)
-    if isinstance(params, EventFilters) and params.state is not None:
-        in_state = sa.select(col(Jurisdiction.id)).where(col(Jurisdiction.state) == params.state)
-        extra = [*(extra or []), columns["jurisdiction_id"].in_(in_state)]
-    stmt = sa.select(model).where(
-        *equality_filters(params, columns, equal), *range_filters(params, columns), *(extra or [])
-    )
-    if params.updated_since is not None:
-        stmt = stmt.where(columns["updated_at"] >= params.updated_since)
-    rows, total = fetch_page(
-        session,
-        stmt,
-        params,
-        sort_columns=columns,
-        default_sort=default_sort,
-        tiebreak=columns["id"],
-    )
-    return [row[0] for row in rows], total
+@dataclass(frozen=True)
+class Listing:
+    """How one table is listed: which parameters filter by equality, the default order and
+    any extra conditions. Pages and CSV exports both come from `statement`."""
+
+    model: type[SQLModel]
+    equal: tuple[str, ...]
+    default_sort: str
+    extra: Callable[[Any], list[Any]] = lambda params: []
+
+    def statement(self, params: ListParams) -> sa.Select[Any]:
+        """Every row that matches the filters, unordered and unpaged."""
+        columns = columns_of(self.model)
+        conditions = [
+            *equality_filters(params, columns, self.equal),
+            *range_filters(params, columns),
+            *self.extra(params),
+        ]
+        if isinstance(params, EventFilters) and params.state is not None:
+            in_state = sa.select(col(Jurisdiction.id)).where(
+                col(Jurisdiction.state) == params.state
+            )
+            conditions.append(columns["jurisdiction_id"].in_(in_state))
+        if params.updated_since is not None:
+            conditions.append(columns["updated_at"] >= params.updated_since)
+        return sa.select(self.model).where(*conditions)
+
+    def page(self, session: Session, params: ListParams) -> tuple[list[Any], int]:
+        columns = columns_of(self.model)
+        rows, total = fetch_page(
+            session,
+            self.statement(params),
+            params,
+            sort_columns=columns,
+            default_sort=self.default_sort,
+            tiebreak=columns["id"],
+        )
+        return [row[0] for row in rows], total
+
+    def ordered(self, params: ListParams) -> sa.Select[Any]:
+        """The matching rows in the list's order, for an export of all of them."""
+        columns = columns_of(self.model)
+        ordering = order_by(params.sort, columns, self.default_sort, columns["id"])
+        return self.statement(params).order_by(*ordering)
 
 
 # Writing: each helper flushes and records its audit entry; the caller's unit of work commits.

@@ -15,14 +15,15 @@ def get(session: Session, response_id: int) -> Response:
     return records.get(session, Response, response_id)
 
 
+LISTING = records.Listing(
+    Response,
+    equal=("jurisdiction_id", "agency_id", "letter_id", "kind"),
+    default_sort="-received_on",
+)
+
+
 def list_(session: Session, params: ResponseFilters) -> tuple[list[Response], int]:
-    return records.list_(
-        session,
-        Response,
-        params,
-        equal=("jurisdiction_id", "agency_id", "letter_id", "kind"),
-        default_sort="-received_on",
-    )
+    return LISTING.page(session, params)
 
 
 def _check(session: Session, response: Response) -> Jurisdiction:

@@ -15,10 +15,11 @@ def get(session: Session, vote_id: int) -> Vote:
     return records.get(session, Vote, vote_id)
 
 
+LISTING = records.Listing(Vote, equal=("jurisdiction_id", "outcome"), default_sort="-held_on")
+
+
 def list_(session: Session, params: VoteFilters) -> tuple[list[Vote], int]:
-    return records.list_(
-        session, Vote, params, equal=("jurisdiction_id", "outcome"), default_sort="-held_on"
-    )
+    return LISTING.page(session, params)
 
 
 def _check(session: Session, vote: Vote) -> None:

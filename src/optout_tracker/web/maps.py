@@ -1,7 +1,7 @@
 """The status map: `/`, `/states/{code}` and `/embed/map`, drawn in SVG on the server."""
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -74,6 +74,30 @@ def svg(
     return Markup("".join(parts))
 
 
+# Drawn maps by (view, state, label, tab, data version, day): the data version comes from the
+# database, so every process sees a change at once. A few dozen entries at most.
+_drawn: dict[tuple[Any, ...], tuple[Markup, dict[CampaignStatus, int]]] = {}
+
+
+def draw(
+    session: Session,
+    view: View,
+    outlines: mapsvg.MapShapes,
+    state: str | None,
+    label: str,
+    new_tab: bool = False,
+) -> tuple[Markup, dict[CampaignStatus, int]]:
+    """The map's SVG and its counts per status, drawn once per change of the data."""
+    key = (view, state, label, new_tab, campaign.data_version(session), today())
+    if (drawn := _drawn.get(key)) is None:
+        shapes = _shapes(session, view, outlines, state)
+        drawn = svg(outlines, shapes, label, new_tab), _counts(shapes)
+        if len(_drawn) > 64:
+            _drawn.clear()
+        _drawn[key] = drawn
+    return drawn
+
+
 def _counts(shapes: list[Shape]) -> dict[CampaignStatus, int]:
     counts = dict.fromkeys(CampaignStatus, 0)
     for shape in shapes:
@@ -85,16 +109,17 @@ def _counts(shapes: list[Shape]) -> dict[CampaignStatus, int]:
 def home(
     request: Request, session: SessionDep, principal: PrincipalDep, view: View = "counties"
 ) -> Response:
-    outlines = mapsvg.us_map()
-    shapes = _shapes(session, view, outlines, None)
+    map_svg, counts = draw(
+        session, view, mapsvg.us_map(), None, f"Map of US {view} coloured by campaign status"
+    )
     votes, activations = campaign.upcoming(session)
     return render(
         request,
         principal,
         "home.html",
         view=view,
-        map_svg=svg(outlines, shapes, f"Map of US {view} coloured by campaign status"),
-        counts=_counts(shapes),
+        map_svg=map_svg,
+        counts=counts,
         summary=campaign.summary(session),
         follow_up=campaign.follow_up(session),
         recent=campaign.recent_events(session),
@@ -109,16 +134,17 @@ def state_page(
     request: Request, code: str, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     state = _state(session, code)
+    label = f"Map of the counties of {state.name} by campaign status"
     outlines = mapsvg.state_map((state.fips or "")[:2])
-    shapes = _shapes(session, "counties", outlines, state.state)
+    map_svg, counts = draw(session, "counties", outlines, state.state, label)
     j, status = jurisdiction_service.get(session, state.id or 0)
     return render(
         request,
         principal,
         "state.html",
         state=jurisdiction_service.to_public(j, status),
-        map_svg=svg(outlines, shapes, f"Map of the counties of {state.name} by campaign status"),
-        counts=_counts(shapes),
+        map_svg=map_svg,
+        counts=counts,
         sib=agencies.state_bureau(session, state.state),
         as_of=today(),
     )
@@ -128,19 +154,15 @@ def state_page(
 def embed_map(
     request: Request, session: SessionDep, principal: PrincipalDep, view: View = "counties"
 ) -> Response:
-    outlines, on = mapsvg.us_map(), today()
-    shapes = _shapes(session, view, outlines, None)
+    on = today()
+    label = f"Map of US {view} coloured by opt-out status, as of {day(on)}"
+    map_svg, counts = draw(session, view, mapsvg.us_map(), None, label, new_tab=True)
     return render(
         request,
         principal,
         "embed_map.html",
-        map_svg=svg(
-            outlines,
-            shapes,
-            f"Map of US {view} coloured by opt-out status, as of {day(on)}",
-            new_tab=True,
-        ),
-        counts=_counts(shapes),
+        map_svg=map_svg,
+        counts=counts,
         as_of=on,
     )
 
