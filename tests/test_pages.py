@@ -342,3 +342,19 @@ def test_pages_are_compressed_and_static_files_cached(client: TestClient) -> Non
     assert int(r.headers["content-length"]) < 200_000  # the outlines alone are about 144 KB
     css = client.get("/static/site.css")
     assert css.status_code == 200 and "max-age=86400" in css.headers["cache-control"]
+
+
+def test_a_server_error_is_a_page_in_the_sites_style(app_settings) -> None:
+    from optout_tracker.main import create_app
+
+    app = create_app(app_settings)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret internals")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/boom", headers=HTML)
+    app.state.engine.dispose()
+    assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+    assert "Internal Server Error" in r.text and "secret" not in r.text
