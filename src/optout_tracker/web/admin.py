@@ -1,7 +1,5 @@
 """`/admin`: users and API keys, for admins."""
 
-from urllib.parse import urlencode
-
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -14,17 +12,13 @@ from ..schemas import ApiKeyCreate
 from ..security import Principal
 from ..services import accounts
 from .forms import FormData, csrf_protected, field_errors, parse
-from .templating import flash, render
+from .templating import flash, gate, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
 
 def _admin(request: Request, principal: Principal) -> Response | None:
-    if principal.anonymous:
-        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
-    if not principal.can(Access.admin):
-        raise Forbidden("the admin pages need the admin role")
-    return None
+    return gate(request, principal, Access.admin, "the admin pages need the admin role")
 
 
 @router.get("", response_class=HTMLResponse)

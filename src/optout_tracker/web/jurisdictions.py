@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 from ..api.auth import PrincipalDep
 from ..api.deps import SessionDep, SettingsDep
 from ..enums import Access, AgencyKind, Channel, LetterPurpose, ResponseKind, VoteOutcome
-from ..errors import AppError, Forbidden, NotFound
+from ..errors import AppError, NotFound
 from ..models import Agency, AuditEntry, Jurisdiction
 from ..schemas import (
     JurisdictionFilters,
@@ -27,7 +27,7 @@ from ..services import agencies, campaign, letters, responses, votes
 from ..services import jurisdictions as service
 from ..status import NOTICE_PURPOSES
 from .forms import FormData, csrf_protected, field_errors, parse
-from .templating import day, flash, render, words
+from .templating import day, flash, gate, render, words
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 FORMS: dict[str, type[BaseModel]] = {
@@ -132,12 +132,7 @@ def dossier(request: Request, slug: str, session: SessionDep, principal: Princip
 
 
 def _organizer(request: Request, principal: Principal) -> Response | None:
-    """Send anonymous visitors to sign in; refuse signed-in users who may not write."""
-    if principal.anonymous:
-        return RedirectResponse(f"/login?{urlencode({'next': request.url.path})}", status_code=303)
-    if not principal.can(Access.write):
-        raise Forbidden("logging events needs the organizer role")
-    return None
+    return gate(request, principal, Access.write, "logging events needs the organizer role")
 
 
 @router.get("/jurisdictions/{slug}/log/{kind}", response_class=HTMLResponse)
