@@ -1,0 +1,123 @@
+"""What the Atom feeds and the calendar carry: public changes, and dates ahead."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..enums import VoteOutcome
+from ..models import Agency, AuditEntry, Jurisdiction, Letter, Response, Vote
+from ..schemas import PRIVATE_FIELDS
+
+CAMPAIGN_RECORDS = ("jurisdiction", "agency", "vote", "letter", "response")
+
+
+@dataclass(frozen=True)
+class Change:
+    id: int
+    at: datetime
+    title: str
+    summary: str
+    jurisdiction: Jurisdiction | None
+
+
+def changes(session: Session, jurisdiction_id: int | None = None, limit: int = 50) -> list[Change]:
+    """The latest changes to campaign records, newest first, without private values."""
+    stmt = (
+        sa.select(AuditEntry, Jurisdiction)
+        .outerjoin(Jurisdiction, col(Jurisdiction.id) == AuditEntry.jurisdiction_id)
+        .where(col(AuditEntry.entity).in_(CAMPAIGN_RECORDS))
+        .order_by(col(AuditEntry.id).desc())
+        .limit(limit)
+    )
+    if jurisdiction_id is not None:
+        stmt = stmt.where(col(AuditEntry.jurisdiction_id) == jurisdiction_id)
+    return [_change(entry, j) for entry, j in session.execute(stmt)]
+
+
+_VERBS = {"create": "added", "update": "changed", "delete": "deleted"}
+
+
+def _change(entry: AuditEntry, j: Jurisdiction | None) -> Change:
+    where = f" in {j.name}, {j.state}" if j and entry.entity != "jurisdiction" else ""
+    name = j.name if j and entry.entity == "jurisdiction" else f"{entry.entity} {entry.entity_id}"
+    title = f"{entry.entity.capitalize()} {_VERBS[entry.action.value]}: {name}{where}"
+    public = {k: v for k, v in entry.changes.items() if k not in PRIVATE_FIELDS}
+    lines = [
+        f"{k}: {_text(before)} → {_text(after)}" for k, (before, after) in sorted(public.items())
+    ]
+    return Change(entry.id or 0, entry.created_at, title, "\n".join(lines), j)
+
+
+def _text(value: object) -> str:
+    return "—" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class DateAhead:
+    uid: str
+    on: date
+    title: str
+    description: str
+    jurisdiction: Jurisdiction
+    stamp: datetime
+
+
+def dates_ahead(session: Session, state: str | None = None) -> list[DateAhead]:
+    """Scheduled votes, scheduled activations, and when unanswered letters are due."""
+    in_state = [col(Jurisdiction.state) == state] if state else []
+    items: list[DateAhead] = []
+    votes = session.execute(
+        sa.select(Vote, Jurisdiction)
+        .join(Jurisdiction, col(Jurisdiction.id) == Vote.jurisdiction_id)
+        .where(col(Vote.outcome) == VoteOutcome.scheduled, *in_state)
+    )
+    for vote, j in votes:
+        topic = vote.measure or "opting out of Secure Communities"
+        items.append(
+            DateAhead(
+                f"vote-{vote.id}",
+                vote.held_on,
+                f"{j.name}: {vote.body} votes on {topic}",
+                vote.public_notes or "",
+                j,
+                vote.updated_at,
+            )
+        )
+    activations = session.scalars(
+        sa.select(Jurisdiction).where(
+            col(Jurisdiction.scheduled_activation_on).is_not(None), *in_state
+        )
+    )
+    for j in activations:
+        assert j.scheduled_activation_on is not None
+        items.append(
+            DateAhead(
+                f"activation-{j.id}",
+                j.scheduled_activation_on,
+                f"{j.name}: Secure Communities activation scheduled",
+                "",
+                j,
+                j.updated_at,
+            )
+        )
+    answered = sa.select(col(Response.letter_id)).where(col(Response.letter_id).is_not(None))
+    waiting = session.execute(
+        sa.select(Letter, Jurisdiction, Agency)
+        .join(Jurisdiction, col(Jurisdiction.id) == Letter.jurisdiction_id)
+        .join(Agency, col(Agency.id) == Letter.agency_id)
+        .where(col(Letter.id).not_in(answered), *in_state)
+    )
+    for letter, j, agency in waiting:
+        items.append(
+            DateAhead(
+                f"letter-{letter.id}",
+                letter.response_due_on,
+                f"{j.name}: answer due from {agency.name}",
+                f"Letter of {letter.sent_on.isoformat()}: {letter.purpose.value.replace('_', ' ')}",
+                j,
+                letter.updated_at,
+            )
+        )
+    return sorted(items, key=lambda i: (i.on, i.uid))

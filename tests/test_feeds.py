@@ -1,0 +1,103 @@
+"""Atom feeds and the calendar: valid, public only, and filterable."""
+
+from datetime import date, timedelta
+from xml.etree import ElementTree as ET
+
+import icalendar
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from optout_tracker.clock import today
+from optout_tracker.history import load_history
+from tests import factories
+from tests.conftest import Credentials
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+API = "/api/v1"
+
+
+def log_vote(
+    client: TestClient, credentials: Credentials, jurisdiction_id: int | None, **fields
+) -> dict:
+    body = {
+        "jurisdiction_id": jurisdiction_id, "body": "Board of Supervisors", "held_on": "2010-10-19",
+        "outcome": "passed", "yes": 4, "no": 1, "private_notes": "Supervisor Chan is persuadable",
+        **fields,
+    }  # fmt: skip
+    r = client.post(f"{API}/votes", json=body, headers=credentials.headers("write"))
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_the_activity_feed_is_valid_atom_of_public_changes(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    alameda = factories.jurisdiction(session, "06001")
+    vote = log_vote(client, credentials, alameda.id)
+    client.patch(f"{API}/votes/{vote['id']}", json={"yes": 5}, headers=credentials.headers("write"))
+    r = client.get("/feeds/activity.atom")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/atom+xml")
+    assert "persuadable" not in r.text and "private_notes" not in r.text
+    feed = ET.fromstring(r.content)
+    assert feed.tag == f"{ATOM}feed"
+    for required in ("id", "title", "updated", "author"):
+        assert feed.find(f"{ATOM}{required}") is not None, required
+    entries = feed.findall(f"{ATOM}entry")
+    assert [e.findtext(f"{ATOM}title") for e in entries[:2]] == [
+        f"Vote changed: vote {vote['id']} in Alameda County, CA",
+        f"Vote added: vote {vote['id']} in Alameda County, CA",
+    ]
+    ids = [e.findtext(f"{ATOM}id") for e in entries]
+    assert len(ids) == len(set(ids)) and all(ids)
+    link = entries[0].find(f"{ATOM}link")
+    assert link is not None and link.get("href", "").endswith("/jurisdictions/ca-alameda-county")
+    assert "yes: 4 → 5" in (entries[0].findtext(f"{ATOM}summary") or "")
+
+
+def test_a_jurisdiction_feed_carries_only_its_changes(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    log_vote(client, credentials, factories.jurisdiction(session, "06001").id)
+    log_vote(client, credentials, factories.jurisdiction(session, "06085").id)
+    feed = ET.fromstring(client.get("/feeds/jurisdictions/ca-santa-clara-county.atom").content)
+    titles = [e.findtext(f"{ATOM}title") for e in feed.findall(f"{ATOM}entry")]
+    assert titles and all("Santa Clara County" in (t or "") for t in titles)
+    assert client.get("/feeds/jurisdictions/nowhere.atom").status_code == 404
+
+
+def test_the_calendar_holds_votes_activations_and_answer_deadlines(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    load_history(session, 30)
+    alameda = factories.jurisdiction(session, "06001")
+    ahead = today() + timedelta(days=14)
+    log_vote(
+        client,
+        credentials,
+        alameda.id,
+        outcome="scheduled",
+        held_on=ahead.isoformat(),
+        yes=None,
+        no=None,
+    )
+    alameda.scheduled_activation_on = date(2030, 1, 15)
+    session.commit()
+
+    r = client.get("/calendar.ics?state=CA")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
+    assert "persuadable" not in r.text
+    cal = icalendar.Calendar.from_ical(r.content)
+    events = {str(e["uid"]).split("@")[0]: e for e in cal.walk("VEVENT")}
+    vote = next(e for uid, e in events.items() if uid.startswith("vote-"))
+    assert vote.decoded("dtstart") == ahead and "Alameda County" in str(vote["summary"])
+    assert any(
+        e.decoded("dtstart") == date(2030, 1, 15)
+        for uid, e in events.items()
+        if uid.startswith("activation-")
+    )
+    deadlines = [e for uid, e in events.items() if uid.startswith("letter-")]
+    # San Francisco's letters: the May one was answered (denied); the two of August were not.
+    assert sorted(e.decoded("dtstart") for e in deadlines) == [date(2010, 9, 30), date(2010, 9, 30)]
+    assert all(str(e["url"]).startswith("http") for e in events.values())
+    assert not any("Arlington" in str(e["summary"]) for e in events.values())  # VA, filtered out
+    assert client.get("/calendar.ics?state=ZZ").status_code == 422
