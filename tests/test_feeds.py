@@ -101,3 +101,34 @@ def test_the_calendar_holds_votes_activations_and_answer_deadlines(
     assert all(str(e["url"]).startswith("http") for e in events.values())
     assert not any("Arlington" in str(e["summary"]) for e in events.values())  # VA, filtered out
     assert client.get("/calendar.ics?state=ZZ").status_code == 422
+
+
+def test_control_characters_never_reach_a_feed(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    j = factories.jurisdiction(session, "06085")
+    r = client.post(
+        f"{API}/votes",
+        json={
+            "jurisdiction_id": j.id,
+            "body": "Board\x0bX",
+            "held_on": "2010-10-19",
+            "outcome": "passed",
+        },
+        headers=credentials.headers("write"),
+    )
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "body"
+    factories.vote(session, j, body="Board\x0bof Supervisors")  # e.g. loaded before the check
+    j.name = "Santa Clara\x01 County"
+    session.commit()
+    client.patch(
+        f"{API}/jurisdictions/{j.id}", json={"population": 1}, headers=credentials.headers("write")
+    )
+    for path in ("/feeds/activity.atom", "/feeds/jurisdictions/ca-santa-clara-county.atom"):
+        ET.fromstring(client.get(path).content)  # parses
+
+
+def test_the_activity_page_links_its_feed_and_calendar(client: TestClient) -> None:
+    r = client.get("/activity")
+    assert r.status_code == 200
+    assert 'href="/feeds/activity.atom"' in r.text and 'href="/calendar.ics"' in r.text

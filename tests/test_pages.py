@@ -358,3 +358,33 @@ def test_a_server_error_is_a_page_in_the_sites_style(app_settings) -> None:
     app.state.engine.dispose()
     assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
     assert "Internal Server Error" in r.text and "secret" not in r.text
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/jurisdictions/a%00b",
+        "/states/c%00",
+        "/feeds/jurisdictions/a%00b.atom",
+        "/jurisdictions/a%0bb",
+    ],
+)
+def test_odd_characters_in_paths_are_not_a_server_error(client: TestClient, path: str) -> None:
+    assert client.get(path, headers=HTML).status_code in (404, 422)
+
+
+def test_odd_characters_in_forms_are_refused_cleanly(
+    client: TestClient, credentials: Credentials
+) -> None:
+    data = {"email": "a\x00@example.org", "password": "x", "csrf_token": csrf(client, "/login")}
+    assert client.post("/login", data=data).status_code == 401
+    sign_in(client, credentials, "admin")
+    r = post_form(
+        client,
+        "/admin/users",
+        "/admin/users",
+        {"email": "x\x00@example.org", "role": "viewer", "password": "long enough pw"},
+    )
+    assert r.status_code == 422
+    for path in ("/admin/users/3000000000/active", "/admin/api-keys/99999999999999999999/revoke"):
+        assert post_form(client, path, "/admin/users", {"active": "false"}).status_code == 422

@@ -19,12 +19,19 @@ def columns(model: type[BaseModel], *, private: bool) -> list[str]:
     return [c for c in model.model_fields if private or c not in PRIVATE_FIELDS]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    text = str(value)
+    # A spreadsheet would run "=HYPERLINK(...)" typed into a name or a note: quote it as text.
+    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
 
 
 def stream(

@@ -1,5 +1,6 @@
 """API shapes: what the JSON API accepts and answers (tables are in models.py)."""
 
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
@@ -46,10 +47,14 @@ def _assume_utc(value: datetime) -> datetime:
         raise ValueError("is outside the years 1–9999 once converted to UTC") from None
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _refuse_nul(value: Any) -> Any:
-    # PostgreSQL cannot store NUL in text, and no person types one.
-    if isinstance(value, str) and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
+    # PostgreSQL cannot store NUL, XML (the feeds) cannot carry other control characters, and
+    # no person types them; tabs and line breaks are fine.
+    if isinstance(value, str) and CONTROL.search(value):
+        raise ValueError("must not contain control characters")
     return value
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
@@ -106,6 +106,12 @@ def install(app: FastAPI) -> None:
         return respond(
             request, 412, "the record changed while you were saving; fetch it again and retry"
         )
+
+    @app.exception_handler(DataError)
+    async def unstorable(request: Request, exc: DataError) -> Response:
+        # Input checks come first; this catches a value the database still refuses.
+        log.info("data error: %s", exc.orig)
+        return respond(request, 422, "a value in the request cannot be stored")
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError) -> Response:

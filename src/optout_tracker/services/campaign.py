@@ -143,10 +143,19 @@ def by_fips(
 
 
 def data_version(session: Session) -> tuple[Any, ...]:
-    """Changes whenever any jurisdiction or its status does: a cache key for derived views."""
+    """Changes whenever any jurisdiction or its status does: a cache key for derived views.
+
+    Counters, not timestamps: a version or revision only goes up and an id is never reused,
+    whatever the clocks of the app hosts say or the order in which transactions commit.
+    """
     return tuple(
         session.execute(
-            sa.select(sa.func.max(J.updated_at), sa.func.max(S.updated_at), sa.func.count())
+            sa.select(
+                sa.func.count(),
+                sa.func.max(J.id),
+                sa.func.sum(J.version),
+                sa.func.sum(S.revision),
+            )
             .select_from(J)
             .join(S, col(S.jurisdiction_id) == J.id)
         ).one()

@@ -5,7 +5,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from ..api.auth import PrincipalDep
-from ..api.deps import SessionDep
+from ..api.deps import IdPath, SessionDep
 from ..enums import Access, Role, Scope
 from ..errors import AppError, FieldError, Forbidden, InvalidInput
 from ..schemas import ApiKeyCreate
@@ -71,7 +71,7 @@ def create_user(
 
 @router.post("/users/{user_id}/active", response_class=HTMLResponse)
 def set_user_active(
-    request: Request, user_id: int, form: FormData, session: SessionDep, principal: PrincipalDep
+    request: Request, user_id: IdPath, form: FormData, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     if redirect := _admin(request, principal):
         return redirect
@@ -139,7 +139,7 @@ def create_key(
 
 @router.post("/api-keys/{key_id}/revoke", response_class=HTMLResponse)
 def revoke_key(
-    request: Request, key_id: int, session: SessionDep, principal: PrincipalDep
+    request: Request, key_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> Response:
     if redirect := _admin(request, principal):
         return redirect

@@ -6,13 +6,15 @@ from urllib.parse import urlsplit
 from xml.etree import ElementTree as ET
 
 import icalendar
-from fastapi import APIRouter, Query
-from fastapi.responses import Response
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, Response
 
+from ..api.auth import PrincipalDep
 from ..api.deps import SessionDep, SettingsDep
-from ..schemas import StateCode
-from ..services import feeds
+from ..schemas import CONTROL, StateCode
+from ..services import campaign, feeds
 from ..services import jurisdictions as jurisdiction_service
+from .templating import render
 
 router = APIRouter(include_in_schema=False)
 ATOM = "http://www.w3.org/2005/Atom"
@@ -44,7 +46,20 @@ def _atom(base: str, path: str, title: str, changes: list[feeds.Change]) -> Resp
 
 
 def _text(parent: ET.Element, tag: str, text: str) -> None:
-    ET.SubElement(parent, f"{{{ATOM}}}{tag}").text = text
+    # Records from before input was checked (or from the CLI) must not break the XML.
+    ET.SubElement(parent, f"{{{ATOM}}}{tag}").text = CONTROL.sub("", text)
+
+
+@router.get("/activity", response_class=HTMLResponse)
+def activity_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
+    """The latest changes and the latest events, with the Atom and calendar twins."""
+    return render(
+        request,
+        principal,
+        "activity.html",
+        changes=feeds.changes(session, limit=100),
+        recent=campaign.recent_events(session, limit=25),
+    )
 
 
 @router.get("/feeds/activity.atom")

@@ -8,7 +8,8 @@ from pydantic import BaseModel, ValidationError
 
 from .. import csrf
 from ..api.problems import field_name
-from ..errors import AppError, FieldError, Forbidden
+from ..errors import AppError, FieldError, Forbidden, InvalidInput
+from ..schemas import CONTROL
 
 M = TypeVar("M", bound=BaseModel)
 INTEGER = re.compile(r"^-?\d{1,12}$")
@@ -23,7 +24,13 @@ async def csrf_protected(request: Request) -> None:
 async def form_data(request: Request) -> dict[str, str]:
     """The posted fields as text (the CSRF token is checked before this, for every form)."""
     form = await request.form()
-    return {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    data = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    if bad := [k for k, v in data.items() if CONTROL.search(v)]:
+        raise InvalidInput(
+            "the form holds control characters",
+            [FieldError(k, "must not contain control characters") for k in bad],
+        )
+    return data
 
 
 FormData = Annotated[dict[str, str], Depends(form_data)]

@@ -11,6 +11,7 @@ from .. import csrf
 from ..api.auth import PrincipalDep
 from ..api.deps import SessionDep
 from ..errors import TooManyRequests
+from ..schemas import CONTROL
 from ..services import accounts
 from .forms import csrf_protected
 from .templating import templates
@@ -46,7 +47,9 @@ def login(
 ) -> Response:
     context = {"principal": principal, "next": safe_next(next), "email": email}
     try:
-        user = accounts.authenticate_user(session, email, password)
+        # No account has control characters in its email; they are wrong credentials.
+        has_control = CONTROL.search(email) or CONTROL.search(password)
+        user = None if has_control else accounts.authenticate_user(session, email, password)
     except TooManyRequests as exc:
         return templates.TemplateResponse(
             request,
