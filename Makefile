@@ -8,7 +8,7 @@ NODE_STAMP := $(if $(wildcard package.json),node_modules/.installed)
 
 .PHONY: run test lint bench clean
 
-$(STAMP): requirements-dev.lock pyproject.toml | $(NODE_STAMP)
+$(STAMP): requirements-dev.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-dev.lock
@@ -24,8 +24,9 @@ node_modules/.installed: package.json package-lock.json .npmrc
 run: $(STAMP)
 	$(BIN)/optout-tracker serve --demo
 
-# Runs on SQLite, and on PostgreSQL too when OPTOUT_TEST_POSTGRES_URL is set (CI sets it).
-test: $(STAMP)
+# Every database test runs on SQLite and on the PostgreSQL at OPTOUT_TEST_POSTGRES_URL
+# (default: the local server); the browser tests also need chromium and axe-core (npm).
+test: $(STAMP) $(NODE_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
