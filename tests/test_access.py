@@ -68,6 +68,7 @@ LEVELS: dict[tuple[str, str], Access] = {
         )
     },  # fmt: skip
     ("GET", f"{API}/audit"): ADMIN,
+    ("POST", f"{API}/import/{{kind}}"): WRITE,
     ("GET", f"{API}/api-keys"): ADMIN,
     ("POST", f"{API}/api-keys"): ADMIN,
     ("DELETE", f"{API}/api-keys/{{api_key_id}}"): ADMIN,
@@ -90,7 +91,7 @@ def api_routes(app: FastAPI) -> list[tuple[str, str]]:
 class Records:
     """Real ids for every path parameter, and the records that carry a private marker."""
 
-    ids: dict[str, int]
+    ids: dict[str, int | str]
     marker: str
 
     def url(self, path: str) -> str:
@@ -123,7 +124,9 @@ def records(session: Session, credentials: Credentials) -> Records:
         "response_id": response.id,
         "api_key_id": spare_key.id,
     }
-    return Records({k: int(v or 0) for k, v in ids.items()}, marker)
+    path_values: dict[str, int | str] = {k: int(v or 0) for k, v in ids.items()}
+    path_values["kind"] = "votes"  # /import/{kind}
+    return Records(path_values, marker)
 
 
 def app_of(client: TestClient) -> FastAPI:

@@ -11,17 +11,18 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
-from . import migrate
+from . import csv_io, migrate
 from .config import DEV_SECRET, Settings, get_settings
 from .db import create_db_engine, unit_of_work
 from .enums import Role, Scope
-from .errors import AppError, ConfigError
+from .errors import AppError, ConfigError, InvalidInput
 from .history import load_history
 from .models import Letter, Response, Vote
 from .security import CLI
 from .seed import is_seeded, seed
-from .services import accounts
+from .services import accounts, exports, imports
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 P = ParamSpec("P")
@@ -271,3 +272,50 @@ def revoke_key(key_id: int) -> None:
     with unit_of_work(engine) as session:
         key = accounts.revoke_api_key(session, key_id)
         click.echo(f"revoked API key {key.id} {key.name!r}")
+
+
+KIND = click.Choice(["jurisdictions", "agencies", "votes", "letters", "responses"])
+
+
+@main.command(name="import")
+@click.argument("kind", type=KIND)
+@click.argument("file", type=click.File("rb"))
+@click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
+@friendly_errors
+def import_command(kind: str, file: Any, dry_run: bool) -> None:
+    """Import KIND records from a CSV FILE: all rows are checked, then written all or none."""
+    settings, engine = _engine()
+    migrate.upgrade(engine)
+    try:
+        text = file.read().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.ClickException(f"{file.name} is not UTF-8 (byte {exc.start})") from exc
+    try:
+        with unit_of_work(engine) as session:
+            report = imports.import_csv(
+                session, kind, text, CLI, response_window_days=settings.response_window_days,
+                max_rows=settings.import_max_rows, dry_run=dry_run,
+            )  # fmt: skip
+    except InvalidInput as exc:
+        for error in exc.errors:
+            click.echo(f"{error.field}: {error.message}", err=True)
+        raise click.ClickException(exc.detail) from exc
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {report.rows} {kind} from {file.name}")
+
+
+@main.command(name="export")
+@click.argument("kind", type=KIND)
+@click.option(
+    "--out", type=click.File("w", encoding="utf-8"), default="-", help="File (default: stdout)."
+)
+@friendly_errors
+def export_command(kind: str, out: Any) -> None:
+    """Write every KIND record as CSV, private columns included (this is the operator)."""
+    _, engine = _engine()
+    model, statement, to_record = exports.everything(kind)
+    with Session(engine) as session:
+        for chunk in csv_io.stream(
+            session, statement, to_record, csv_io.columns(model, private=True)
+        ):
+            out.write(chunk)

@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted (413 above)."
     )
+    import_max_bytes: int = Field(
+        52_428_800, ge=1024, description="Largest CSV accepted by /api/v1/import (413 above)."
+    )
+    import_max_rows: int = Field(100_000, ge=1, description="Most rows in one CSV import.")
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

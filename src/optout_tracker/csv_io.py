@@ -52,3 +52,26 @@ def stream(
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+def read(text: str) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows of CSV text as spreadsheets save it: comma, semicolon or tab, with or
+    without a BOM; a cell an export quoted with an apostrophe reads back as it was."""
+    text = text.removeprefix("\ufeff")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    header = [h.strip() for h in next(reader, [])]
+    rows = []
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue  # spreadsheets leave blank lines at the end
+        row = {h: _unquote(c.strip()) for h, c in zip(header, cells, strict=False)}
+        rows.append(row)
+    return header, rows
+
+
+def _unquote(text: str) -> str:
+    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text

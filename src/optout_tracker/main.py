@@ -16,6 +16,7 @@ from .api import (
     api_keys,
     audit,
     export,
+    imports,
     jurisdictions,
     letters,
     problems,
@@ -62,8 +63,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problems.documented(400, 401, 403, 404, 409, 413, 422),
         dependencies=[Depends(get_principal)],
     )
-    modules = (jurisdictions, agencies, votes, letters, responses, status, export, audit, api_keys)
-    for module in modules:
+    records = (jurisdictions, agencies, votes, letters, responses)
+    for module in (*records, status, export, imports, audit, api_keys):
         api.include_router(module.router)
     app.include_router(api)
     for router in (pages.router, maps.router, web_jurisdictions.router, admin.router, feeds.router):
@@ -81,7 +82,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.base_url.startswith("https://"),
     )
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        larger={f"{API_PREFIX}/import/": settings.import_max_bytes},
+    )
     docs = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} API")
 
     @app.get("/docs", include_in_schema=False)

@@ -53,16 +53,19 @@ class SecurityHeaders:
 class BodyLimit:
     """413 for request bodies over the limit, whether or not they declare their length."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app, self.max_bytes = app, max_bytes
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
+        self.app, self.default_max = app, max_bytes
+        self.larger = larger or {}  # path prefix -> limit, e.g. for CSV imports
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
+        limit = next((n for p, n in self.larger.items() if path.startswith(p)), self.default_max)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(send, limit)
             return
         # Read the body here, up to the limit, so that a streamed one without a length is
         # refused with 413 too, before the app starts parsing it.
@@ -74,8 +77,8 @@ class BodyLimit:
                 break  # the client went away
             chunks.append(message.get("body", b""))
             received += len(chunks[-1])
-            if received > self.max_bytes:
-                await self._refuse(send)
+            if received > limit:
+                await self._refuse(send, limit)
                 return
             if not message.get("more_body", False):
                 break
@@ -90,13 +93,13 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "about:blank",
                 "status": 413,
                 "title": "Payload too large",
-                "detail": f"the request body is over the limit of {self.max_bytes} bytes",
+                "detail": f"the request body is over the limit of {limit} bytes",
             }
         ).encode()
         await send(

@@ -2,28 +2,22 @@
 
 from typing import Annotated, Any
 
-import sqlalchemy as sa
 from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
 from sqlmodel import Session
 
 from .. import csv_io
 from ..enums import Access
 from ..schemas import (
     AgencyFilters,
-    AgencyPublic,
     JurisdictionFilters,
-    JurisdictionPublic,
     LetterFilters,
-    LetterPublic,
+    ListParams,
     ResponseFilters,
-    ResponsePublic,
     VoteFilters,
-    VotePublic,
 )
 from ..security import Principal
-from ..services import agencies, jurisdictions, letters, responses, votes
+from ..services import exports
 from .auth import PrincipalDep
 from .deps import StreamingSessionDep
 
@@ -34,13 +28,9 @@ CSV: dict[int | str, dict[str, Any]] = {
 
 
 def _csv(
-    session: Session,
-    principal: Principal,
-    name: str,
-    model: type[BaseModel],
-    statement: sa.Select[*tuple[Any, ...]],
-    to_record: Any,
+    session: Session, principal: Principal, name: str, params: ListParams
 ) -> StreamingResponse:
+    model, statement, to_record = exports.export(name, params)
     header = csv_io.columns(model, private=principal.can(Access.read))
     body = csv_io.stream(session, statement, to_record, header)
     return StreamingResponse(
@@ -57,10 +47,7 @@ def export_jurisdictions(
     params: Annotated[JurisdictionFilters, Query()],
 ) -> StreamingResponse:
     """Jurisdictions with their campaign status as CSV; the list's filters, all pages."""
-    return _csv(
-        session, principal, "jurisdictions", JurisdictionPublic, jurisdictions.ordered(params),
-        lambda row: jurisdictions.to_public(row[0], row[1]),
-    )  # fmt: skip
+    return _csv(session, principal, "jurisdictions", params)
 
 
 @router.get("/agencies.csv", response_class=StreamingResponse, responses=CSV)
@@ -68,15 +55,7 @@ def export_agencies(
     session: StreamingSessionDep, principal: PrincipalDep, params: Annotated[AgencyFilters, Query()]
 ) -> StreamingResponse:
     """Agencies as CSV; the list's filters, all pages."""
-    statement = agencies.LISTING.ordered(params)
-    return _csv(
-        session,
-        principal,
-        "agencies",
-        AgencyPublic,
-        statement,
-        lambda row: AgencyPublic.model_validate(row[0]),
-    )
+    return _csv(session, principal, "agencies", params)
 
 
 @router.get("/votes.csv", response_class=StreamingResponse, responses=CSV)
@@ -84,15 +63,7 @@ def export_votes(
     session: StreamingSessionDep, principal: PrincipalDep, params: Annotated[VoteFilters, Query()]
 ) -> StreamingResponse:
     """Votes as CSV; the list's filters, all pages."""
-    statement = votes.LISTING.ordered(params)
-    return _csv(
-        session,
-        principal,
-        "votes",
-        VotePublic,
-        statement,
-        lambda row: VotePublic.model_validate(row[0]),
-    )
+    return _csv(session, principal, "votes", params)
 
 
 @router.get("/letters.csv", response_class=StreamingResponse, responses=CSV)
@@ -100,15 +71,7 @@ def export_letters(
     session: StreamingSessionDep, principal: PrincipalDep, params: Annotated[LetterFilters, Query()]
 ) -> StreamingResponse:
     """Letters as CSV; the list's filters, all pages."""
-    statement = letters.LISTING.ordered(params)
-    return _csv(
-        session,
-        principal,
-        "letters",
-        LetterPublic,
-        statement,
-        lambda row: LetterPublic.model_validate(row[0]),
-    )
+    return _csv(session, principal, "letters", params)
 
 
 @router.get("/responses.csv", response_class=StreamingResponse, responses=CSV)
@@ -118,12 +81,4 @@ def export_responses(
     params: Annotated[ResponseFilters, Query()],
 ) -> StreamingResponse:
     """Responses as CSV; the list's filters, all pages."""
-    statement = responses.LISTING.ordered(params)
-    return _csv(
-        session,
-        principal,
-        "responses",
-        ResponsePublic,
-        statement,
-        lambda row: ResponsePublic.model_validate(row[0]),
-    )
+    return _csv(session, principal, "responses", params)

@@ -37,7 +37,7 @@ def state_bureau(session: Session, state: str) -> Agency | None:
     ).first()
 
 
-def _check(agency: Agency) -> None:
+def check(agency: Agency) -> None:
     if agency.kind is AgencyKind.state_identification_bureau and not agency.state:
         raise InvalidInput(
             "a state identification bureau belongs to a state",
@@ -47,13 +47,13 @@ def _check(agency: Agency) -> None:
 
 def create(session: Session, data: AgencyCreate, actor: Principal) -> Agency:
     agency = Agency(**data.model_dump())
-    _check(agency)
+    check(agency)
     return records.insert(session, agency, actor)
 
 
 def update(session: Session, agency: Agency, data: AgencyUpdate, actor: Principal) -> Agency:
     changes = records.changes_of(Agency, data)
-    _check(Agency.model_validate({**agency.model_dump(), **changes}))
+    check(Agency.model_validate({**agency.model_dump(), **changes}))
     records.update(session, agency, changes, actor)
     if {"kind", "name"} & changes.keys():  # both feed the derived status of its correspondents
         correspondents = session.scalars(

@@ -147,7 +147,7 @@ def list_(session: Session, params: JurisdictionFilters) -> tuple[list[Jurisdict
 # Writing
 
 
-def _check(session: Session, j: Jurisdiction) -> None:
+def check(session: Session, j: Jurisdiction) -> None:
     """The rules a jurisdiction must meet after any change."""
     errors = []
     if j.fips and len(j.fips) not in FIPS_LENGTHS[j.kind]:
@@ -201,6 +201,14 @@ def _free_slug(session: Session, base: str) -> str:
 
 
 def create(session: Session, data: JurisdictionCreate, actor: Principal) -> Jurisdiction:
+    j = prepare(session, data)
+    records.insert(session, j, actor)
+    status_projection.initialize(session, [j.id or 0])
+    return j
+
+
+def prepare(session: Session, data: JurisdictionCreate) -> Jurisdiction:
+    """A new jurisdiction with its slug and parent derived when missing, checked."""
     j = Jurisdiction(**data.model_dump())
     if j.kind in STATE_LEVEL:
         j.parent_id = None if data.parent_id is None else j.parent_id
@@ -209,9 +217,7 @@ def create(session: Session, data: JurisdictionCreate, actor: Principal) -> Juri
         if j.parent_id is None and (state := state_jurisdiction(session, j.state)) is not None:
             j.parent_id = state.id
         j.slug = j.slug or _free_slug(session, slugify(f"{j.state} {j.name}"))
-    _check(session, j)
-    records.insert(session, j, actor)
-    status_projection.initialize(session, [j.id or 0])
+    check(session, j)
     return j
 
 
@@ -219,7 +225,7 @@ def update(
     session: Session, j: Jurisdiction, data: JurisdictionUpdate, actor: Principal
 ) -> Jurisdiction:
     changes = records.changes_of(Jurisdiction, data)
-    _check(session, Jurisdiction.model_validate({**j.model_dump(), **changes}))
+    check(session, Jurisdiction.model_validate({**j.model_dump(), **changes}))
     return records.update(session, j, changes, actor)
 
 

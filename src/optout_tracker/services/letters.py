@@ -34,7 +34,7 @@ def _not_in_future(sent_on: date) -> None:
         )
 
 
-def _check(session: Session, letter: Letter) -> None:
+def check(session: Session, letter: Letter) -> None:
     records.reference(session, Jurisdiction, letter.jurisdiction_id, "jurisdiction_id")
     records.reference(session, Agency, letter.agency_id, "agency_id")
     _not_in_future(letter.sent_on)
@@ -49,15 +49,21 @@ def _responses(session: Session, letter_id: int | None) -> list[Response]:
     return list(session.scalars(sa.select(Response).where(col(Response.letter_id) == letter_id)))
 
 
-def create(
-    session: Session, data: LetterCreate, actor: Principal, response_window_days: int
-) -> Letter:
+def prepare(session: Session, data: LetterCreate, response_window_days: int) -> Letter:
+    """A new letter with its answer due date defaulted, checked."""
     _not_in_future(data.sent_on)  # before the date arithmetic below can overflow
     values = data.model_dump()
     if values["response_due_on"] is None:
         values["response_due_on"] = data.sent_on + timedelta(days=response_window_days)
     letter = Letter(**values)
-    _check(session, letter)
+    check(session, letter)
+    return letter
+
+
+def create(
+    session: Session, data: LetterCreate, actor: Principal, response_window_days: int
+) -> Letter:
+    letter = prepare(session, data, response_window_days)
     records.insert(session, letter, actor)
     status_projection.refresh(session, [letter.jurisdiction_id])
     return letter
@@ -67,7 +73,7 @@ def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principa
     was_in = letter.jurisdiction_id
     changes = records.changes_of(Letter, data)
     merged = Letter.model_validate({**letter.model_dump(), **changes})
-    _check(session, merged)
+    check(session, merged)
     for answer in _responses(session, letter.id):
         if answer.jurisdiction_id != merged.jurisdiction_id:
             raise Conflict(

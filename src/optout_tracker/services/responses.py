@@ -26,7 +26,7 @@ def list_(session: Session, params: ResponseFilters) -> tuple[list[Response], in
     return LISTING.page(session, params)
 
 
-def _check(session: Session, response: Response) -> Jurisdiction:
+def check(session: Session, response: Response) -> Jurisdiction:
     jurisdiction = records.reference(
         session, Jurisdiction, response.jurisdiction_id, "jurisdiction_id"
     )
@@ -50,7 +50,7 @@ def _check(session: Session, response: Response) -> Jurisdiction:
     return jurisdiction
 
 
-def _move_activation(
+def move_activation(
     session: Session, jurisdiction: Jurisdiction, response: Response, actor: Principal
 ) -> None:
     """An adjusted date becomes the jurisdiction's scheduled activation, as the contract says."""
@@ -62,9 +62,9 @@ def _move_activation(
 
 def create(session: Session, data: ResponseCreate, actor: Principal) -> Response:
     response = Response(**data.model_dump())
-    jurisdiction = _check(session, response)
+    jurisdiction = check(session, response)
     records.insert(session, response, actor)
-    _move_activation(session, jurisdiction, response, actor)
+    move_activation(session, jurisdiction, response, actor)
     status_projection.refresh(session, [response.jurisdiction_id])
     return response
 
@@ -74,9 +74,9 @@ def update(
 ) -> Response:
     was_in = response.jurisdiction_id
     changes = records.changes_of(Response, data)
-    jurisdiction = _check(session, Response.model_validate({**response.model_dump(), **changes}))
+    jurisdiction = check(session, Response.model_validate({**response.model_dump(), **changes}))
     records.update(session, response, changes, actor)
-    _move_activation(session, jurisdiction, response, actor)
+    move_activation(session, jurisdiction, response, actor)
     status_projection.refresh(session, {was_in, response.jurisdiction_id})
     return response
 

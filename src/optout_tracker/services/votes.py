@@ -22,7 +22,8 @@ def list_(session: Session, params: VoteFilters) -> tuple[list[Vote], int]:
     return LISTING.page(session, params)
 
 
-def _check(session: Session, vote: Vote) -> None:
+def check(session: Session, vote: Vote) -> None:
+    """The contract's rules for a vote about to be written."""
     records.reference(session, Jurisdiction, vote.jurisdiction_id, "jurisdiction_id")
     if vote.held_on > today() and vote.outcome is not VoteOutcome.scheduled:
         raise InvalidInput(
@@ -37,7 +38,7 @@ def _check(session: Session, vote: Vote) -> None:
 
 def create(session: Session, data: VoteCreate, actor: Principal) -> Vote:
     vote = Vote(**data.model_dump())
-    _check(session, vote)
+    check(session, vote)
     records.insert(session, vote, actor)
     status_projection.refresh(session, [vote.jurisdiction_id])
     return vote
@@ -46,7 +47,7 @@ def create(session: Session, data: VoteCreate, actor: Principal) -> Vote:
 def update(session: Session, vote: Vote, data: VoteUpdate, actor: Principal) -> Vote:
     was_in = vote.jurisdiction_id
     changes = records.changes_of(Vote, data)
-    _check(session, Vote.model_validate({**vote.model_dump(), **changes}))
+    check(session, Vote.model_validate({**vote.model_dump(), **changes}))
     records.update(session, vote, changes, actor)
     status_projection.refresh(session, {was_in, vote.jurisdiction_id})
     return vote

@@ -11,7 +11,8 @@ from ..errors import AppError, FieldError, Forbidden, InvalidInput
 from ..schemas import ApiKeyCreate
 from ..security import Principal
 from ..services import accounts
-from .forms import FormData, csrf_protected, field_errors, parse
+from ..text_input import field_errors, parse
+from .forms import FormData, csrf_protected
 from .templating import flash, gate, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protected)])

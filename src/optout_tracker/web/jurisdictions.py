@@ -26,7 +26,8 @@ from ..security import Principal
 from ..services import agencies, campaign, letters, responses, votes
 from ..services import jurisdictions as service
 from ..status import NOTICE_PURPOSES
-from .forms import FormData, csrf_protected, field_errors, parse
+from ..text_input import field_errors, parse
+from .forms import FormData, csrf_protected
 from .templating import day, flash, gate, render, words
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
