@@ -1,12 +1,15 @@
 """`/admin`: users and API keys, for admins."""
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session
 
 from ..api.auth import PrincipalDep
 from ..api.deps import IdPath, SessionDep
-from ..enums import Access, Role, Scope
+from ..enums import Access, Role
 from ..errors import AppError, FieldError, Forbidden, InvalidInput
 from ..schemas import ApiKeyCreate
 from ..security import Principal
@@ -22,6 +25,24 @@ def _admin(request: Request, principal: Principal) -> Response | None:
     return gate(request, principal, Access.admin, "the admin pages need the admin role")
 
 
+def _users_page(
+    request: Request, principal: Principal, session: Session, status_code: int = 200, **form: Any
+) -> Response:
+    """The users page, with the add-user form's `values` and `errors` when it was refused."""
+    users = accounts.list_users(session)
+    context = {"values": {}, "errors": {}, **form}
+    return render(request, principal, "admin_users.html", status_code, users=users, **context)
+
+
+def _keys_page(
+    request: Request, principal: Principal, session: Session, status_code: int = 200, **form: Any
+) -> Response:
+    """The API keys page; `new_token`/`new_key` show a key just made, once."""
+    keys = accounts.list_api_keys(session)
+    context = {"values": {}, "errors": {}, "new_token": None, **form}
+    return render(request, principal, "admin_keys.html", status_code, keys=keys, **context)
+
+
 @router.get("", response_class=HTMLResponse)
 def admin_home() -> Response:
     return RedirectResponse("/admin/users", status_code=303)
@@ -31,15 +52,7 @@ def admin_home() -> Response:
 def users_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     if redirect := _admin(request, principal):
         return redirect
-    return render(
-        request,
-        principal,
-        "admin_users.html",
-        users=accounts.list_users(session),
-        roles=list(Role),
-        values={},
-        errors={},
-    )
+    return _users_page(request, principal, session)
 
 
 @router.post("/users", response_class=HTMLResponse)
@@ -56,15 +69,9 @@ def create_user(
                 session, form.get("email", ""), Role(form["role"]), form.get("password", "")
             )
     except AppError as exc:
-        return render(
-            request,
-            principal,
-            "admin_users.html",
-            status_code=422,
-            users=accounts.list_users(session),
-            roles=list(Role),
-            values={k: v for k, v in form.items() if k != "password"},
-            errors=field_errors(exc),
+        values = {k: v for k, v in form.items() if k != "password"}
+        return _users_page(
+            request, principal, session, 422, values=values, errors=field_errors(exc)
         )
     flash(request, f"Created {user.role} {user.email}.")
     return RedirectResponse("/admin/users", status_code=303)
@@ -88,16 +95,7 @@ def set_user_active(
 def keys_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     if redirect := _admin(request, principal):
         return redirect
-    return render(
-        request,
-        principal,
-        "admin_keys.html",
-        keys=accounts.list_api_keys(session),
-        scopes=list(Scope),
-        values={},
-        errors={},
-        new_token=None,
-    )
+    return _keys_page(request, principal, session)
 
 
 @router.post("/api-keys", response_class=HTMLResponse)
@@ -111,29 +109,9 @@ def create_key(
             data = parse(ApiKeyCreate, form)
             key, token = accounts.create_api_key(session, data.name, data.scope, principal)
     except (ValidationError, AppError) as exc:
-        return render(
-            request,
-            principal,
-            "admin_keys.html",
-            status_code=422,
-            keys=accounts.list_api_keys(session),
-            scopes=list(Scope),
-            values=form,
-            errors=field_errors(exc),
-            new_token=None,
-        )
+        return _keys_page(request, principal, session, 422, values=form, errors=field_errors(exc))
     # Shown on this answer only, never stored: no redirect, and the page is not cached.
-    response = render(
-        request,
-        principal,
-        "admin_keys.html",
-        keys=accounts.list_api_keys(session),
-        scopes=list(Scope),
-        values={},
-        errors={},
-        new_token=token,
-        new_key=key,
-    )
+    response = _keys_page(request, principal, session, new_token=token, new_key=key)
     response.headers["Cache-Control"] = "no-store"
     return response
 
