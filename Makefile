@@ -22,7 +22,7 @@ node_modules/.installed: package.json package-lock.json .npmrc
 	else npm ci --no-audit --no-fund && touch $@; fi
 
 run: $(STAMP)
-	$(BIN)/optout-tracker serve --demo
+	$(BIN)/optout-tracker serve --demo --webhooks
 
 # Every database test runs on SQLite and on the PostgreSQL at OPTOUT_TEST_POSTGRES_URL
 # (default: the local server); the browser tests also need chromium and axe-core (npm).

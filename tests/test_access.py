@@ -18,7 +18,8 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from optout_tracker.enums import Access, AgencyKind, Scope
-from optout_tracker.services import accounts
+from optout_tracker.schemas import WebhookCreate
+from optout_tracker.services import accounts, webhooks
 from tests import factories
 from tests.conftest import Credentials
 
@@ -72,6 +73,14 @@ LEVELS: dict[tuple[str, str], Access] = {
     ("GET", f"{API}/api-keys"): ADMIN,
     ("POST", f"{API}/api-keys"): ADMIN,
     ("DELETE", f"{API}/api-keys/{{api_key_id}}"): ADMIN,
+    ("GET", f"{API}/webhooks"): ADMIN,
+    ("POST", f"{API}/webhooks"): ADMIN,
+    ("GET", f"{API}/webhooks/{{webhook_id}}"): ADMIN,
+    ("PATCH", f"{API}/webhooks/{{webhook_id}}"): ADMIN,
+    ("DELETE", f"{API}/webhooks/{{webhook_id}}"): ADMIN,
+    ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries"): ADMIN,
+    ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}"): ADMIN,
+    ("POST", f"{API}/webhooks/{{webhook_id}}/test"): ADMIN,
 }
 
 
@@ -114,6 +123,8 @@ def records(session: Session, credentials: Credentials) -> Records:
     letter = factories.letter(session, santa_clara, ice)
     response = factories.response(session, santa_clara, ice, letter_id=letter.id)
     spare_key, _ = accounts.create_api_key(session, "spare key to revoke", Scope.read)
+    webhook = webhooks.create(session, WebhookCreate(url="https://partner.example/hook"))
+    test_delivery = webhooks.send_test(session, webhook)
     credentials.token("admin")  # the keys callers use exist before the spare one is revoked
     session.commit()
     ids = {
@@ -123,6 +134,8 @@ def records(session: Session, credentials: Credentials) -> Records:
         "letter_id": letter.id,
         "response_id": response.id,
         "api_key_id": spare_key.id,
+        "webhook_id": webhook.id,
+        "delivery_id": test_delivery.id,
     }
     path_values: dict[str, int | str] = {k: int(v or 0) for k, v in ids.items()}
     path_values["kind"] = "votes"  # /import/{kind}

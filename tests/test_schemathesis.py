@@ -32,14 +32,24 @@ from optout_tracker.db import create_db_engine
 from optout_tracker.enums import AgencyKind, Scope
 from optout_tracker.history import load_history
 from optout_tracker.main import create_app
-from optout_tracker.models import Agency, ApiKey, Jurisdiction, Letter, Response, Vote
+from optout_tracker.models import (
+    Agency,
+    ApiKey,
+    Jurisdiction,
+    Letter,
+    Response,
+    Vote,
+    Webhook,
+    WebhookDelivery,
+)
+from optout_tracker.schemas import WebhookCreate
 from optout_tracker.seed import seed
-from optout_tracker.services import accounts
+from optout_tracker.services import accounts, webhooks
 from tests import factories
 from tests.conftest import Credentials, DatabaseFactory, make_settings
 
 API = "/api/v1"
-# Examples per operation and generation mode: 32 operations x (30 + 12) is about 1,300 cases.
+# Examples per operation and generation mode: 40 operations x (30 + 12) is about 1,700 cases.
 EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 12}
 MIN_CASES = 500
 CHECKS = [
@@ -59,6 +69,8 @@ ID_TABLES: dict[str, Any] = {
     "letter_id": Letter,
     "response_id": Response,
     "api_key_id": ApiKey,
+    "webhook_id": Webhook,
+    "delivery_id": WebhookDelivery,
 }
 IMPORTABLE_VOTES = (
     "jurisdiction_fips,body,held_on,outcome\r\n06085,Board of Supervisors,2010-09-28,passed\r\n"
@@ -95,6 +107,10 @@ def target(databases: DatabaseFactory) -> Iterator[Target]:
         key, token = accounts.create_api_key(session, "schemathesis", Scope.admin)
         for n in range(5):  # for the generated revocations: the run's own key is spared
             accounts.create_api_key(session, f"spare {n}", Scope(("read", "write")[n % 2]))
+        # One subscription, so that every generated delivery id belongs to the webhook id.
+        webhook = webhooks.create(session, WebhookCreate(url="https://partner.example/hook"))
+        for _ in range(3):
+            webhooks.send_test(session, webhook)
         session.commit()
         ids = {
             name: list(session.scalars(sa.select(table.id).order_by(table.id).limit(200)))

@@ -1,7 +1,9 @@
 """The `optout-tracker` command."""
 
 import functools
+import signal
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
@@ -23,6 +25,7 @@ from .models import Letter, Response, Vote
 from .security import CLI
 from .seed import is_seeded, seed
 from .services import accounts, exports, imports
+from .webhook_worker import Worker
 
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 P = ParamSpec("P")
@@ -109,8 +112,11 @@ def main() -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--demo", is_flag=True, help="Load the 2008–2014 history if there are no events yet.")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option(
+    "--webhooks", is_flag=True, help="Also deliver webhooks from this process (one machine)."
+)
 @friendly_errors
-def serve(host: str, port: int, demo: bool, workers: int) -> None:
+def serve(host: str, port: int, demo: bool, workers: int, webhooks: bool) -> None:
     """Migrate the database, load reference data if missing, and serve the site and API."""
     import uvicorn
 
@@ -121,7 +127,11 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
             "(and OPTOUT_ENVIRONMENT=production) first"
         )
     prepare(settings, engine, demo=demo)
-    engine.dispose()
+    if webhooks:
+        worker = Worker(engine, settings)
+        threading.Thread(target=worker.run, name="webhook-worker", daemon=True).start()
+    else:
+        engine.dispose()
     click.echo(f"serving on http://{host}:{port} (API docs at /docs)")
     if workers == 1:
         from .main import create_app
@@ -130,6 +140,25 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     else:
         uvicorn.run("optout_tracker.main:create_app", factory=True, host=host, port=port,
                     workers=workers, proxy_headers=True)  # fmt: skip
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
+@click.option("--poll", default=1.0, show_default=True, type=click.FloatRange(0.1, 60),
+              help="Seconds between looks for new deliveries.")  # fmt: skip
+@friendly_errors
+def worker(once: bool, poll: float) -> None:
+    """Deliver webhooks: POST each event, signed, retrying with backoff (run one or more)."""
+    settings, engine = _engine()
+    migrate.upgrade(engine)
+    stop = threading.Event()
+    # Ctrl-C or SIGTERM (a deploy) lets the batch in flight finish and record its outcomes.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    if not once:
+        click.echo("delivering webhooks (Ctrl-C to stop)")
+    tally = Worker(engine, settings).run(once=once, stop=stop, poll_seconds=poll)
+    click.echo(f"worker: {tally}")
 
 
 @main.group()

@@ -29,6 +29,15 @@ class Settings(BaseSettings):
         52_428_800, ge=1024, description="Largest CSV accepted by /api/v1/import (413 above)."
     )
     import_max_rows: int = Field(100_000, ge=1, description="Most rows in one CSV import.")
+    webhook_timeout_seconds: float = Field(
+        10, gt=0, le=120, description="How long a webhook receiver may take to answer."
+    )
+    webhook_max_attempts: int = Field(
+        10, ge=1, le=50, description="Attempts before a webhook delivery is marked failed."
+    )
+    webhook_backoff_seconds: float = Field(
+        30, ge=0, description="Wait before the first retry; doubled after each failure."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -96,6 +96,14 @@ class AuditAction(StrEnum):
     delete = "delete"
 
 
+class DeliveryState(StrEnum):
+    """A webhook delivery: waiting (first try or a retry), delivered, or given up on."""
+
+    pending = "pending"
+    delivered = "delivered"
+    failed = "failed"
+
+
 class ActorKind(StrEnum):
     user = "user"
     api_key = "api_key"
@@ -139,3 +147,18 @@ STATUS_LABELS: dict[CampaignStatus, str] = {
     CampaignStatus.notifications_only: "Notifications only",
     CampaignStatus.opted_out: "Opted out",
 }
+
+
+# Webhook events: one per change of a campaign record, and the derived status moving on.
+WEBHOOK_ENTITIES = ("jurisdiction", "agency", "vote", "letter", "response")
+PAST_TENSE = {
+    AuditAction.create: "created",
+    AuditAction.update: "updated",
+    AuditAction.delete: "deleted",
+}
+STATUS_CHANGED = "jurisdiction.status_changed"
+TEST_EVENT = "webhook.test"  # sent only on request, to the one subscription tested
+WEBHOOK_EVENTS = (
+    *(f"{entity}.{past}" for entity in WEBHOOK_ENTITIES for past in PAST_TENSE.values()),
+    STATUS_CHANGED,
+)

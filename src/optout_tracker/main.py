@@ -23,6 +23,7 @@ from .api import (
     responses,
     status,
     votes,
+    webhooks,
 )
 from .api.auth import get_principal
 from .config import Settings, get_settings
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(get_principal)],
     )
     records = (jurisdictions, agencies, votes, letters, responses)
-    for module in (*records, status, export, imports, audit, api_keys):
+    for module in (*records, status, export, imports, audit, api_keys, webhooks):
         api.include_router(module.router)
     app.include_router(api)
     for router in (pages.router, maps.router, web_jurisdictions.router, admin.router, feeds.router):

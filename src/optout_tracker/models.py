@@ -14,6 +14,7 @@ from .enums import (
     AuditAction,
     CampaignStatus,
     Channel,
+    DeliveryState,
     JurisdictionKind,
     LetterPurpose,
     ResponseKind,
@@ -240,3 +241,66 @@ class DatasetRecord(Tracked, table=True):
     key: str = Field(max_length=300)
     entity: str = Field(max_length=40)
     entity_id: int | None = None
+
+
+class Webhook(Tracked, table=True):
+    """A partner's subscription: which events to POST to which URL, signed with `secret`."""
+
+    url: str = Field(max_length=2000)
+    # Kept in clear: it keys the HMAC of every delivery. Shown once, never listed.
+    secret: str = Field(max_length=200)
+    events: list[str] = Field(default_factory=lambda: ["*"], sa_type=sa.JSON)
+    active: bool = True
+    description: str | None = Field(default=None, max_length=200)
+
+
+class WebhookDelivery(Tracked, table=True):
+    """The outbox: one event for one subscription, written in the transaction of the change."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (
+        # What the worker asks for: pending deliveries by due time.
+        sa.Index("ix_webhook_delivery_due", "state", "next_attempt_at"),
+    )
+
+    webhook_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("webhook.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    # Sent as X-Optout-Delivery, the same on every retry: receivers de-duplicate on it.
+    uuid: str = Field(max_length=36, unique=True)
+    event: str = Field(max_length=60, index=True)
+    body: str = Field(sa_type=TEXT)  # the exact bytes signed and sent, fixed at the change
+    state: DeliveryState = Field(
+        default=DeliveryState.pending, sa_type=enum_column(DeliveryState, "state")
+    )
+    attempt_count: int = 0
+    next_attempt_at: datetime | None = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # A worker's claim: others skip the delivery until the lease runs out.
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_by: str | None = Field(default=None, max_length=60)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebhookAttempt(Tracked, table=True):
+    """One POST of a delivery and what came back."""
+
+    __tablename__ = "webhook_attempt"
+
+    delivery_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer,
+            sa.ForeignKey("webhook_delivery.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    number: int
+    status_code: int | None = None
+    error: str | None = Field(default=None, max_length=500)
+    response_excerpt: str | None = Field(default=None, max_length=500)
+    duration_ms: int = 0

@@ -17,11 +17,14 @@ from pydantic import (
 )
 
 from .enums import (
+    TEST_EVENT,
+    WEBHOOK_EVENTS,
     ActorKind,
     AgencyKind,
     AuditAction,
     CampaignStatus,
     Channel,
+    DeliveryState,
     JurisdictionKind,
     LetterPurpose,
     ResponseKind,
@@ -534,3 +537,76 @@ class AuditFilters(ListParams):
     action: AuditAction | None = None
     created_at_from: Timestamp | None = None
     created_at_to: Timestamp | None = None
+
+
+# Webhooks.
+
+
+def _known_event(name: str) -> str:
+    if name != "*" and name not in WEBHOOK_EVENTS:
+        raise ValueError(f"{name!r} is not an event: use * or one of {', '.join(WEBHOOK_EVENTS)}")
+    return name
+
+
+EventName = Annotated[str, AfterValidator(_known_event)]
+Events = Annotated[list[EventName], Field(min_length=1, max_length=len(WEBHOOK_EVENTS) + 1)]
+Secret = Annotated[
+    str, StringConstraints(pattern=r"^[!-~]+$", min_length=16, max_length=200)
+]  # printable ASCII, no spaces: it has to survive being pasted into the receiver's config
+
+
+class WebhookCreate(WriteModel):
+    url: Url
+    secret: Secret | None = Field(
+        None, description="Keys the signature; one is made (and shown once) when omitted."
+    )
+    events: Events = Field(["*"], description="Event names, or * for every event.")
+    active: bool = True
+    description: Text200 | None = None
+
+
+class WebhookUpdate(WriteModel):
+    url: Url | None = None
+    secret: Secret | None = None
+    events: Events | None = None
+    active: bool | None = None
+    description: Text200 | None = None
+
+
+class WebhookPublic(Record):
+    url: str
+    events: list[str]
+    active: bool
+    description: str | None
+
+
+class WebhookCreated(WebhookPublic):
+    secret: str = Field(description="Keys X-Optout-Signature: shown this once, never again.")
+
+
+class WebhookAttemptPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    number: int
+    created_at: datetime
+    status_code: int | None = Field(description="The receiver's HTTP status, if it answered.")
+    error: str | None
+    response_excerpt: str | None
+    duration_ms: int
+
+
+class WebhookDeliveryPublic(Record):
+    webhook_id: int
+    uuid: str = Field(description="Sent as X-Optout-Delivery; the same on every retry.")
+    event: str = Field(examples=[TEST_EVENT])
+    state: DeliveryState
+    attempt_count: int
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+    payload: dict[str, Any] = Field(description="The body sent: {event, occurred_at, data}.")
+    attempts: list[WebhookAttemptPublic]
+
+
+class DeliveryFilters(ListParams):
+    state: DeliveryState | None = None
+    event: str | None = Field(None, max_length=60)

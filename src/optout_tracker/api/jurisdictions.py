@@ -12,7 +12,7 @@ from ..schemas import (
     Page,
     Timeline,
 )
-from ..services import campaign
+from ..services import campaign, public
 from ..services import jurisdictions as service
 from .auth import Admin, PrincipalDep, Writer
 from .deps import IdPath, SessionDep
@@ -50,7 +50,7 @@ def get_jurisdiction(
         response,
         service.etag(j, s),
         principal,
-        lambda: visible(service.to_public(j, s), principal),
+        lambda: visible(public.jurisdiction(j, s), principal),
     )
 
 
@@ -78,7 +78,7 @@ def create_jurisdiction(
 
     def make() -> JurisdictionPublic:
         j = service.create(session, payload, principal)
-        return service.to_public(*service.get(session, j.id or 0))
+        return public.jurisdiction(*service.get(session, j.id or 0))
 
     return idempotency.create(
         payload,
@@ -100,7 +100,7 @@ def update_jurisdiction(
     j, s = service.get(session, jurisdiction_id)
     check_if_match(request, service.etag(j, s), principal)
     service.update(session, j, payload, principal)
-    return service.to_public(j, s)
+    return public.jurisdiction(j, s)
 
 
 @router.delete("/{jurisdiction_id}", status_code=204, response_class=Response)

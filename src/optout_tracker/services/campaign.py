@@ -34,7 +34,7 @@ from ..status import (
     is_overdue,
     stage_of,
 )
-from . import jurisdictions, status_projection
+from . import jurisdictions, public, status_projection
 from .status_projection import letter_fact, load_events, response_fact, vote_fact
 
 J, S = Jurisdiction, JurisdictionStatus
@@ -175,7 +175,7 @@ def follow_up(session: Session, limit: int = 20) -> list[JurisdictionPublic]:
         .limit(limit)
     )
     on = today()
-    return [jurisdictions.to_public(j, s, on) for j, s in rows]
+    return [public.jurisdiction(j, s, on) for j, s in rows]
 
 
 def recent_events(session: Session, limit: int = 10) -> list[tuple[Jurisdiction, TimelineEntry]]:

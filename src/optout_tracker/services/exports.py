@@ -19,7 +19,7 @@ from ..schemas import (
     VoteFilters,
     VotePublic,
 )
-from . import agencies, jurisdictions, letters, records, responses, votes
+from . import agencies, jurisdictions, letters, public, records, responses, votes
 
 Export = tuple[type[BaseModel], sa.Select[*tuple[Any, ...]], Callable[[Any], BaseModel]]
 
@@ -31,10 +31,10 @@ def export(kind: str, params: ListParams) -> Export:
         return (
             JurisdictionPublic,
             jurisdictions.ordered(params),
-            lambda row: jurisdictions.to_public(row[0], row[1]),
+            lambda row: public.jurisdiction(row[0], row[1]),
         )
-    listing, public = RECORDS[kind]
-    return public, listing.ordered(params), lambda row: public.model_validate(row[0])
+    listing, shape = RECORDS[kind]
+    return shape, listing.ordered(params), lambda row: shape.model_validate(row[0])
 
 
 RECORDS: dict[str, tuple[records.Listing, type[BaseModel]]] = {

@@ -1,6 +1,5 @@
 """Jurisdictions with their derived campaign status."""
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,8 +18,7 @@ from ..schemas import (
 )
 from ..security import Principal
 from ..slugs import slugify
-from ..status import is_activated, is_overdue
-from . import records, status_projection
+from . import public, records, status_projection
 from .listing import contains, equality_filters, fetch_page, order_by, range_filters
 from .records import columns_of
 from .status_projection import overdue_condition
@@ -40,27 +38,6 @@ SORTABLE = {
         "created_at",
     )
 } | {"status": sa.case({s.value: s.rank for s in CampaignStatus}, value=S.status)}  # fmt: skip
-
-
-def to_public(j: Jurisdiction, s: JurisdictionStatus, on: date | None = None) -> JurisdictionPublic:
-    """The jurisdiction's public JSON: its fields plus the derived campaign status."""
-    on = on or today()
-    return JurisdictionPublic.model_validate(
-        {
-            **j.model_dump(),
-            "status": s.status,
-            "status_label": s.status.label,
-            "status_since": s.status_since,
-            "status_reason": s.status_reason,
-            "sib_notified": s.sib_notified,
-            "ice_notified": s.ice_notified,
-            "notice_complete": s.notice_complete,
-            "awaiting_response": s.awaiting_response,
-            "next_response_due_on": s.next_response_due_on,
-            "overdue": is_overdue(s.next_response_due_on, on),
-            "activated": is_activated(j.activated_on, on),
-        }
-    )
 
 
 def etag(j: Jurisdiction, s: JurisdictionStatus) -> str:
@@ -141,7 +118,7 @@ def list_(session: Session, params: JurisdictionFilters) -> tuple[list[Jurisdict
         tiebreak=J.id,
     )
     on = today()
-    return [to_public(j, s, on) for j, s in rows], total
+    return [public.jurisdiction(j, s, on) for j, s in rows], total
 
 
 # Writing

@@ -14,6 +14,7 @@ from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Jurisdiction
 from ..schemas import EventFilters, ListParams
 from ..security import Principal
+from . import outbox
 from .listing import equality_filters, fetch_page, order_by, range_filters
 
 T = TypeVar("T", bound=SQLModel)
@@ -80,7 +81,8 @@ class Listing:
         return self.statement(params).order_by(*ordering)
 
 
-# Writing: each helper flushes and records its audit entry; the caller's unit of work commits.
+# Writing: each helper flushes, records its audit entry and publishes its webhook event; the
+# caller's unit of work commits.
 
 
 def reference(session: Session, model: type[T], record_id: int, field: str) -> T:
@@ -110,6 +112,7 @@ def insert(session: Session, record: T, actor: Principal) -> T:
     session.add(record)
     session.flush()
     audit.record(session, actor, AuditAction.create, record, None)
+    outbox.publish_change(session, AuditAction.create, record)
     return record
 
 
@@ -121,6 +124,7 @@ def update(session: Session, record: T, changes: dict[str, Any], actor: Principa
     session.add(record)
     session.flush()  # the version check happens here: a concurrent edit raises StaleDataError
     audit.record(session, actor, AuditAction.update, record, before)
+    outbox.publish_change(session, AuditAction.update, record)
     return record
 
 
@@ -138,5 +142,6 @@ def refuse_if_used(session: Session, name: str, record_id: int | None, *refs: An
 def delete(session: Session, record: SQLModel, actor: Principal) -> None:
     before = audit.snapshot(record)
     audit.record(session, actor, AuditAction.delete, record, before)
+    outbox.publish_change(session, AuditAction.delete, record)
     session.delete(record)
     session.flush()

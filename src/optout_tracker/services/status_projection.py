@@ -16,6 +16,7 @@ from ..db_types import utcnow
 from ..enums import CampaignStatus
 from ..models import Agency, JurisdictionStatus, Letter, Response, Vote
 from ..status import CampaignState, LetterFact, ResponseFact, VoteFact, derive_status
+from . import outbox
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
             row.updated_at = utcnow()
         if old != state.status:
             changes.append(StatusChange(jurisdiction_id, old, state.status))
+            outbox.publish_status_change(session, jurisdiction_id, old, state.status)
     session.flush()
     return changes
 

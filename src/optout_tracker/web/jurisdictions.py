@@ -23,7 +23,7 @@ from ..schemas import (
     VoteCreate,
 )
 from ..security import Principal
-from ..services import agencies, campaign, letters, responses, votes
+from ..services import agencies, campaign, letters, public, responses, votes
 from ..services import jurisdictions as service
 from ..status import NOTICE_PURPOSES
 from ..text_input import field_errors, parse
@@ -76,7 +76,7 @@ def _with(request: Request, **changes: Any) -> str:
 
 def _dossier_context(session: Session, slug: str, principal: Principal) -> dict[str, Any]:
     j, status = service.get_by_key(session, slug)
-    public = service.to_public(j, status)
+    shown = public.jurisdiction(j, status)
     timeline = campaign.timeline(session, j.id or 0).items
     answered = {e.record.letter_id for e in timeline if e.type == "response"}  # type: ignore[union-attr]
     sent = [e.record for e in timeline if isinstance(e.record, LetterPublic)]
@@ -95,7 +95,7 @@ def _dossier_context(session: Session, slug: str, principal: Principal) -> dict[
         )
     )
     return {
-        "j": public if principal.can(Access.read) else public.hide_private(),
+        "j": shown if principal.can(Access.read) else shown.hide_private(),
         "timeline": timeline,
         "answered": answered,
         "agency_names": agency_names,

@@ -16,7 +16,7 @@ from ..enums import STATE_LEVEL, STATUS_LABELS, CampaignStatus, JurisdictionKind
 from ..errors import NotFound
 from ..models import Jurisdiction
 from ..schemas import ByFipsFilters, FipsStatus
-from ..services import agencies, campaign
+from ..services import agencies, campaign, public
 from ..services import jurisdictions as jurisdiction_service
 from .forms import csrf_protected
 from .templating import day, render
@@ -142,7 +142,7 @@ def state_page(
         request,
         principal,
         "state.html",
-        state=jurisdiction_service.to_public(j, status),
+        state=public.jurisdiction(j, status),
         map_svg=map_svg,
         counts=counts,
         sib=agencies.state_bureau(session, state.state),

@@ -1,0 +1,108 @@
+"""/api/v1/webhooks: admins subscribe partners to events and watch the deliveries."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from ..schemas import (
+    MAX_ID,
+    DeliveryFilters,
+    ListParams,
+    Page,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDeliveryPublic,
+    WebhookPublic,
+    WebhookUpdate,
+)
+from ..services import webhooks as service
+from .auth import Admin
+from .deps import IdPath, SessionDep
+from .http import page
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The delivery's id.")]
+
+
+@router.get("")
+def list_webhooks(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Admin,
+    params: Annotated[ListParams, Query()],
+) -> Page[WebhookPublic]:
+    """Every subscription; secrets are never shown again after creation."""
+    items, total = service.list_(session, params)
+    return page(request, response, [WebhookPublic.model_validate(w) for w in items], total, params)
+
+
+@router.post("", status_code=201)
+def create_webhook(
+    payload: WebhookCreate,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Admin,
+) -> WebhookCreated:
+    """Subscribe a URL to events; the answer holds the signing secret, shown this once."""
+    webhook = service.create(session, payload)
+    response.headers["Location"] = str(request.url_for("get_webhook", webhook_id=webhook.id))
+    response.headers["Cache-Control"] = "no-store"
+    return WebhookCreated.model_validate(webhook)
+
+
+@router.get("/{webhook_id}")
+def get_webhook(webhook_id: IdPath, session: SessionDep, principal: Admin) -> WebhookPublic:
+    """One subscription."""
+    return WebhookPublic.model_validate(service.get(session, webhook_id))
+
+
+@router.patch("/{webhook_id}")
+def update_webhook(
+    webhook_id: IdPath, payload: WebhookUpdate, session: SessionDep, principal: Admin
+) -> WebhookPublic:
+    """Change the URL, events, secret or `active` (inactive: deliveries wait, none are added)."""
+    webhook = service.update(session, service.get(session, webhook_id), payload)
+    return WebhookPublic.model_validate(webhook)
+
+
+@router.delete("/{webhook_id}", status_code=204, response_class=Response)
+def delete_webhook(webhook_id: IdPath, session: SessionDep, principal: Admin) -> None:
+    """Unsubscribe; the subscription's deliveries are deleted with it."""
+    service.delete(session, service.get(session, webhook_id))
+
+
+@router.get("/{webhook_id}/deliveries")
+def list_webhook_deliveries(
+    webhook_id: IdPath,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: Admin,
+    params: Annotated[DeliveryFilters, Query()],
+) -> Page[WebhookDeliveryPublic]:
+    """The subscription's deliveries, newest first, each with every attempt and its outcome."""
+    items, total = service.deliveries(session, webhook_id, params)
+    return page(request, response, items, total, params)
+
+
+@router.get("/{webhook_id}/deliveries/{delivery_id}")
+def get_webhook_delivery(
+    webhook_id: IdPath, delivery_id: DeliveryId, session: SessionDep, principal: Admin
+) -> WebhookDeliveryPublic:
+    """One delivery with its payload and attempts."""
+    return service.delivery(session, webhook_id, delivery_id)
+
+
+@router.post("/{webhook_id}/test", status_code=202)
+def test_webhook(
+    webhook_id: IdPath, request: Request, response: Response, session: SessionDep,
+    principal: Admin,
+) -> WebhookDeliveryPublic:  # fmt: skip
+    """Queue a `webhook.test` event for this subscription; the worker sends it at once."""
+    delivery = service.send_test(session, service.get(session, webhook_id))
+    response.headers["Location"] = str(
+        request.url_for("get_webhook_delivery", webhook_id=webhook_id, delivery_id=delivery.id)
+    )
+    return service.with_attempts(session, [delivery])[0]

@@ -1,0 +1,132 @@
+"""The webhook outbox: a transaction's events become deliveries in that same transaction.
+
+Services `publish` events as they change records. Just before the session commits, each
+event is matched against the active subscriptions and one delivery row is written per
+match, so a change and its deliveries commit or roll back together; events published in a
+savepoint that rolls back are dropped with it. The worker (webhook_worker.py) sends them.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+import sqlalchemy as sa
+from sqlalchemy.orm import SessionTransaction
+from sqlmodel import Session, SQLModel, col
+
+from ..db_types import utcnow
+from ..enums import PAST_TENSE, STATUS_CHANGED, WEBHOOK_ENTITIES, AuditAction, CampaignStatus
+from ..models import Jurisdiction, Webhook, WebhookDelivery
+from . import public
+
+PENDING = "optout.outbox"  # key in Session.info
+
+Data = Callable[[Session], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    occurred_at: datetime
+    data: Data  # called at commit, and only when a subscription wants the event
+    transaction: SessionTransaction | None  # innermost at publishing, for rollbacks
+
+
+def publish(session: Session, name: str, data: Data) -> None:
+    transaction = session.get_nested_transaction() or session.get_transaction()
+    session.info.setdefault(PENDING, []).append(Event(name, utcnow(), data, transaction))
+
+
+def publish_change(session: Session, action: AuditAction, record: SQLModel) -> None:
+    """`<entity>.created|updated|deleted` with the record as anyone may see it.
+
+    Created and updated records are shown as they stand at commit; a deleted one as it was.
+    """
+    entity = record.__tablename__
+    if entity not in WEBHOOK_ENTITIES:
+        return
+    if action is AuditAction.delete:
+        gone = _visible(session, record)
+        publish(session, f"{entity}.{PAST_TENSE[action]}", lambda _: gone)
+    else:
+        publish(session, f"{entity}.{PAST_TENSE[action]}", lambda s: _visible(s, record))
+
+
+def publish_status_change(
+    session: Session, jurisdiction_id: int, old: CampaignStatus, new: CampaignStatus
+) -> None:
+    def data(s: Session) -> dict[str, Any]:
+        j = s.get(Jurisdiction, jurisdiction_id)
+        shown = _visible(s, j) if j is not None else {"id": jurisdiction_id}
+        return {"old_status": old.value, "new_status": new.value, "jurisdiction": shown}
+
+    publish(session, STATUS_CHANGED, data)
+
+
+def body(name: str, occurred_at: datetime, data: dict[str, Any]) -> str:
+    """The JSON every receiver gets; these exact bytes are signed."""
+    when = occurred_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return json.dumps(
+        {"event": name, "occurred_at": when, "data": data},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def delivery_row(webhook_id: int, name: str, payload: str) -> dict[str, Any]:
+    """A new pending delivery, due at once, as a row for a Core insert."""
+    now = utcnow()
+    return {
+        "webhook_id": webhook_id,
+        "uuid": str(uuid4()),
+        "event": name,
+        "body": payload,
+        "next_attempt_at": now,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def wants(webhook: Webhook, name: str) -> bool:
+    return "*" in webhook.events or name in webhook.events
+
+
+def _visible(session: Session, record: SQLModel) -> dict[str, Any]:
+    # Payloads leave the building: never a private field, whoever made the change.
+    return public.of(session, record).hide_private().model_dump(mode="json")
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _write_deliveries(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint is released: its events wait for the outer commit
+    events: list[Event] = session.info.pop(PENDING, [])
+    if not events:
+        return
+    hooks = list(session.scalars(sa.select(Webhook).where(col(Webhook.active))))
+    rows = []
+    for event in events:
+        targets = [h for h in hooks if wants(h, event.name)]
+        if targets:
+            payload = body(event.name, event.occurred_at, event.data(session))
+            rows += [delivery_row(h.id or 0, event.name, payload) for h in targets]
+    if rows:
+        session.execute(sa.insert(WebhookDelivery), rows)
+
+
+@sa.event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    events: list[Event] = session.info.get(PENDING, [])
+    if events:
+        session.info[PENDING] = [e for e in events if not _within(e.transaction, previous)]
+
+
+def _within(transaction: SessionTransaction | None, ancestor: SessionTransaction) -> bool:
+    while transaction is not None:
+        if transaction is ancestor:
+            return True
+        transaction = transaction.parent
+    return False

@@ -1,0 +1,61 @@
+"""Records as the API shows them: the one place where rows become their JSON shapes.
+
+The shapes carry private fields; `Record.hide_private` drops them for those who may not see
+them (anonymous callers, webhook payloads, feeds).
+"""
+
+from datetime import date
+
+from sqlmodel import Session, SQLModel
+
+from ..clock import today
+from ..models import Agency, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
+from ..schemas import (
+    AgencyPublic,
+    JurisdictionPublic,
+    LetterPublic,
+    Record,
+    ResponsePublic,
+    VotePublic,
+)
+from ..status import is_activated, is_overdue
+
+SHAPES: dict[type[SQLModel], type[Record]] = {
+    Agency: AgencyPublic,
+    Vote: VotePublic,
+    Letter: LetterPublic,
+    Response: ResponsePublic,
+}
+
+
+def jurisdiction(
+    j: Jurisdiction, s: JurisdictionStatus, on: date | None = None
+) -> JurisdictionPublic:
+    """The jurisdiction's JSON: its fields plus the derived campaign status."""
+    on = on or today()
+    return JurisdictionPublic.model_validate(
+        {
+            **j.model_dump(),
+            "status": s.status,
+            "status_label": s.status.label,
+            "status_since": s.status_since,
+            "status_reason": s.status_reason,
+            "sib_notified": s.sib_notified,
+            "ice_notified": s.ice_notified,
+            "notice_complete": s.notice_complete,
+            "awaiting_response": s.awaiting_response,
+            "next_response_due_on": s.next_response_due_on,
+            "overdue": is_overdue(s.next_response_due_on, on),
+            "activated": is_activated(j.activated_on, on),
+        }
+    )
+
+
+def of(session: Session, record: SQLModel) -> Record:
+    """Any tracked record's JSON shape; a jurisdiction's status is read from the session."""
+    if isinstance(record, Jurisdiction):
+        status = session.get(JurisdictionStatus, record.id) or JurisdictionStatus(
+            jurisdiction_id=record.id or 0
+        )
+        return jurisdiction(record, status)
+    return SHAPES[type(record)].model_validate(record)

@@ -1,0 +1,118 @@
+"""Webhook subscriptions and their deliveries, as admins manage and inspect them."""
+
+import json
+import secrets
+from collections import defaultdict
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..db_types import utcnow
+from ..enums import TEST_EVENT
+from ..errors import Conflict, NotFound
+from ..models import Webhook, WebhookAttempt, WebhookDelivery
+from ..schemas import (
+    DeliveryFilters,
+    ListParams,
+    WebhookAttemptPublic,
+    WebhookCreate,
+    WebhookDeliveryPublic,
+    WebhookUpdate,
+)
+from . import outbox, records
+from .listing import fetch_page
+
+LISTING = records.Listing(Webhook, equal=(), default_sort="id")
+DELIVERIES = records.Listing(WebhookDelivery, equal=("state", "event"), default_sort="-id")
+
+
+def new_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+def list_(session: Session, params: ListParams) -> tuple[list[Webhook], int]:
+    return LISTING.page(session, params)
+
+
+def get(session: Session, webhook_id: int) -> Webhook:
+    return records.get(session, Webhook, webhook_id)
+
+
+def create(session: Session, data: WebhookCreate) -> Webhook:
+    """A new subscription; its secret is the one given, or a new random one."""
+    webhook = Webhook(**data.model_dump(exclude={"secret"}), secret=data.secret or new_secret())
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
+def update(session: Session, webhook: Webhook, data: WebhookUpdate) -> Webhook:
+    webhook.sqlmodel_update(records.changes_of(Webhook, data))
+    session.add(webhook)
+    session.flush()
+    return webhook
+
+
+def delete(session: Session, webhook: Webhook) -> None:
+    """The subscription goes, and with it its deliveries, sent or not."""
+    session.delete(webhook)
+    session.flush()
+
+
+def send_test(session: Session, webhook: Webhook) -> WebhookDelivery:
+    """Queue a `webhook.test` event for this subscription only, due at once."""
+    if not webhook.active:
+        raise Conflict("the webhook is inactive: activate it before testing it")
+    data = {"webhook_id": webhook.id, "message": "A test event from optout-tracker."}
+    row = outbox.delivery_row(webhook.id or 0, TEST_EVENT, outbox.body(TEST_EVENT, utcnow(), data))
+    delivery = WebhookDelivery(**row)
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def deliveries(
+    session: Session, webhook_id: int, params: DeliveryFilters
+) -> tuple[list[WebhookDeliveryPublic], int]:
+    """One subscription's deliveries, newest first, each with its attempts."""
+    get(session, webhook_id)
+    columns = records.columns_of(WebhookDelivery)
+    rows, total = fetch_page(
+        session,
+        DELIVERIES.statement(params).where(col(WebhookDelivery.webhook_id) == webhook_id),
+        params,
+        sort_columns=columns,
+        default_sort=DELIVERIES.default_sort,
+        tiebreak=columns["id"],
+    )
+    return with_attempts(session, [row[0] for row in rows]), total
+
+
+def delivery(session: Session, webhook_id: int, delivery_id: int) -> WebhookDeliveryPublic:
+    found = records.get(session, WebhookDelivery, delivery_id)
+    if found.webhook_id != webhook_id:
+        raise NotFound(f"webhook {webhook_id} has no delivery {delivery_id}")
+    return with_attempts(session, [found])[0]
+
+
+def with_attempts(session: Session, found: list[WebhookDelivery]) -> list[WebhookDeliveryPublic]:
+    by_delivery: dict[int, list[WebhookAttempt]] = defaultdict(list)
+    attempts = session.scalars(
+        sa.select(WebhookAttempt)
+        .where(col(WebhookAttempt.delivery_id).in_([d.id for d in found]))
+        .order_by(col(WebhookAttempt.number))
+    )
+    for attempt in attempts:
+        by_delivery[attempt.delivery_id].append(attempt)
+    return [
+        WebhookDeliveryPublic.model_validate(
+            {
+                **d.model_dump(),
+                "payload": json.loads(d.body),
+                "attempts": [
+                    WebhookAttemptPublic.model_validate(a) for a in by_delivery[d.id or 0]
+                ],
+            }
+        )
+        for d in found
+    ]
