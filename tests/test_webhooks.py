@@ -45,6 +45,13 @@ def deliveries(session: Session) -> list[WebhookDelivery]:
     return list(session.scalars(sa.select(WebhookDelivery).order_by(col(WebhookDelivery.id))))
 
 
+def log_vote(session: Session, fips: str = "06085", **fields: Any) -> Vote:
+    """A passed vote, through the service, as the API would log it."""
+    j = factories.jurisdiction(session, fips)
+    data = {"body": "Board", "held_on": date(2010, 9, 28), "outcome": "passed", **fields}
+    return votes.create(session, VoteCreate(jurisdiction_id=j.id or 0, **data), CLI)
+
+
 def subscribe(session: Session, events: list[str] | None = None, **fields: Any) -> Webhook:
     data = WebhookCreate(
         url="https://partner.example/hook", secret=SECRET, events=events or ["*"], **fields
@@ -198,14 +205,7 @@ def test_subscriptions_get_only_their_events_and_inactive_ones_get_none(
     only_votes = subscribe(session, ["vote.created"])
     only_status = subscribe(session, ["jurisdiction.status_changed"])
     subscribe(session, ["*"], active=False)
-    j = factories.jurisdiction(session)
-    votes.create(
-        session,
-        VoteCreate(
-            jurisdiction_id=j.id or 0, body="Board", held_on=date(2010, 9, 28), outcome="passed"
-        ),  # fmt: skip
-        CLI,
-    )
+    log_vote(session)
     session.commit()
     got = {(d.webhook_id, d.event) for d in deliveries(session)}
     assert got == {(only_votes.id, "vote.created"), (only_status.id, STATUS_CHANGED)}
@@ -213,14 +213,7 @@ def test_subscriptions_get_only_their_events_and_inactive_ones_get_none(
 
 def test_no_change_no_event_and_a_rolled_back_change_leaves_no_delivery(session: Session) -> None:
     subscribe(session)
-    j = factories.jurisdiction(session)
-    vote = votes.create(
-        session,
-        VoteCreate(
-            jurisdiction_id=j.id or 0, body="Board", held_on=date(2010, 9, 28), outcome="passed"
-        ),  # fmt: skip
-        CLI,
-    )
+    vote = log_vote(session)
     session.commit()
     before = len(deliveries(session))
     with pytest.raises(RuntimeError), session.begin_nested():
@@ -317,9 +310,7 @@ class Live:
 
     def log_vote(self, fips: str = "06085", **fields: Any) -> int:
         with unit_of_work(self.engine) as session:
-            j = factories.jurisdiction(session, fips)
-            data = {"body": "Board", "held_on": date(2010, 9, 28), "outcome": "passed", **fields}
-            return votes.create(session, VoteCreate(jurisdiction_id=j.id or 0, **data), CLI).id or 0
+            return log_vote(session, fips, **fields).id or 0
 
     def deliveries(self) -> list[WebhookDelivery]:
         with Session(self.engine) as session:
