@@ -101,6 +101,13 @@ def test_the_list_filters_sorts_pages_and_links_its_twins(client: TestClient) ->
     assert client.get("/jurisdictions?status=nonsense", headers=HTML).status_code == 422
 
 
+def test_the_list_links_the_page_before_with_the_other_parameters(client: TestClient) -> None:
+    r = client.get("/jurisdictions?state=CA&limit=20&offset=10")
+    assert 'rel="prev" href="?state=CA&amp;limit=20&amp;offset=0"' in r.text  # not -10
+    assert 'rel="next" href="?state=CA&amp;limit=20&amp;offset=30"' in r.text
+    assert 'rel="prev"' not in client.get("/jurisdictions?state=CA").text
+
+
 def test_the_dossier_shows_status_checklist_timeline_and_sources(
     client: TestClient, session: Session
 ) -> None:
@@ -180,6 +187,17 @@ def test_an_organizer_logs_a_vote_a_letter_and_a_response(
     assert re.search(
         r'<a href="/jurisdictions/06001"><path class="s-in_negotiation"', client.get("/").text
     )
+
+
+def test_the_tally_fields_are_whole_numbers_from_zero(
+    client: TestClient, credentials: Credentials
+) -> None:
+    sign_in(client, credentials, "organizer")
+    page = client.get("/jurisdictions/ca-alameda-county/log/vote").text
+    for name in ("yes", "no", "abstain", "absent"):
+        tag = re.search(rf'<input id="f-{name}" name="{name}" type="number"[^>]*>', page)
+        assert tag and ' min="0" inputmode="numeric">' in tag.group(0), name
+    assert "&#34;" not in page  # no attribute arrives escaped into text
 
 
 def test_form_errors_show_beside_their_fields_and_keep_the_input(

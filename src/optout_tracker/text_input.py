@@ -5,7 +5,7 @@ from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .api.problems import field_name
+from .api.problems import error_message, field_name
 from .errors import AppError, FieldError
 
 M = TypeVar("M", bound=BaseModel)
@@ -39,9 +39,6 @@ def _holds_int(annotation: Any) -> bool:
 def field_errors(exc: ValidationError | AppError) -> dict[str, str]:
     """{field: message} for showing each error next to its field."""
     if isinstance(exc, ValidationError):
-        return {
-            field_name(("body", *e["loc"])): str(e["msg"]).removeprefix("Value error, ")
-            for e in exc.errors()
-        }
+        return {field_name(("body", *e["loc"])): error_message(e) for e in exc.errors()}
     errors: list[FieldError] = exc.errors or [FieldError("form", exc.detail)]
     return {e.field: e.message for e in errors}

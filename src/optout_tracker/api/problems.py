@@ -90,7 +90,12 @@ def _field_error(error: dict[str, Any]) -> FieldError:
         )
     if error["type"] == "missing" and loc == ("body",):
         return FieldError("body", "a JSON object is required")
-    return FieldError(field_name(loc), str(error["msg"]))
+    return FieldError(field_name(loc), error_message(error))
+
+
+def error_message(error: Any) -> str:
+    """Pydantic's message without the "Value error, " its own validators' messages get."""
+    return str(error["msg"]).removeprefix("Value error, ")
 
 
 def install(app: FastAPI) -> None:

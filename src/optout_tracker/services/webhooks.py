@@ -2,13 +2,14 @@
 
 import json
 import secrets
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..db_types import utcnow
-from ..enums import TEST_EVENT
+from ..enums import TEST_EVENT, DeliveryState
 from ..errors import Conflict, NotFound
 from ..models import Webhook, WebhookAttempt, WebhookDelivery
 from ..schemas import (
@@ -69,6 +70,28 @@ def send_test(session: Session, webhook: Webhook) -> WebhookDelivery:
     session.add(delivery)
     session.flush()
     return delivery
+
+
+def undelivered_counts(
+    session: Session, webhook_ids: Sequence[int]
+) -> dict[int, Counter[DeliveryState]]:
+    """Pending and failed deliveries of each subscription, by state, in one grouped query."""
+    counts: dict[int, Counter[DeliveryState]] = {
+        webhook_id: Counter() for webhook_id in webhook_ids
+    }
+    if not webhook_ids:
+        return counts
+    rows = session.execute(
+        sa.select(col(WebhookDelivery.webhook_id), col(WebhookDelivery.state), sa.func.count())
+        .where(
+            col(WebhookDelivery.webhook_id).in_(webhook_ids),
+            col(WebhookDelivery.state).in_([DeliveryState.pending, DeliveryState.failed]),
+        )
+        .group_by(col(WebhookDelivery.webhook_id), col(WebhookDelivery.state))
+    )
+    for webhook_id, state, count in rows:
+        counts[webhook_id][DeliveryState(state)] = count
+    return counts
 
 
 def deliveries(

@@ -1,7 +1,6 @@
 """`/jurisdictions`: the list, the dossier, and the organizers' forms."""
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Query, Request
@@ -28,7 +27,7 @@ from ..services import jurisdictions as service
 from ..status import NOTICE_PURPOSES
 from ..text_input import field_errors, parse
 from .forms import FormData, csrf_protected
-from .templating import day, flash, gate, render, words
+from .templating import day, flash, gate, pager_links, render, words
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 FORMS: dict[str, type[BaseModel]] = {
@@ -47,15 +46,6 @@ def jurisdiction_list(
 ) -> Response:
     items, total = service.list_(session, params)
     query = request.url.query
-    pages = {
-        "prev": params.offset - params.limit if params.offset > 0 else None,
-        "next": params.offset + params.limit if params.offset + params.limit < total else None,
-    }
-    links = {
-        rel: f"?{_with(request, offset=max(offset, 0))}"
-        for rel, offset in pages.items()
-        if offset is not None
-    }
     return render(
         request,
         principal,
@@ -63,15 +53,10 @@ def jurisdiction_list(
         items=items,
         total=total,
         params=params,
-        links=links,
+        links=pager_links(request, params, total),
         json_url=f"/api/v1/jurisdictions?{query}",
         csv_url=f"/api/v1/export/jurisdictions.csv?{query}",
     )
-
-
-def _with(request: Request, **changes: Any) -> str:
-    params = dict(request.query_params) | {k: str(v) for k, v in changes.items()}
-    return urlencode(params)
 
 
 def _dossier_context(session: Session, slug: str, principal: Principal) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from .. import csrf
 from ..enums import STATUS_LABELS, Access, CampaignStatus
 from ..errors import Forbidden
 from ..paths import TEMPLATES_DIR
+from ..schemas import ListParams
 from ..security import Principal
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)  # autoescapes .html templates
@@ -48,6 +49,20 @@ def gate(request: Request, principal: Principal, access: Access, refusal: str) -
 def flash(request: Request, message: str) -> None:
     """A one-time message for the next page, e.g. after a form redirects."""
     request.session["flash"] = message
+
+
+def pager_links(request: Request, params: ListParams, total: int) -> dict[str, str]:
+    """Links to the previous and next page of a list, where there is one, keeping the other
+    query parameters."""
+    offsets = {
+        "prev": params.offset - params.limit if params.offset > 0 else None,
+        "next": params.offset + params.limit if params.offset + params.limit < total else None,
+    }
+    return {
+        rel: "?" + urlencode(dict(request.query_params) | {"offset": str(max(offset, 0))})
+        for rel, offset in offsets.items()
+        if offset is not None
+    }
 
 
 def render(
