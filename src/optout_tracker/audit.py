@@ -1,9 +1,13 @@
 """The audit log: who changed what, with each changed field before and after."""
 
+from collections.abc import Iterable
 from typing import Any
 
+import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
+from .db_types import utcnow
 from .enums import ActorKind, AuditAction
 from .models import AuditEntry, Jurisdiction
 from .security import Principal
@@ -11,12 +15,14 @@ from .security import Principal
 UNAUDITED = frozenset({"created_at", "updated_at", "version"})
 
 
-def snapshot(record: SQLModel) -> dict[str, Any]:
+def snapshot(record: BaseModel) -> dict[str, Any]:
     """The record's fields as JSON would show them."""
     return record.model_dump(mode="json", exclude=set(UNAUDITED))
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    if not before:  # a create: the same result, faster, for imports that make thousands
+        return {k: [None, v] for k, v in sorted(after.items()) if v is not None}
     return {
         k: [before.get(k), after.get(k)]
         for k in sorted(before.keys() | after.keys())
@@ -33,18 +39,50 @@ def record(
 ) -> AuditEntry:
     """Write the entry for a change just flushed; `before` is None for a create."""
     after = {} if action is AuditAction.delete else snapshot(entity)
-    jurisdiction_id = (
-        entity.id if isinstance(entity, Jurisdiction) else getattr(entity, "jurisdiction_id", None)
-    )
+    entity_id = getattr(entity, "id", 0) or 0
     entry = AuditEntry(
-        actor_kind=actor.kind or ActorKind.cli,
-        actor_id=actor.id,
-        actor_label=actor.label,
-        action=action,
-        entity=entity.__tablename__,  # type: ignore[arg-type]
-        entity_id=getattr(entity, "id", 0) or 0,
-        jurisdiction_id=jurisdiction_id,
-        changes=diff(before or {}, after),
+        **_entry(actor, action, type(entity), entity_id, entity, diff(before or {}, after))
     )
     session.add(entry)
     return entry
+
+
+def record_created(
+    session: Session,
+    actor: Principal,
+    model: type[SQLModel],
+    created: Iterable[tuple[int, BaseModel]],
+) -> None:
+    """The entries `record` writes for new records, in one statement: `created` pairs each
+    record's new id with its values (a `model` object, or the checked body it was made from)."""
+    now = utcnow()
+    rows = []
+    for entity_id, values in created:
+        after = {**snapshot(values), "id": entity_id}
+        entry = _entry(actor, AuditAction.create, model, entity_id, values, diff({}, after))
+        rows.append({**entry, "created_at": now, "updated_at": now, "version": 1})
+    if rows:
+        session.execute(sa.insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
+
+
+def _entry(
+    actor: Principal,
+    action: AuditAction,
+    model: type[SQLModel],
+    entity_id: int,
+    values: BaseModel,
+    changes: dict[str, list[Any]],
+) -> dict[str, Any]:
+    return {
+        "actor_kind": actor.kind or ActorKind.cli,
+        "actor_id": actor.id,
+        "actor_label": actor.label,
+        "action": action,
+        "entity": model.__tablename__,
+        "entity_id": entity_id,
+        # Filed under the jurisdiction the record is, or belongs to (none for an agency).
+        "jurisdiction_id": (
+            entity_id if model is Jurisdiction else getattr(values, "jurisdiction_id", None)
+        ),
+        "changes": changes,
+    }

@@ -1,6 +1,7 @@
 """Text fields (a form, a CSV row) to the API's schemas, and their errors back per field."""
 
 import re
+from functools import cache
 from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -15,18 +16,25 @@ INTEGER = re.compile(r"^-?\d{1,12}$")
 def parse(model: type[M], data: dict[str, str], *, partial: bool = False) -> M:
     """Form text to `model`: empty fields are absent (or cleared, for a PATCH), whole numbers
     become numbers; fields the model does not know are ignored (buttons, version)."""
+    fields, whole = _fields(model)
     values: dict[str, Any] = {}
-    for name in model.model_fields:
-        if name not in data:
+    for name, text in data.items():
+        if name not in fields:
             continue
-        text = data[name]
         if text == "":
             if partial:
                 values[name] = None
             continue
-        numeric = _holds_int(model.model_fields[name].annotation)
-        values[name] = int(text) if numeric and INTEGER.match(text) else text
+        values[name] = int(text) if name in whole and INTEGER.match(text) else text
     return model.model_validate(values)
+
+
+@cache
+def _fields(model: type[BaseModel]) -> tuple[frozenset[str], frozenset[str]]:
+    """The model's fields, and those of them that take whole numbers (ids, tallies): worked
+    out once per model, since for a large CSV import it costs more than the validation."""
+    fields = model.model_fields
+    return frozenset(fields), frozenset(k for k, f in fields.items() if _holds_int(f.annotation))
 
 
 def _holds_int(annotation: Any) -> bool:

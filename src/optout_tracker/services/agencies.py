@@ -37,7 +37,7 @@ def state_bureau(session: Session, state: str) -> Agency | None:
     ).first()
 
 
-def check(agency: Agency) -> None:
+def check(agency: Agency | AgencyCreate) -> None:
     if agency.kind is AgencyKind.state_identification_bureau and not agency.state:
         raise InvalidInput(
             "a state identification bureau belongs to a state",

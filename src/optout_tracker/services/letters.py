@@ -34,11 +34,13 @@ def _not_in_future(sent_on: date) -> None:
         )
 
 
-def check(session: Session, letter: Letter) -> None:
+def check(session: Session, letter: Letter | LetterCreate) -> None:
+    """The rules for a letter about to be written (a row, or a new letter's body)."""
     records.reference(session, Jurisdiction, letter.jurisdiction_id, "jurisdiction_id")
     records.reference(session, Agency, letter.agency_id, "agency_id")
     _not_in_future(letter.sent_on)
-    if letter.response_due_on < letter.sent_on:
+    due = letter.response_due_on  # a new letter's is defaulted by `prepare` before this check
+    if due is not None and due < letter.sent_on:
         raise InvalidInput(
             "the answer cannot be due before the letter was sent",
             [FieldError("response_due_on", f"is before sent_on ({letter.sent_on})")],
@@ -49,21 +51,20 @@ def _responses(session: Session, letter_id: int | None) -> list[Response]:
     return list(session.scalars(sa.select(Response).where(col(Response.letter_id) == letter_id)))
 
 
-def prepare(session: Session, data: LetterCreate, response_window_days: int) -> Letter:
-    """A new letter with its answer due date defaulted, checked."""
+def prepare(session: Session, data: LetterCreate, response_window_days: int) -> LetterCreate:
+    """A new letter's body with its answer due date defaulted, checked."""
     _not_in_future(data.sent_on)  # before the date arithmetic below can overflow
-    values = data.model_dump()
-    if values["response_due_on"] is None:
-        values["response_due_on"] = data.sent_on + timedelta(days=response_window_days)
-    letter = Letter(**values)
-    check(session, letter)
-    return letter
+    if data.response_due_on is None:
+        due = data.sent_on + timedelta(days=response_window_days)
+        data = data.model_copy(update={"response_due_on": due})
+    check(session, data)
+    return data
 
 
 def create(
     session: Session, data: LetterCreate, actor: Principal, response_window_days: int
 ) -> Letter:
-    letter = prepare(session, data, response_window_days)
+    letter = Letter(**prepare(session, data, response_window_days).model_dump())
     records.insert(session, letter, actor)
     status_projection.refresh(session, [letter.jurisdiction_id])
     return letter

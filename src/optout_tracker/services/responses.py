@@ -26,7 +26,7 @@ def list_(session: Session, params: ResponseFilters) -> tuple[list[Response], in
     return LISTING.page(session, params)
 
 
-def check(session: Session, response: Response) -> Jurisdiction:
+def check(session: Session, response: Response | ResponseCreate) -> Jurisdiction:
     jurisdiction = records.reference(
         session, Jurisdiction, response.jurisdiction_id, "jurisdiction_id"
     )
@@ -51,7 +51,10 @@ def check(session: Session, response: Response) -> Jurisdiction:
 
 
 def move_activation(
-    session: Session, jurisdiction: Jurisdiction, response: Response, actor: Principal
+    session: Session,
+    jurisdiction: Jurisdiction,
+    response: Response | ResponseCreate,
+    actor: Principal,
 ) -> None:
     """An adjusted date becomes the jurisdiction's scheduled activation, as the contract says."""
     new_date = response.new_activation_on

@@ -5,7 +5,7 @@ responses, so that lists can filter and count by status in the database.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from ..clock import today
 from ..db_types import utcnow
 from ..enums import CampaignStatus
 from ..models import Agency, JurisdictionStatus, Letter, Response, Vote
-from ..status import CampaignState, LetterFact, ResponseFact, VoteFact, derive_status
+from ..status import CampaignState, Fact, LetterFact, ResponseFact, VoteFact, derive_status
 from . import outbox
 
 
@@ -71,6 +71,55 @@ def load_events(
     return list(votes), [(x, a) for x, a in letters], [(x, a) for x, a in responses]
 
 
+def load_facts(session: Session, jurisdiction_ids: list[int]) -> Iterator[tuple[int, Fact]]:
+    """(jurisdiction id, fact) for each event of these jurisdictions, in three queries.
+
+    Plain columns in the order of each fact's fields, not ORM objects: `refresh` derives the
+    state of thousands of jurisdictions at once after an import.
+    """
+    votes = sa.select(
+        col(Vote.jurisdiction_id),
+        col(Vote.id),
+        col(Vote.held_on),
+        col(Vote.outcome),
+        col(Vote.body),
+        col(Vote.measure),
+        col(Vote.yes),
+        col(Vote.no),
+    ).where(col(Vote.jurisdiction_id).in_(jurisdiction_ids))
+    letters = (
+        sa.select(
+            col(Letter.jurisdiction_id),
+            col(Letter.id),
+            col(Letter.sent_on),
+            col(Letter.purpose),
+            col(Agency.kind),
+            col(Agency.name),
+            col(Letter.response_due_on),
+            col(Letter.channel),
+        )
+        .join(Agency, col(Agency.id) == Letter.agency_id)
+        .where(col(Letter.jurisdiction_id).in_(jurisdiction_ids))
+    )
+    responses = (
+        sa.select(
+            col(Response.jurisdiction_id),
+            col(Response.id),
+            col(Response.received_on),
+            col(Response.kind),
+            col(Agency.name),
+            col(Response.letter_id),
+            col(Response.new_activation_on),
+        )
+        .join(Agency, col(Agency.id) == Response.agency_id)
+        .where(col(Response.jurisdiction_id).in_(jurisdiction_ids))
+    )
+    fact: type[Fact]
+    for fact, statement in ((VoteFact, votes), (LetterFact, letters), (ResponseFact, responses)):
+        for jurisdiction_id, *fields in session.execute(statement):
+            yield jurisdiction_id, fact(*fields)
+
+
 def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, CampaignState]:
     """Derive the state of each jurisdiction from its events."""
     ids = sorted(set(jurisdiction_ids))
@@ -78,13 +127,14 @@ def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, 
     letters: dict[int, list[LetterFact]] = defaultdict(list)
     responses: dict[int, list[ResponseFact]] = defaultdict(list)
     for chunk in _chunks(ids):
-        chunk_votes, chunk_letters, chunk_responses = load_events(session, chunk)
-        for v in chunk_votes:
-            votes[v.jurisdiction_id].append(vote_fact(v))
-        for letter, agency in chunk_letters:
-            letters[letter.jurisdiction_id].append(letter_fact(letter, agency))
-        for response, agency in chunk_responses:
-            responses[response.jurisdiction_id].append(response_fact(response, agency))
+        for jurisdiction_id, fact in load_facts(session, chunk):
+            match fact:
+                case VoteFact():
+                    votes[jurisdiction_id].append(fact)
+                case LetterFact():
+                    letters[jurisdiction_id].append(fact)
+                case ResponseFact():
+                    responses[jurisdiction_id].append(fact)
     return {i: derive_status(votes[i], letters[i], responses[i]) for i in ids}
 
 

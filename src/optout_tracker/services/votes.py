@@ -22,8 +22,8 @@ def list_(session: Session, params: VoteFilters) -> tuple[list[Vote], int]:
     return LISTING.page(session, params)
 
 
-def check(session: Session, vote: Vote) -> None:
-    """The contract's rules for a vote about to be written."""
+def check(session: Session, vote: Vote | VoteCreate) -> None:
+    """The contract's rules for a vote about to be written (a row, or a new vote's body)."""
     records.reference(session, Jurisdiction, vote.jurisdiction_id, "jurisdiction_id")
     if vote.held_on > today() and vote.outcome is not VoteOutcome.scheduled:
         raise InvalidInput(

@@ -1,0 +1,362 @@
+"""Benchmark: CSV import and export of many events, and the export's memory.
+
+Run `.venv/bin/python bench/import_export.py`. It
+
+1. builds a fresh SQLite database in a temp directory (migrations, then the reference data,
+   as the tests do);
+2. writes a CSV of `--rows` (100,000) votes spread over the seeded counties, past dates,
+   every other row naming its county by `jurisdiction_fips`, the others by
+   `jurisdiction_id`, and times `imports.import_csv` on it: a dry run (read and check every
+   row) and the real import (check, write, commit), as events per second of wall clock and
+   of this process's CPU time (lower wall figures mean others took the CPUs), with how far
+   the peak RSS rose. The goal is at least 20,000 events/s on SQLite. `--letters` does the
+   same with as many letters; `--webhook` subscribes a webhook to every event first, so that
+   each import also builds a payload and writes a delivery per event at commit; `--no-gc`
+   turns Python's cycle collector off during each import, to show what a one-shot command
+   would gain by doing so;
+3. exports the votes with the path of `optout-tracker export votes` (services.exports and
+   csv_io.stream, private columns included), first `--small` (10,000) rows, then all of
+   them, each in a fresh Python process so that its figures are its own: rows per second,
+   the tracemalloc peak (in a second, untimed pass: tracing slows Python down) and how much
+   the process's peak RSS grew during the export. Flat memory means both stay about the
+   same for 10,000 rows and for 100,000.
+
+With `--postgres URL` (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres) it
+creates a throwaway database on that server instead, and drops it at the end.
+
+The figures depend on the machine and on what else runs on it (the load average is printed
+first): compare runs on the same machine, not across machines.
+"""
+
+import argparse
+import gc
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from optout_tracker import csv_io, migrate
+from optout_tracker.config import Settings
+from optout_tracker.db import create_db_engine
+from optout_tracker.enums import AgencyKind, Channel, JurisdictionKind, LetterPurpose, VoteOutcome
+from optout_tracker.models import Agency, Jurisdiction, Webhook
+from optout_tracker.security import CLI
+from optout_tracker.seed import seed
+from optout_tracker.services import exports, imports
+
+FIRST_DAY, LAST_DAY = date(2008, 1, 1), date(2014, 12, 31)  # the Secure Communities years
+BODIES = ("Board of Supervisors", "County Board", "County Commission", "County Council")
+MEASURES = (
+    "Request to opt out of Secure Communities",
+    "Resolution to withdraw from Secure Communities",
+    "Resolution limiting ICE detainer requests",
+)
+OUTCOMES = (VoteOutcome.passed, VoteOutcome.failed, VoteOutcome.tabled, VoteOutcome.withdrawn)
+PURPOSES = (
+    LetterPurpose.opt_out_request,
+    LetterPurpose.activation_delay_request,
+    LetterPurpose.clarification_request,
+)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000, help="events per import (100000)")
+    parser.add_argument(
+        "--small", type=int, default=10_000, help="rows of the smaller export (10000)"
+    )
+    parser.add_argument("--letters", action="store_true", help="also import as many letters")
+    parser.add_argument(
+        "--webhook", action="store_true", help="subscribe a webhook to every event first"
+    )
+    parser.add_argument(
+        "--no-gc",
+        action="store_true",
+        help="turn Python's cycle collector off during each import, as a one-shot command could",
+    )
+    parser.add_argument(
+        "--postgres", metavar="URL", help="run on a throwaway database on this PostgreSQL server"
+    )
+    # The export runs in a child process started with this, so that its memory is its own.
+    parser.add_argument("--export-child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.rows < 1 or not 1 <= args.small <= args.rows:
+        parser.error("--rows must be at least 1, --small between 1 and --rows")
+    return args
+
+
+def engine_for(url: str) -> Engine:
+    return create_db_engine(Settings(database_url=url, environment="development"))
+
+
+@contextmanager
+def fresh_database(postgres: str | None) -> Iterator[str]:
+    """The URL of an empty database that is gone afterwards."""
+    if postgres is None:
+        with tempfile.TemporaryDirectory(prefix="optout-bench-") as tmp:
+            yield f"sqlite:///{Path(tmp) / 'bench.db'}"
+        return
+    admin = sa.create_engine(postgres, isolation_level="AUTOCOMMIT")
+    name = f"optout_bench_{uuid.uuid4().hex[:12]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield sa.make_url(postgres).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+def counties(session: Session) -> list[tuple[int, str, str]]:
+    """(id, FIPS, state) of every seeded county."""
+    rows = session.execute(
+        sa.select(col(Jurisdiction.id), col(Jurisdiction.fips), col(Jurisdiction.state))
+        .where(col(Jurisdiction.kind) == JurisdictionKind.county)
+        .order_by(col(Jurisdiction.id))
+    )
+    return [(i, f or "", s) for i, f, s in rows]
+
+
+def day(rng: random.Random) -> str:
+    return (FIRST_DAY + timedelta(days=rng.randrange((LAST_DAY - FIRST_DAY).days))).isoformat()
+
+
+def reference(n: int, county: tuple[int, str, str]) -> list[str]:
+    """jurisdiction_id and jurisdiction_fips cells: by FIPS in even rows, by id in odd ones."""
+    return ["", county[1]] if n % 2 == 0 else [str(county[0]), ""]
+
+
+def csv_text(header: list[str], rows: Iterator[list[str]]) -> str:
+    return "\r\n".join([",".join(header), *(",".join(r) for r in rows)]) + "\r\n"
+
+
+def votes_csv(session: Session, n: int, rng: random.Random) -> str:
+    places = counties(session)
+    header = ["jurisdiction_id", "jurisdiction_fips", "body", "held_on", "measure", "outcome"]
+    header += ["yes", "no", "abstain", "absent", "source_url", "public_notes", "private_notes"]
+
+    def rows() -> Iterator[list[str]]:
+        for i in range(n):
+            county = rng.choice(places)
+            yes, no = rng.randint(0, 7), rng.randint(0, 7)
+            yield [
+                *reference(i, county),
+                rng.choice(BODIES),
+                day(rng),
+                rng.choice(MEASURES),
+                rng.choice(OUTCOMES).value,
+                str(yes),
+                str(no),
+                str(rng.randint(0, 1)) if i % 3 == 0 else "",
+                "",
+                f"https://example.org/minutes/{county[1]}/{i}" if i % 2 else "",
+                "Reported in the county's minutes" if i % 4 == 0 else "",
+                "Supervisor Chan is persuadable" if i % 5 == 0 else "",
+            ]
+
+    return csv_text(header, rows())
+
+
+def letters_csv(session: Session, n: int, rng: random.Random) -> str:
+    places = counties(session)
+    ice = session.scalars(sa.select(col(Agency.id)).filter_by(kind=AgencyKind.ice)).one()
+    bureaus = sa.select(col(Agency.state), col(Agency.id)).filter_by(
+        kind=AgencyKind.state_identification_bureau
+    )
+    sib = dict(session.execute(bureaus).all())
+    header = ["jurisdiction_id", "jurisdiction_fips", "agency_id", "channel", "sent_on"]
+    header += ["purpose", "signed_by", "subject", "response_due_on"]
+
+    def rows() -> Iterator[list[str]]:
+        for i in range(n):
+            county = rng.choice(places)
+            sent_on = day(rng)
+            due = date.fromisoformat(sent_on) + timedelta(days=45)
+            yield [
+                *reference(i, county),
+                str(sib.get(county[2], ice) if i % 2 else ice),
+                rng.choice(list(Channel)).value,
+                sent_on,
+                rng.choice(PURPOSES).value,
+                "County Executive",
+                "Request to opt out of Secure Communities",
+                due.isoformat() if i % 3 == 0 else "",  # the others get the 30-day window
+            ]
+
+    return csv_text(header, rows())
+
+
+@dataclass
+class Timing:
+    wall: float  # seconds
+    cpu: float  # seconds this process ran: less than wall when others took the CPUs
+    rss_growth: int  # KiB the peak RSS rose above the RSS at the start
+
+
+def timed_import(
+    engine: Engine, kind: str, text: str, n: int, *, dry_run: bool, no_gc: bool
+) -> Timing:
+    """One import in its own transaction, commit included."""
+    gc.collect()
+    rss = reset_peak_rss()
+    with Session(engine, expire_on_commit=False) as session:
+        if no_gc:
+            gc.disable()
+        wall, cpu = time.perf_counter(), time.process_time()
+        report = imports.import_csv(
+            session, kind, text, CLI, response_window_days=30, max_rows=n, dry_run=dry_run
+        )
+        session.commit()
+        timing = Timing(
+            time.perf_counter() - wall,
+            time.process_time() - cpu,
+            peak_rss() - rss,
+        )
+        gc.enable()
+    expected = 0 if dry_run else n
+    if report.created != expected:
+        sys.exit(f"{kind}: created {report.created} rows, expected {expected}")
+    return timing
+
+
+def deliveries(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(sa.text("SELECT count(*) FROM webhook_delivery")) or 0
+
+
+def bench_import(engine: Engine, kind: str, text: str, n: int, no_gc: bool) -> None:
+    for dry_run, what, unit in ((True, "dry run", "rows"), (False, "", "events")):
+        before = deliveries(engine)
+        t = timed_import(engine, kind, text, n, dry_run=dry_run, no_gc=no_gc)
+        name = f"import {kind}{' ' + what if what else ''}"
+        print(f"{name}: {n} {unit} in {t.wall:.2f}s, {n / t.wall:,.0f} {unit}/s")
+        print(f"{name}: {t.cpu:.2f}s CPU, {n / t.cpu:,.0f} {unit} per CPU second")
+        print(f"{name}: peak RSS grew {t.rss_growth / 1024:.0f} MB")
+        if made := deliveries(engine) - before:
+            print(f"{name}: {made} webhook deliveries written at commit")
+
+
+def export_child(url: str, limit: int) -> None:
+    """In a fresh process: export `limit` votes as the CLI does; print the figures as JSON."""
+    engine = engine_for(url)
+    model, statement, to_record = exports.everything("votes")
+    header = csv_io.columns(model, private=True)
+
+    def run() -> tuple[int, int]:
+        rows = size = 0
+        with Session(engine) as session:
+            for chunk in csv_io.stream(session, statement.limit(limit), to_record, header):
+                rows += chunk.count("\r\n")
+                size += len(chunk.encode("utf-8"))
+        return rows - 1, size  # less the header
+
+    with Session(engine) as session:  # connect and warm the statement cache first
+        session.execute(statement.limit(1)).all()
+    gc.collect()
+    rss_before = reset_peak_rss()
+    start = time.perf_counter()
+    rows, size = run()
+    seconds = time.perf_counter() - start
+    rss_peak = peak_rss()
+    tracemalloc.start()
+    run()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    figures = {"rows": rows, "bytes": size, "seconds": seconds, "peak": peak}
+    print(json.dumps({**figures, "rss_before": rss_before, "rss_peak": rss_peak}))
+
+
+def reset_peak_rss() -> int:
+    """The RSS now, in KiB, from which `peak_rss` measures the peak.
+
+    Importing the application peaks higher than it settles (data files are read and
+    dropped), so on Linux the kernel's peak (VmHWM) is reset to the current RSS first;
+    elsewhere the peak since the process started has to do.
+    """
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+        return _proc_status("VmRSS")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def peak_rss() -> int:
+    try:
+        return _proc_status("VmHWM")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def _proc_status(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise OSError(f"no {field} in /proc/self/status")
+
+
+def bench_export(url: str, limit: int) -> None:
+    done = subprocess.run(
+        [sys.executable, __file__, "--export-child", url, str(limit)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        sys.exit(f"export of {limit} rows failed:\n{done.stdout}{done.stderr}")
+    f: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    rows = f["rows"]
+    print(
+        f"export votes {rows}: {f['seconds']:.2f}s, {rows / f['seconds']:,.0f} rows/s, "
+        f"{f['bytes'] / 1e6:.1f} MB of CSV"
+    )
+    print(f"export votes {rows}: tracemalloc peak {f['peak'] / 1e6:.1f} MB")
+    peak, grew = f["rss_peak"] / 1024, (f["rss_peak"] - f["rss_before"]) / 1024
+    print(f"export votes {rows}: peak RSS {peak:.1f} MB, {grew:.1f} MB above the start")
+
+
+def main() -> None:
+    args = parse_args()
+    if args.export_child:
+        export_child(args.export_child[0], int(args.export_child[1]))
+        return
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{os.cpu_count()} CPUs, load average {load}")
+    with fresh_database(args.postgres) as url:
+        print(f"database: {url.split('@')[-1] if args.postgres else 'fresh SQLite file'}")
+        engine = engine_for(url)
+        migrate.upgrade(engine)
+        rng = random.Random(2010)
+        with Session(engine) as session:
+            seed(session)
+            if args.webhook:
+                session.add(Webhook(url="https://example.org/hook", secret="s" * 32))
+            session.commit()
+            votes = votes_csv(session, args.rows, rng)
+            letters = letters_csv(session, args.rows, rng) if args.letters else ""
+        print(f"votes CSV: {args.rows} rows, {len(votes.encode()) / 1e6:.1f} MB")
+        bench_import(engine, "votes", votes, args.rows, args.no_gc)
+        if letters:
+            bench_import(engine, "letters", letters, args.rows, args.no_gc)
+        engine.dispose()
+        for limit in (args.small, args.rows):
+            bench_export(url, limit)
+
+
+if __name__ == "__main__":
+    main()
