@@ -11,9 +11,7 @@ Run `.venv/bin/python bench/import_export.py`. It
    of this process's CPU time (lower wall figures mean others took the CPUs), with how far
    the peak RSS rose. The goal is at least 20,000 events/s on SQLite. `--letters` does the
    same with as many letters; `--webhook` subscribes a webhook to every event first, so that
-   each import also builds a payload and writes a delivery per event at commit; `--no-gc`
-   turns Python's cycle collector off during each import, to show what a one-shot command
-   would gain by doing so;
+   each import also builds a payload and writes a delivery per event at commit;
 3. exports the votes with the path of `optout-tracker export votes` (services.exports and
    csv_io.stream, private columns included), first `--small` (10,000) rows, then all of
    them, each in a fresh Python process so that its figures are its own: rows per second,
@@ -84,11 +82,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--letters", action="store_true", help="also import as many letters")
     parser.add_argument(
         "--webhook", action="store_true", help="subscribe a webhook to every event first"
-    )
-    parser.add_argument(
-        "--no-gc",
-        action="store_true",
-        help="turn Python's cycle collector off during each import, as a one-shot command could",
     )
     parser.add_argument(
         "--postgres", metavar="URL", help="run on a throwaway database on this PostgreSQL server"
@@ -210,15 +203,11 @@ class Timing:
     rss_growth: int  # KiB the peak RSS rose above the RSS at the start
 
 
-def timed_import(
-    engine: Engine, kind: str, text: str, n: int, *, dry_run: bool, no_gc: bool
-) -> Timing:
+def timed_import(engine: Engine, kind: str, text: str, n: int, *, dry_run: bool) -> Timing:
     """One import in its own transaction, commit included."""
     gc.collect()
     rss = reset_peak_rss()
     with Session(engine, expire_on_commit=False) as session:
-        if no_gc:
-            gc.disable()
         wall, cpu = time.perf_counter(), time.process_time()
         report = imports.import_csv(
             session, kind, text, CLI, response_window_days=30, max_rows=n, dry_run=dry_run
@@ -229,7 +218,6 @@ def timed_import(
             time.process_time() - cpu,
             peak_rss() - rss,
         )
-        gc.enable()
     expected = 0 if dry_run else n
     if report.created != expected:
         sys.exit(f"{kind}: created {report.created} rows, expected {expected}")
@@ -241,10 +229,10 @@ def deliveries(engine: Engine) -> int:
         return conn.scalar(sa.text("SELECT count(*) FROM webhook_delivery")) or 0
 
 
-def bench_import(engine: Engine, kind: str, text: str, n: int, no_gc: bool) -> None:
+def bench_import(engine: Engine, kind: str, text: str, n: int) -> None:
     for dry_run, what, unit in ((True, "dry run", "rows"), (False, "", "events")):
         before = deliveries(engine)
-        t = timed_import(engine, kind, text, n, dry_run=dry_run, no_gc=no_gc)
+        t = timed_import(engine, kind, text, n, dry_run=dry_run)
         name = f"import {kind}{' ' + what if what else ''}"
         print(f"{name}: {n} {unit} in {t.wall:.2f}s, {n / t.wall:,.0f} {unit}/s")
         print(f"{name}: {t.cpu:.2f}s CPU, {n / t.cpu:,.0f} {unit} per CPU second")
@@ -350,9 +338,9 @@ def main() -> None:
             votes = votes_csv(session, args.rows, rng)
             letters = letters_csv(session, args.rows, rng) if args.letters else ""
         print(f"votes CSV: {args.rows} rows, {len(votes.encode()) / 1e6:.1f} MB")
-        bench_import(engine, "votes", votes, args.rows, args.no_gc)
+        bench_import(engine, "votes", votes, args.rows)
         if letters:
-            bench_import(engine, "letters", letters, args.rows, args.no_gc)
+            bench_import(engine, "letters", letters, args.rows)
         engine.dispose()
         for limit in (args.small, args.rows):
             bench_export(url, limit)
