@@ -31,7 +31,7 @@ from .db import create_db_engine
 from .middleware import BodyLimit, SecurityHeaders
 from .paths import PACKAGE_DIR
 from .schemas import Problem
-from .web import admin, feeds, maps, pages
+from .web import admin, admin_webhooks, feeds, maps, pages
 from .web import jurisdictions as web_jurisdictions
 from .web.static import CachedStatic
 
@@ -68,7 +68,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (*records, status, export, imports, audit, api_keys, webhooks):
         api.include_router(module.router)
     app.include_router(api)
-    for router in (pages.router, maps.router, web_jurisdictions.router, admin.router, feeds.router):
+    for router in (
+        pages.router,
+        maps.router,
+        web_jurisdictions.router,
+        admin.router,
+        admin_webhooks.router,
+        feeds.router,
+    ):
         app.include_router(router)  # each checks the CSRF token of every form it receives
     app.mount("/static", CachedStatic(directory=PACKAGE_DIR / "static"), name="static")
     problems.install(app)

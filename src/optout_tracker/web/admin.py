@@ -1,29 +1,27 @@
-"""`/admin`: users, API keys and webhook subscriptions, for admins."""
+"""`/admin`: users and API keys, for admins (webhooks: admin_webhooks.py)."""
 
-import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
 from ..api.auth import PrincipalDep
 from ..api.deps import IdPath, SessionDep
-from ..enums import PAST_TENSE, TEST_EVENT, WEBHOOK_EVENTS, Access, DeliveryState, Role
-from ..errors import AppError, Conflict, FieldError, Forbidden, InvalidInput
-from ..models import Webhook
-from ..schemas import ApiKeyCreate, DeliveryFilters, ListParams, WebhookCreate, WebhookUpdate
+from ..enums import Access, Role
+from ..errors import AppError, FieldError, Forbidden, InvalidInput
+from ..schemas import ApiKeyCreate
 from ..security import Principal
-from ..services import accounts, webhooks
+from ..services import accounts
 from ..text_input import field_errors, parse
 from .forms import FormData, csrf_protected
-from .templating import flash, gate, pager_links, render
+from .templating import flash, gate, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
 
-def _admin(request: Request, principal: Principal) -> Response | None:
+def admin_gate(request: Request, principal: Principal) -> Response | None:
     return gate(request, principal, Access.admin, "the admin pages need the admin role")
 
 
@@ -52,7 +50,7 @@ def admin_home() -> Response:
 
 @router.get("/users", response_class=HTMLResponse)
 def users_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
-    if redirect := _admin(request, principal):
+    if redirect := admin_gate(request, principal):
         return redirect
     return _users_page(request, principal, session)
 
@@ -61,7 +59,7 @@ def users_page(request: Request, session: SessionDep, principal: PrincipalDep) -
 def create_user(
     request: Request, form: FormData, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    if redirect := _admin(request, principal):
+    if redirect := admin_gate(request, principal):
         return redirect
     try:
         with session.begin_nested():
@@ -83,7 +81,7 @@ def create_user(
 def set_user_active(
     request: Request, user_id: IdPath, form: FormData, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    if redirect := _admin(request, principal):
+    if redirect := admin_gate(request, principal):
         return redirect
     active = form.get("active") == "true"
     if not active and user_id == principal.id:
@@ -95,7 +93,7 @@ def set_user_active(
 
 @router.get("/api-keys", response_class=HTMLResponse)
 def keys_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
-    if redirect := _admin(request, principal):
+    if redirect := admin_gate(request, principal):
         return redirect
     return _keys_page(request, principal, session)
 
@@ -104,7 +102,7 @@ def keys_page(request: Request, session: SessionDep, principal: PrincipalDep) ->
 def create_key(
     request: Request, form: FormData, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    if redirect := _admin(request, principal):
+    if redirect := admin_gate(request, principal):
         return redirect
     try:
         with session.begin_nested():
@@ -122,287 +120,8 @@ def create_key(
 def revoke_key(
     request: Request, key_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> Response:
-    if redirect := _admin(request, principal):
+    if redirect := admin_gate(request, principal):
         return redirect
     key = accounts.revoke_api_key(session, key_id)
     flash(request, f"Revoked the key {key.name!r}.")
     return RedirectResponse("/admin/api-keys", status_code=303)
-
-
-# Webhooks.
-
-# The event boxes of the add and edit forms: a grid of record events (entity by action),
-# then the others.
-EVENT_BOXES = {
-    "record_events": [e for e in WEBHOOK_EVENTS if e.split(".")[1] in PAST_TENSE.values()],
-    "other_events": [e for e in WEBHOOK_EVENTS if e.split(".")[1] not in PAST_TENSE.values()],
-}
-
-
-async def posted_events(request: Request) -> list[str]:
-    """The ticked event boxes: one field per box, of which FormData keeps only the last."""
-    form = await request.form()
-    return [v.strip() for v in form.getlist("events") if isinstance(v, str)]
-
-
-PostedEvents = Annotated[list[str], Depends(posted_events)]
-
-
-def _webhooks_page(
-    request: Request,
-    principal: Principal,
-    session: Session,
-    status_code: int = 200,
-    params: ListParams | None = None,
-    **form: Any,
-) -> Response:
-    """The subscriptions and the add form; `created` shows a new subscription's secret once."""
-    params = params or ListParams()
-    items, total = webhooks.list_(session, params)
-    context = {"values": {}, "errors": {}, "chosen": ["*"], "created": None, **form}
-    return render(
-        request,
-        principal,
-        "admin_webhooks.html",
-        status_code,
-        webhooks=items,
-        total=total,
-        params=params,
-        links=pager_links(request, params, total),
-        counts=webhooks.undelivered_counts(session, [w.id for w in items if w.id is not None]),
-        **EVENT_BOXES,
-        **context,
-    )
-
-
-def _webhook_page(
-    request: Request,
-    principal: Principal,
-    session: Session,
-    webhook: Webhook,
-    status_code: int = 200,
-    params: DeliveryFilters | None = None,
-    **form: Any,
-) -> Response:
-    """One subscription, its deliveries and the edit form, filled with what is stored unless
-    `values`/`chosen`/`errors` of a refused edit are given; `new_secret` is shown once."""
-    params = params or DeliveryFilters()
-    deliveries, total = webhooks.deliveries(session, webhook.id or 0, params)
-    stored = {"url": webhook.url, "description": webhook.description or ""}
-    context = {"values": stored, "chosen": webhook.events, "errors": {}, "new_secret": None}
-    return render(
-        request,
-        principal,
-        "admin_webhook.html",
-        status_code,
-        webhook=webhook,
-        deliveries=deliveries,
-        total=total,
-        params=params,
-        links=pager_links(request, params, total),
-        states=list(DeliveryState),
-        event_names=[*WEBHOOK_EVENTS, TEST_EVENT],
-        as_json=lambda value: json.dumps(value, indent=2, ensure_ascii=False),
-        **EVENT_BOXES,
-        **(context | form),
-    )
-
-
-def _webhook_input(form: dict[str, str], events: list[str]) -> WebhookCreate:
-    """The add form as the API's body: empty text is absent (as `parse` has it), the ticked
-    boxes are the list of events."""
-    text = {k: v for k, v in form.items() if v and k in {"url", "secret", "description"}}
-    return WebhookCreate.model_validate({**text, "events": events})
-
-
-def _webhook_changes(form: dict[str, str], events: list[str]) -> WebhookUpdate:
-    """The edit form as a PATCH body: the URL, the description (empty removes it) and the
-    ticked events always; the secret only when a new one is typed or to be generated."""
-    data: dict[str, Any] = {
-        "url": form.get("url", ""),
-        "description": form.get("description") or None,
-        "events": events,
-    }
-    secret, generate = form.get("secret", ""), form.get("generate_secret") == "true"
-    if secret and generate:
-        message = "leave this empty to have a secret generated, or untick “generate”"
-        raise InvalidInput(message, [FieldError("secret", message)])
-    if secret or generate:
-        data["secret"] = secret or webhooks.new_secret()
-    return WebhookUpdate.model_validate(data)
-
-
-def _webhook_errors(exc: ValidationError | AppError, events: list[str]) -> dict[str, str]:
-    """Errors by form field: a bad `events[2]` is shown beside the events boxes."""
-    errors: dict[str, str] = {}
-    for name, message in field_errors(exc).items():
-        errors.setdefault(name.split("[", 1)[0], message)
-    if "events" in errors and not events:
-        errors["events"] = "tick at least one event, or all events"
-    return errors
-
-
-def _back(form: dict[str, str], webhook_id: int) -> str:
-    """The page an action's form was on: the subscription's own page or the list."""
-    return f"/admin/webhooks/{webhook_id}" if form.get("back") == "detail" else "/admin/webhooks"
-
-
-@router.get("/webhooks", response_class=HTMLResponse)
-def webhooks_page(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[ListParams, Query()],
-) -> Response:
-    """Webhook subscriptions, their undelivered events, and a form to add one."""
-    if redirect := _admin(request, principal):
-        return redirect
-    return _webhooks_page(request, principal, session, params=params)
-
-
-@router.post("/webhooks", response_class=HTMLResponse)
-def create_webhook(
-    request: Request,
-    form: FormData,
-    events: PostedEvents,
-    session: SessionDep,
-    principal: PrincipalDep,
-) -> Response:
-    """Subscribe a URL to events; the answer shows its signing secret, this once."""
-    if redirect := _admin(request, principal):
-        return redirect
-    try:
-        with session.begin_nested():
-            webhook = webhooks.create(session, _webhook_input(form, events))
-    except (ValidationError, AppError) as exc:
-        response = _webhooks_page(
-            request,
-            principal,
-            session,
-            422,
-            values=form,
-            chosen=events,
-            errors=_webhook_errors(exc, events),
-        )
-    else:
-        # Like a new API key: shown on this answer only, no redirect, not cached.
-        response = _webhooks_page(request, principal, session, created=webhook)
-    response.headers["Cache-Control"] = "no-store"  # both answers may hold a secret
-    return response
-
-
-@router.get("/webhooks/{webhook_id}", response_class=HTMLResponse)
-def webhook_page(
-    request: Request,
-    webhook_id: IdPath,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[DeliveryFilters, Query()],
-) -> Response:
-    """One subscription and its deliveries, newest first, with every attempt."""
-    if redirect := _admin(request, principal):
-        return redirect
-    webhook = webhooks.get(session, webhook_id)
-    return _webhook_page(request, principal, session, webhook, params=params)
-
-
-@router.post("/webhooks/{webhook_id}", response_class=HTMLResponse)
-def edit_webhook(
-    request: Request,
-    webhook_id: IdPath,
-    form: FormData,
-    events: PostedEvents,
-    session: SessionDep,
-    principal: PrincipalDep,
-) -> Response:
-    """Change a subscription's URL, description, events or secret; a generated secret is
-    shown on this answer only."""
-    if redirect := _admin(request, principal):
-        return redirect
-    webhook = webhooks.get(session, webhook_id)
-    try:
-        with session.begin_nested():
-            changes = _webhook_changes(form, events)
-            webhooks.update(session, webhook, changes)
-    except (ValidationError, AppError) as exc:
-        session.refresh(webhook)  # the page shows what is stored beside the refused input
-        response = _webhook_page(
-            request,
-            principal,
-            session,
-            webhook,
-            422,
-            values=form,
-            chosen=events,
-            errors=_webhook_errors(exc, events),
-        )
-    else:
-        if form.get("generate_secret") != "true":
-            flash(request, f"Saved the subscription of {webhook.url}.")
-            return RedirectResponse(f"/admin/webhooks/{webhook_id}", status_code=303)
-        # Like a new subscription's: shown on this answer only, no redirect, not cached.
-        response = _webhook_page(request, principal, session, webhook, new_secret=changes.secret)
-    response.headers["Cache-Control"] = "no-store"  # both answers may hold a secret
-    return response
-
-
-@router.post("/webhooks/{webhook_id}/active", response_class=HTMLResponse)
-def set_webhook_active(
-    request: Request,
-    webhook_id: IdPath,
-    form: FormData,
-    session: SessionDep,
-    principal: PrincipalDep,
-) -> Response:
-    """Pause or resume a subscription."""
-    if redirect := _admin(request, principal):
-        return redirect
-    active = form.get("active") == "true"
-    webhook = webhooks.update(
-        session, webhooks.get(session, webhook_id), WebhookUpdate(active=active)
-    )
-    if active:
-        flash(request, f"{webhook.url} is active again: its waiting deliveries resume.")
-    else:
-        flash(request, f"{webhook.url} is paused: no new events are queued, pending ones wait.")
-    return RedirectResponse(_back(form, webhook_id), status_code=303)
-
-
-@router.post("/webhooks/{webhook_id}/test", response_class=HTMLResponse)
-def send_test_event(
-    request: Request,
-    webhook_id: IdPath,
-    form: FormData,
-    session: SessionDep,
-    principal: PrincipalDep,
-) -> Response:
-    """Queue a `webhook.test` event for this subscription only."""
-    if redirect := _admin(request, principal):
-        return redirect
-    webhook = webhooks.get(session, webhook_id)
-    try:
-        with session.begin_nested():
-            delivery = webhooks.send_test(session, webhook)
-    except Conflict as exc:
-        flash(request, f"No test event was queued ({exc.detail}).")
-    else:
-        flash(
-            request,
-            f"A {TEST_EVENT} event (delivery {delivery.uuid}) is queued for {webhook.url}; "
-            "the worker sends it on its next round.",
-        )
-    return RedirectResponse(_back(form, webhook_id), status_code=303)
-
-
-@router.post("/webhooks/{webhook_id}/delete", response_class=HTMLResponse)
-def delete_webhook(
-    request: Request, webhook_id: IdPath, session: SessionDep, principal: PrincipalDep
-) -> Response:
-    """Unsubscribe: the subscription goes, with its deliveries."""
-    if redirect := _admin(request, principal):
-        return redirect
-    webhook = webhooks.get(session, webhook_id)
-    url = webhook.url
-    webhooks.delete(session, webhook)
-    flash(request, f"Deleted the subscription of {url} and its deliveries.")
-    return RedirectResponse("/admin/webhooks", status_code=303)
