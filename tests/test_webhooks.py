@@ -491,3 +491,33 @@ def test_the_worker_command_delivers_what_is_due_and_says_so(
     assert result.exit_code == 0, result.output
     assert "worker: 1 delivered, 0 to retry, 0 failed" in result.output
     assert len(receiver.got) == 1
+
+
+def test_finished_deliveries_are_pruned_after_the_days_kept(live: Live, receiver: Receiver) -> None:
+    live.subscribe(receiver.url, ["vote.created"])
+    for fips in ("06085", "06001", "06075"):
+        live.log_vote(fips)
+    receiver.statuses = [500, 500, 500]
+    live.worker(webhook_max_attempts=1).run(once=True)  # three failed, with their attempts
+    month_ago = utcnow() - timedelta(days=31)
+    done, failed, waiting = (d.id for d in live.deliveries())
+    with unit_of_work(live.engine) as session:
+        for delivery_id, state in (
+            (done, DeliveryState.delivered),
+            (waiting, DeliveryState.pending),
+        ):
+            session.execute(
+                sa.update(WebhookDelivery)
+                .where(col(WebhookDelivery.id) == delivery_id)
+                .values(state=state)
+            )
+        session.execute(sa.update(WebhookDelivery).values(updated_at=month_ago))
+
+    assert live.worker(webhook_keep_days=60).prune() == 0
+    assert live.worker().prune() == 2
+
+    [kept] = live.deliveries()
+    assert kept.id == waiting and kept.state is DeliveryState.pending
+    with Session(live.engine) as session:
+        attempts = session.scalars(sa.select(WebhookAttempt.delivery_id)).all()
+        assert set(attempts) == {waiting}  # the others' went with them

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(
         30, ge=0, description="Wait before the first retry; doubled after each failure."
     )
+    webhook_keep_days: int = Field(
+        30, ge=1, description="Days delivered and failed deliveries are kept, then deleted."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> "Settings":

@@ -33,6 +33,7 @@ from .models import Webhook, WebhookAttempt, WebhookDelivery
 BATCH = 8  # deliveries per claim, sent in parallel
 EXCERPT = 500  # bytes of the receiver's answer kept with the attempt
 MAX_BACKOFF = timedelta(hours=6)
+PRUNE_EVERY_SECONDS = 3600
 D = WebhookDelivery
 
 
@@ -89,7 +90,11 @@ class Worker:
             ) as client,
             ThreadPoolExecutor(BATCH, thread_name_prefix="webhook") as pool,
         ):
+            pruned_at = 0.0
             while not stop.is_set():
+                if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                    self.prune()
+                    pruned_at = time.monotonic()
                 batch = self.claim()
                 if not batch:
                     if once:
@@ -99,6 +104,18 @@ class Worker:
                 outcomes = list(pool.map(lambda c: post(client, c), batch))
                 self.record(list(zip(batch, outcomes, strict=True)), tally)
         return tally
+
+    def prune(self) -> int:
+        """Delete deliveries finished (delivered or failed) longer ago than the settings keep
+        them, with their attempts: the outbox would otherwise grow with every change."""
+        cutoff = utcnow() - timedelta(days=self.settings.webhook_keep_days)
+        with unit_of_work(self.engine) as session:
+            result = session.execute(
+                sa.delete(D).where(
+                    col(D.state) != DeliveryState.pending, col(D.updated_at) < cutoff
+                )
+            )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def claim(self, limit: int = BATCH) -> list[Claimed]:
         now = utcnow()
