@@ -420,7 +420,7 @@ def test_two_workers_deliver_each_delivery_once(live: Live, receiver: Receiver) 
         payload = outbox.body("webhook.test", utcnow(), {"n": 0})
         rows = [outbox.delivery_row(webhook_id, "webhook.test", payload) for _ in range(120)]
         session.execute(sa.insert(WebhookDelivery), rows)
-    receiver.delay = 0.005
+    receiver.delay = 0.05  # each batch takes a while, so the two workers overlap
     start = threading.Barrier(2)
     tallies = []
 
