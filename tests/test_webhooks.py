@@ -519,5 +519,5 @@ def test_finished_deliveries_are_pruned_after_the_days_kept(live: Live, receiver
     [kept] = live.deliveries()
     assert kept.id == waiting and kept.state is DeliveryState.pending
     with Session(live.engine) as session:
-        attempts = session.scalars(sa.select(WebhookAttempt.delivery_id)).all()
+        attempts = session.scalars(sa.select(col(WebhookAttempt.delivery_id))).all()
         assert set(attempts) == {waiting}  # the others' went with them
