@@ -7,9 +7,10 @@ responses, so that lists can filter and count by status in the database.
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
+from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, col
+from sqlmodel import Session, SQLModel, col
 
 from ..clock import today
 from ..db_types import utcnow
@@ -26,31 +27,51 @@ class StatusChange:
     new: CampaignStatus
 
 
+# The fields of each fact, in order, as columns: selected as they are when `refresh` derives
+# thousands of states at once, or read off loaded records for the timeline.
+VOTE_FACT: tuple[Any, ...] = (
+    Vote.id,
+    Vote.held_on,
+    Vote.outcome,
+    Vote.body,
+    Vote.measure,
+    Vote.yes,
+    Vote.no,
+)
+LETTER_FACT: tuple[Any, ...] = (
+    Letter.id,
+    Letter.sent_on,
+    Letter.purpose,
+    Agency.kind,
+    Agency.name,
+    Letter.response_due_on,
+    Letter.channel,
+)
+RESPONSE_FACT: tuple[Any, ...] = (
+    Response.id,
+    Response.received_on,
+    Response.kind,
+    Agency.name,
+    Response.letter_id,
+    Response.new_activation_on,
+)
+
+
+def _values(columns: tuple[Any, ...], *records: SQLModel) -> list[Any]:
+    by_class = {type(record): record for record in records}
+    return [getattr(by_class[column.class_], column.key) for column in columns]
+
+
 def vote_fact(v: Vote) -> VoteFact:
-    return VoteFact(v.id or 0, v.held_on, v.outcome, v.body, v.measure, v.yes, v.no)
+    return VoteFact(*_values(VOTE_FACT, v))
 
 
 def letter_fact(letter: Letter, agency: Agency) -> LetterFact:
-    return LetterFact(
-        letter.id or 0,
-        letter.sent_on,
-        letter.purpose,
-        agency.kind,
-        agency.name,
-        letter.response_due_on,
-        letter.channel,
-    )
+    return LetterFact(*_values(LETTER_FACT, letter, agency))
 
 
 def response_fact(response: Response, agency: Agency) -> ResponseFact:
-    return ResponseFact(
-        response.id or 0,
-        response.received_on,
-        response.kind,
-        agency.name,
-        response.letter_id,
-        response.new_activation_on,
-    )
+    return ResponseFact(*_values(RESPONSE_FACT, response, agency))
 
 
 def load_events(
@@ -74,43 +95,19 @@ def load_events(
 def load_facts(session: Session, jurisdiction_ids: list[int]) -> Iterator[tuple[int, Fact]]:
     """(jurisdiction id, fact) for each event of these jurisdictions, in three queries.
 
-    Plain columns in the order of each fact's fields, not ORM objects: `refresh` derives the
-    state of thousands of jurisdictions at once after an import.
+    Plain columns, not ORM objects: `refresh` derives the state of thousands of
+    jurisdictions at once after an import.
     """
-    votes = sa.select(
-        col(Vote.jurisdiction_id),
-        col(Vote.id),
-        col(Vote.held_on),
-        col(Vote.outcome),
-        col(Vote.body),
-        col(Vote.measure),
-        col(Vote.yes),
-        col(Vote.no),
-    ).where(col(Vote.jurisdiction_id).in_(jurisdiction_ids))
+    votes = sa.select(col(Vote.jurisdiction_id), *VOTE_FACT).where(
+        col(Vote.jurisdiction_id).in_(jurisdiction_ids)
+    )
     letters = (
-        sa.select(
-            col(Letter.jurisdiction_id),
-            col(Letter.id),
-            col(Letter.sent_on),
-            col(Letter.purpose),
-            col(Agency.kind),
-            col(Agency.name),
-            col(Letter.response_due_on),
-            col(Letter.channel),
-        )
+        sa.select(col(Letter.jurisdiction_id), *LETTER_FACT)
         .join(Agency, col(Agency.id) == Letter.agency_id)
         .where(col(Letter.jurisdiction_id).in_(jurisdiction_ids))
     )
     responses = (
-        sa.select(
-            col(Response.jurisdiction_id),
-            col(Response.id),
-            col(Response.received_on),
-            col(Response.kind),
-            col(Agency.name),
-            col(Response.letter_id),
-            col(Response.new_activation_on),
-        )
+        sa.select(col(Response.jurisdiction_id), *RESPONSE_FACT)
         .join(Agency, col(Agency.id) == Response.agency_id)
         .where(col(Response.jurisdiction_id).in_(jurisdiction_ids))
     )
