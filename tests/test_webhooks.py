@@ -24,7 +24,7 @@ from optout_tracker.cli import main
 from optout_tracker.config import Settings, get_settings
 from optout_tracker.db import create_db_engine, unit_of_work
 from optout_tracker.db_types import utcnow
-from optout_tracker.enums import WEBHOOK_EVENTS, AgencyKind, DeliveryState
+from optout_tracker.enums import STATUS_CHANGED, WEBHOOK_EVENTS, AgencyKind, DeliveryState
 from optout_tracker.models import Vote, Webhook, WebhookAttempt, WebhookDelivery
 from optout_tracker.schemas import VoteCreate, VoteUpdate, WebhookCreate
 from optout_tracker.security import CLI
@@ -37,7 +37,6 @@ from tests.conftest import Credentials, DatabaseFactory, make_settings
 API = "/api/v1"
 MARKER = "PRIVATE-MARKER-webhooks-31c9"
 SECRET = "receiver-shared-secret-0123456789"
-STATUS_CHANGED = "jurisdiction.status_changed"
 
 
 def deliveries(session: Session) -> list[WebhookDelivery]:

@@ -158,7 +158,7 @@ PAST_TENSE = {
 }
 STATUS_CHANGED = "jurisdiction.status_changed"
 TEST_EVENT = "webhook.test"  # sent only on request, to the one subscription tested
-WEBHOOK_EVENTS = (
-    *(f"{entity}.{past}" for entity in WEBHOOK_ENTITIES for past in PAST_TENSE.values()),
-    STATUS_CHANGED,
+RECORD_EVENTS = tuple(
+    f"{entity}.{past}" for entity in WEBHOOK_ENTITIES for past in PAST_TENSE.values()
 )
+WEBHOOK_EVENTS = (*RECORD_EVENTS, STATUS_CHANGED)

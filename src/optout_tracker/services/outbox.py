@@ -48,11 +48,12 @@ def publish_change(session: Session, action: AuditAction, record: SQLModel) -> N
     entity = record.__tablename__
     if entity not in WEBHOOK_ENTITIES:
         return
+    name = f"{entity}.{PAST_TENSE[action]}"
     if action is AuditAction.delete:
         gone = _visible(session, record)
-        publish(session, f"{entity}.{PAST_TENSE[action]}", lambda _: gone)
+        publish(session, name, lambda _: gone)
     else:
-        publish(session, f"{entity}.{PAST_TENSE[action]}", lambda s: _visible(s, record))
+        publish(session, name, lambda s: _visible(s, record))
 
 
 def publish_status_change(

@@ -62,11 +62,12 @@ class Listing:
             conditions.append(columns["updated_at"] >= params.updated_since)
         return sa.select(self.model).where(*conditions)
 
-    def page(self, session: Session, params: ListParams) -> tuple[list[Any], int]:
+    def page(self, session: Session, params: ListParams, *where: Any) -> tuple[list[Any], int]:
+        """One page of the matching rows; `where` narrows them further (e.g. to a parent)."""
         columns = columns_of(self.model)
         rows, total = fetch_page(
             session,
-            self.statement(params),
+            self.statement(params).where(*where),
             params,
             sort_columns=columns,
             default_sort=self.default_sort,

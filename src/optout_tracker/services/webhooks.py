@@ -21,7 +21,6 @@ from ..schemas import (
     WebhookUpdate,
 )
 from . import outbox, records
-from .listing import fetch_page
 
 LISTING = records.Listing(Webhook, equal=(), default_sort="id")
 DELIVERIES = records.Listing(WebhookDelivery, equal=("state", "event"), default_sort="-id")
@@ -99,16 +98,8 @@ def deliveries(
 ) -> tuple[list[WebhookDeliveryPublic], int]:
     """One subscription's deliveries, newest first, each with its attempts."""
     get(session, webhook_id)
-    columns = records.columns_of(WebhookDelivery)
-    rows, total = fetch_page(
-        session,
-        DELIVERIES.statement(params).where(col(WebhookDelivery.webhook_id) == webhook_id),
-        params,
-        sort_columns=columns,
-        default_sort=DELIVERIES.default_sort,
-        tiebreak=columns["id"],
-    )
-    return with_attempts(session, [row[0] for row in rows]), total
+    found, total = DELIVERIES.page(session, params, col(WebhookDelivery.webhook_id) == webhook_id)
+    return with_attempts(session, found), total
 
 
 def delivery(session: Session, webhook_id: int, delivery_id: int) -> WebhookDeliveryPublic:

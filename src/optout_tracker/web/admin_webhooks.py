@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from ..api.auth import PrincipalDep
 from ..api.deps import IdPath, SessionDep
-from ..enums import PAST_TENSE, TEST_EVENT, WEBHOOK_EVENTS, DeliveryState
+from ..enums import RECORD_EVENTS, TEST_EVENT, WEBHOOK_EVENTS, DeliveryState
 from ..errors import AppError, Conflict, FieldError, InvalidInput
 from ..models import Webhook
 from ..schemas import DeliveryFilters, ListParams, WebhookCreate, WebhookUpdate
@@ -26,8 +26,8 @@ router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depen
 # The event boxes of the add and edit forms: a grid of record events (entity by action),
 # then the others.
 EVENT_BOXES = {
-    "record_events": [e for e in WEBHOOK_EVENTS if e.split(".")[1] in PAST_TENSE.values()],
-    "other_events": [e for e in WEBHOOK_EVENTS if e.split(".")[1] not in PAST_TENSE.values()],
+    "record_events": RECORD_EVENTS,
+    "other_events": [e for e in WEBHOOK_EVENTS if e not in RECORD_EVENTS],
 }
 
 
