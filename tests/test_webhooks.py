@@ -285,7 +285,12 @@ def receiver() -> Iterator[Receiver]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # Two workers open 16 connections at once: the default backlog of 5 would refuse
+        # some, and those deliveries would be retried.
+        request_queue_size = 64
+
+    server = Server(("127.0.0.1", 0), Handler)
     state.url = f"http://127.0.0.1:{server.server_port}/hooks/optout"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

@@ -3,10 +3,10 @@
 from collections.abc import Iterable
 from typing import Any
 
-import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
+from . import bulk
 from .db_types import utcnow
 from .enums import ActorKind, AuditAction
 from .models import AuditEntry, Jurisdiction
@@ -21,7 +21,7 @@ def snapshot(record: BaseModel) -> dict[str, Any]:
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
-    if not before:  # a create: the same result, faster, for imports that make thousands
+    if not before:  # a create: every field that has a value
         return {k: [None, v] for k, v in sorted(after.items()) if v is not None}
     return {
         k: [before.get(k), after.get(k)]
@@ -41,7 +41,10 @@ def record(
     after = {} if action is AuditAction.delete else snapshot(entity)
     entity_id = getattr(entity, "id", 0) or 0
     entry = AuditEntry(
-        **_entry(actor, action, type(entity), entity_id, entity, diff(before or {}, after))
+        **_who(actor, action, type(entity)),
+        entity_id=entity_id,
+        jurisdiction_id=_filed_under(type(entity), entity_id, entity),
+        changes=diff(before or {}, after),
     )
     session.add(entry)
     return entry
@@ -55,34 +58,34 @@ def record_created(
 ) -> None:
     """The entries `record` writes for new records, in one statement: `created` pairs each
     record's new id with its values (a `model` object, or the checked body it was made from)."""
-    now = utcnow()
+    hidden = set(UNAUDITED)
     rows = []
     for entity_id, values in created:
-        after = {**snapshot(values), "id": entity_id}
-        entry = _entry(actor, AuditAction.create, model, entity_id, values, diff({}, after))
-        rows.append({**entry, "created_at": now, "updated_at": now, "version": 1})
-    if rows:
-        session.execute(sa.insert(AuditEntry.__table__), rows)  # type: ignore[attr-defined]
+        after = values.model_dump(mode="json", exclude=hidden, exclude_none=True)
+        after["id"] = entity_id
+        rows.append(
+            {
+                "entity_id": entity_id,
+                "jurisdiction_id": _filed_under(model, entity_id, values),
+                "changes": {k: [None, after[k]] for k in sorted(after)},  # as diff({}, after)
+            }
+        )
+    now = utcnow()
+    same = {"created_at": now, "updated_at": now, "version": 1}
+    table = AuditEntry.__table__  # type: ignore[attr-defined]
+    bulk.insert_many(session, table, rows, {**_who(actor, AuditAction.create, model), **same})
 
 
-def _entry(
-    actor: Principal,
-    action: AuditAction,
-    model: type[SQLModel],
-    entity_id: int,
-    values: BaseModel,
-    changes: dict[str, list[Any]],
-) -> dict[str, Any]:
+def _who(actor: Principal, action: AuditAction, model: type[SQLModel]) -> dict[str, Any]:
     return {
         "actor_kind": actor.kind or ActorKind.cli,
         "actor_id": actor.id,
         "actor_label": actor.label,
         "action": action,
         "entity": model.__tablename__,
-        "entity_id": entity_id,
-        # Filed under the jurisdiction the record is, or belongs to (none for an agency).
-        "jurisdiction_id": (
-            entity_id if model is Jurisdiction else getattr(values, "jurisdiction_id", None)
-        ),
-        "changes": changes,
     }
+
+
+def _filed_under(model: type[SQLModel], entity_id: int, values: BaseModel) -> int | None:
+    """The jurisdiction the record is, or belongs to (none for an agency)."""
+    return entity_id if model is Jurisdiction else getattr(values, "jurisdiction_id", None)

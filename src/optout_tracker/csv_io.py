@@ -66,9 +66,11 @@ def read(text: str) -> tuple[list[str], list[dict[str, str]]]:
     header = [h.strip() for h in next(reader, [])]
     rows = []
     for cells in reader:
-        if not any(c.strip() for c in cells):
+        row = dict(zip(header, map(str.strip, cells), strict=False))
+        if not any(row.values()):
             continue  # spreadsheets leave blank lines at the end
-        row = {h: _unquote(c.strip()) for h, c in zip(header, cells, strict=False)}
+        if "'" in "".join(cells):  # rarely: look at each cell only then
+            row = {h: _unquote(c) for h, c in row.items()}
         rows.append(row)
     return header, rows
 

@@ -17,15 +17,12 @@ def parse(model: type[M], data: dict[str, str], *, partial: bool = False) -> M:
     """Form text to `model`: empty fields are absent (or cleared, for a PATCH), whole numbers
     become numbers; fields the model does not know are ignored (buttons, version)."""
     fields, whole = _fields(model)
-    values: dict[str, Any] = {}
-    for name, text in data.items():
-        if name not in fields:
-            continue
-        if text == "":
-            if partial:
-                values[name] = None
-            continue
-        values[name] = int(text) if name in whole and INTEGER.match(text) else text
+    values: dict[str, Any] = {
+        name: text or None for name, text in data.items() if name in fields and (text or partial)
+    }
+    for name in whole.intersection(values):
+        if (text := values[name]) is not None and INTEGER.match(text):
+            values[name] = int(text)
     return model.model_validate(values)
 
 
