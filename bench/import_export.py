@@ -12,6 +12,11 @@ Run `.venv/bin/python bench/import_export.py`. It
    the peak RSS rose. The goal is at least 20,000 events/s on SQLite. `--letters` does the
    same with as many letters; `--webhook` subscribes a webhook to every event first, so that
    each import also builds a payload and writes a delivery per event at commit;
+   On SQLite it then times SQLite alone storing the rows that import wrote: the same votes
+   (or letters) and their audit entries, read back and inserted with the driver's
+   executemany, a thousand at a time in one transaction, into a copy of the database as it
+   was before the import. Every import has to store at least that much, so this is its
+   ceiling on this machine: events/s of storage alone, and the import's share of it;
 3. exports the votes with the path of `optout-tracker export votes` (services.exports and
    csv_io.stream, private columns included), first `--small` (10,000) rows, then all of
    them, each in a fresh Python process so that its figures are its own: rows per second,
@@ -32,6 +37,8 @@ import json
 import os
 import random
 import resource
+import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -50,13 +57,15 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from optout_tracker import csv_io, migrate
+from optout_tracker.api.audit import AUDIT
 from optout_tracker.config import Settings
 from optout_tracker.db import create_db_engine
 from optout_tracker.enums import AgencyKind, Channel, JurisdictionKind, LetterPurpose, VoteOutcome
-from optout_tracker.models import Agency, Jurisdiction, Webhook
+from optout_tracker.models import Agency, AuditEntry, Jurisdiction, Webhook
+from optout_tracker.schemas import AuditFilters
 from optout_tracker.security import CLI
 from optout_tracker.seed import seed
-from optout_tracker.services import exports, imports
+from optout_tracker.services import exports, feeds, imports
 
 FIRST_DAY, LAST_DAY = date(2008, 1, 1), date(2014, 12, 31)  # the Secure Communities years
 BODIES = ("Board of Supervisors", "County Board", "County Commission", "County Council")
@@ -224,14 +233,52 @@ def timed_import(engine: Engine, kind: str, text: str, n: int, *, dry_run: bool)
     return timing
 
 
+def storage_alone(before: Path, after: Path, table: str, n: int) -> float:
+    """Seconds SQLite takes to store the last `n` rows of `table` in `after`, and their audit
+    entries, inserted by the driver into a copy of `before`, with the application's pragmas."""
+    with tempfile.TemporaryDirectory(prefix="optout-bench-") as tmp:
+        target = Path(tmp) / "storage.db"
+        shutil.copyfile(before, target)
+        source = sqlite3.connect(after)
+        rows = source.execute(f"SELECT * FROM {table} ORDER BY id DESC LIMIT ?", (n,)).fetchall()
+        first = min(r[0] for r in rows)
+        entries = source.execute(
+            "SELECT * FROM audit_entry WHERE entity = ? AND entity_id >= ? AND action = 'create'",
+            (table, first),
+        ).fetchall()
+        source.close()
+        db = sqlite3.connect(target, isolation_level=None)
+        for pragma in (
+            "journal_mode=WAL",
+            "foreign_keys=ON",
+            "busy_timeout=5000",
+            "synchronous=NORMAL",
+        ):
+            db.execute(f"PRAGMA {pragma}")
+        start = time.perf_counter()
+        db.execute("BEGIN IMMEDIATE")
+        for at in range(0, len(rows), imports.BATCH):
+            for name, batch in ((table, rows), ("audit_entry", entries)):
+                chunk = batch[at : at + imports.BATCH]
+                marks = ",".join("?" * len(chunk[0])) if chunk else ""
+                db.executemany(f"INSERT INTO {name} VALUES ({marks})", chunk)
+        db.execute("COMMIT")
+        seconds = time.perf_counter() - start
+        db.close()
+        return seconds
+
+
 def deliveries(engine: Engine) -> int:
     with engine.connect() as conn:
         return conn.scalar(sa.text("SELECT count(*) FROM webhook_delivery")) or 0
 
 
-def bench_import(engine: Engine, kind: str, text: str, n: int) -> None:
+def bench_import(engine: Engine, kind: str, text: str, n: int, sqlite_file: Path | None) -> None:
     for dry_run, what, unit in ((True, "dry run", "rows"), (False, "", "events")):
         before = deliveries(engine)
+        if sqlite_file and not dry_run:
+            engine.dispose()  # the last connection closing folds the WAL into the file
+            shutil.copyfile(sqlite_file, sqlite_file.with_suffix(".before"))
         t = timed_import(engine, kind, text, n, dry_run=dry_run)
         name = f"import {kind}{' ' + what if what else ''}"
         print(f"{name}: {n} {unit} in {t.wall:.2f}s, {n / t.wall:,.0f} {unit}/s")
@@ -239,6 +286,28 @@ def bench_import(engine: Engine, kind: str, text: str, n: int) -> None:
         print(f"{name}: peak RSS grew {t.rss_growth / 1024:.0f} MB")
         if made := deliveries(engine) - before:
             print(f"{name}: {made} webhook deliveries written at commit")
+        if sqlite_file and not dry_run:
+            table = imports.SPECS[kind].model.__table__.name  # type: ignore[attr-defined]
+            alone = storage_alone(sqlite_file.with_suffix(".before"), sqlite_file, table, n)
+            print(
+                f"{name}: SQLite alone stores them and their audit entries in {alone:.2f}s, "
+                f"{n / alone:,.0f} events/s; the import runs at {alone / t.wall:.0%} of that"
+            )
+
+
+def bench_audit_reads(engine: Engine) -> None:
+    """The activity feed and the audit log's first page, now that imports filled the log."""
+    with Session(engine) as session:
+        entries = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) or 0
+        for name, read in (
+            ("activity feed, 50 newest", lambda: feeds.changes(session)),
+            ("audit log, first page", lambda: AUDIT.page(session, AuditFilters())),
+        ):
+            read()  # warm the statement cache
+            start = time.perf_counter()
+            read()
+            took = time.perf_counter() - start
+            print(f"{name} of {entries:,} audit entries: {took * 1000:.1f} ms")
 
 
 def export_child(url: str, limit: int) -> None:
@@ -338,9 +407,11 @@ def main() -> None:
             votes = votes_csv(session, args.rows, rng)
             letters = letters_csv(session, args.rows, rng) if args.letters else ""
         print(f"votes CSV: {args.rows} rows, {len(votes.encode()) / 1e6:.1f} MB")
-        bench_import(engine, "votes", votes, args.rows)
+        sqlite_file = None if args.postgres else Path(sa.make_url(url).database or "")
+        bench_import(engine, "votes", votes, args.rows, sqlite_file)
         if letters:
-            bench_import(engine, "letters", letters, args.rows)
+            bench_import(engine, "letters", letters, args.rows, sqlite_file)
+        bench_audit_reads(engine)
         engine.dispose()
         for limit in (args.small, args.rows):
             bench_export(url, limit)

@@ -9,7 +9,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
 from optout_tracker import migrate
-from optout_tracker.db import create_db_engine, unit_of_work
+from optout_tracker.db import WRITER, create_db_engine, unit_of_work
 from optout_tracker.enums import Scope
 from optout_tracker.main import create_app
 from optout_tracker.models import Vote
@@ -90,3 +90,44 @@ def test_a_write_based_on_a_stale_read_fails_instead_of_overwriting(
         vote = session.get(Vote, vote_id)
         assert vote is not None and (vote.yes, vote.version) == (3, 2)
     engine.dispose()
+
+
+def test_a_write_held_up_by_a_long_transaction_gets_503_on_sqlite_and_waits_on_postgres(
+    live, backend: str
+) -> None:
+    # A large import holds SQLite's one write lock for many seconds: the others give up after
+    # the busy timeout (5 s) and are told to retry; PostgreSQL lets them wait for the row.
+    client, headers, vote_id = live
+    engine = client.app.state.engine
+    body = {**client.get(f"/api/v1/votes/{vote_id}").json(), "body": "County Board"}
+    body = {k: body[k] for k in ("jurisdiction_id", "body", "held_on", "outcome")}
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        with engine.execution_options(**{WRITER: True}).connect() as conn, conn.begin():
+            if backend == "postgres":
+                conn.exec_driver_sql("LOCK TABLE vote IN EXCLUSIVE MODE")
+            locked.set()
+            release.wait(timeout=30)
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    locked.wait(timeout=10)
+    if backend == "postgres":
+        threading.Timer(1.0, release.set).start()
+    r = lenient(client).post("/api/v1/votes", json=body, headers=headers)
+    release.set()
+    holder.join()
+    if backend == "sqlite":
+        assert r.status_code == 503, r.text
+        assert r.headers["retry-after"] == "5" and "try again" in r.json()["detail"]
+        assert (
+            client.get(f"/api/v1/votes?jurisdiction_id={body['jurisdiction_id']}").json()["total"]
+            == 1
+        )  # nothing was written
+    else:
+        assert r.status_code == 201, r.text
+
+
+def lenient(client: TestClient) -> TestClient:
+    return TestClient(client.app, raise_server_exceptions=False)

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
@@ -126,6 +126,21 @@ def install(app: FastAPI) -> None:
             request, 409, "the change conflicts with data saved at the same moment; retry"
         )
 
+    @app.exception_handler(OperationalError)
+    async def busy(request: Request, exc: OperationalError) -> Response:
+        if not waited_for_lock(exc):
+            return await crash(request, exc)
+        # SQLite lets one transaction write at a time; a long one (an import) makes the others
+        # give up after the busy timeout. Nothing was written: the client may simply retry.
+        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+        return respond(
+            request,
+            503,
+            "the database is busy with another change, such as a large import; "
+            "nothing was saved: try again in a few seconds",
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [_field_error(e) for e in exc.errors()]
@@ -153,3 +168,9 @@ def install(app: FastAPI) -> None:
     async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
         return respond(request, 500, "the server failed to handle this request; it has been logged")
+
+
+def waited_for_lock(exc: OperationalError) -> bool:
+    """Whether the database refused because another transaction held a lock too long."""
+    message = str(exc.orig)
+    return "database is locked" in message or getattr(exc.orig, "sqlstate", None) == "55P03"

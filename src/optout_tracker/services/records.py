@@ -110,7 +110,7 @@ def held(session: Session, records: Iterable[SQLModel]) -> Iterator[None]:
 
 def reference(session: Session, model: type[T], record_id: int, field: str) -> T:
     """A record named in the input: a missing one is bad input (422), not a missing page."""
-    known = cast(T | None, session.info.get(HELD, {}).get(model, {}).get(record_id))
+    known = cast("T | None", session.info.get(HELD, {}).get(model, {}).get(record_id))
     found = known if known is not None else session.get(model, record_id)
     if found is None:
         raise InvalidInput(
