@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel, col
 
+from optout_tracker import bulk
 from optout_tracker.enums import AgencyKind, CampaignStatus
 from optout_tracker.errors import InvalidInput
 from optout_tracker.models import (
@@ -318,3 +319,11 @@ def test_the_queries_of_an_import_do_not_grow_with_its_rows(session: Session, co
             import_rows(session, "votes", [row] * n)
         counts.append(queries.count)
     assert counts[0] == counts[1]
+
+
+def test_a_bulk_insert_refuses_rows_that_leave_columns_to_defaults(session: Session) -> None:
+    # Column defaults are not applied on this path: a forgotten column must not become NULL.
+    j = factories.jurisdiction(session, "06085")
+    row = {"jurisdiction_id": j.id, "body": "Board", "held_on": date(2010, 1, 5)}
+    with pytest.raises(ValueError, match="rows for vote lack .*created_at.*outcome"):
+        bulk.insert_many(session, Vote.__table__, [row], {})  # type: ignore[attr-defined]

@@ -58,18 +58,14 @@ def record_created(
 ) -> None:
     """The entries `record` writes for new records, in one statement: `created` pairs each
     record's new id with its values (a `model` object, or the checked body it was made from)."""
-    hidden = set(UNAUDITED)
-    rows = []
-    for entity_id, values in created:
-        after = values.model_dump(mode="json", exclude=hidden, exclude_none=True)
-        after["id"] = entity_id
-        rows.append(
-            {
-                "entity_id": entity_id,
-                "jurisdiction_id": _filed_under(model, entity_id, values),
-                "changes": {k: [None, after[k]] for k in sorted(after)},  # as diff({}, after)
-            }
-        )
+    rows = [
+        {
+            "entity_id": entity_id,
+            "jurisdiction_id": _filed_under(model, entity_id, values),
+            "changes": diff({}, {**snapshot(values), "id": entity_id}),
+        }
+        for entity_id, values in created
+    ]
     now = utcnow()
     same = {"created_at": now, "updated_at": now, "version": 1}
     table = AuditEntry.__table__  # type: ignore[attr-defined]

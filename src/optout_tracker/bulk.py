@@ -1,4 +1,4 @@
-"""Many rows into one table in one statement, for imports of a hundred thousand records."""
+"""Many rows into one table at once, for imports of a hundred thousand records."""
 
 import operator
 from collections.abc import Mapping, Sequence
@@ -14,42 +14,47 @@ def insert_many(
     rows: Sequence[Mapping[str, Any]],
     same: Mapping[str, Any],
 ) -> None:
-    """Insert `rows` into `table`, each with the values of `same` as well.
+    """Insert `rows` into `table` in the session's transaction, each with the values of
+    `same` as well. Together they give every column (the primary key may be left out).
 
-    Every column is converted as SQLAlchemy converts it (its type's bind processor for this
-    database), but the driver gets plain tuples: SQLAlchemy's executemany builds a dict per
-    row and converts each value, also the timestamps and actor that all rows share, which
-    costs several times what SQLite takes to store the rows. The rows must name every
-    column they set, and the same columns each: column defaults are not applied here.
+    Each value is converted as SQLAlchemy converts it (its column type's bind processor), but
+    the values shared by all rows (timestamps, actor) once, and the driver gets plain tuples:
+    SQLAlchemy's own executemany builds and converts a dict per row, which costs several
+    times what SQLite takes to store them. PostgreSQL gets them through COPY.
     """
     if not rows:
         return
+    columns = [*rows[0], *same]
+    missing = {c.name for c in table.c if not c.primary_key} - set(columns)
+    if missing:
+        raise ValueError(f"rows for {table.name} lack {', '.join(sorted(missing))}")
     connection = session.connection()
     dialect = connection.dialect
-    names = [*rows[0], *same]
-    statement = sa.insert(table).compile(dialect=dialect, column_keys=names)
-    order = statement.positiontup if statement.positional else list(statement.params)
-    if order is None or sorted(order) != sorted(names):
-        raise ValueError(f"insert into {table.name} needs the columns {sorted(order or [])}")
-    convert = {name: _processor(table.c[name].type, dialect) for name in names}
+    convert = {
+        name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+    }
     fixed = {name: _converted(convert[name], value) for name, value in same.items()}
-    pick = operator.itemgetter(*order)  # a row's values in the statement's order, at C speed
-    varying = [(i, p) for i, name in enumerate(order) if name not in fixed and (p := convert[name])]
+    pick = operator.itemgetter(*columns)  # a row's values in column order, at C speed
+    varying = [
+        (i, p) for i, name in enumerate(columns) if name not in fixed and (p := convert[name])
+    ]
     values = []
     for row in rows:
         value = list(pick({**row, **fixed}))
         for i, process in varying:
             value[i] = process(value[i])
         values.append(tuple(value))
-    if statement.positional:
-        connection.exec_driver_sql(statement.string, values)
-    else:  # PostgreSQL's driver takes named parameters
-        named = [dict(zip(order, v, strict=True)) for v in values]
-        connection.exec_driver_sql(statement.string, named)
-
-
-def _processor(column_type: sa.types.TypeEngine[Any], dialect: sa.Dialect) -> Any:
-    return column_type.dialect_impl(dialect).bind_processor(dialect)
+    quote = dialect.identifier_preparer.quote
+    into = f"{quote(table.name)} ({', '.join(map(quote, columns))})"
+    if dialect.name == "postgresql":
+        # COPY streams the rows; an INSERT per row is a round of parsing and planning each.
+        psycopg: Any = connection.connection.driver_connection
+        with psycopg.cursor() as cursor, cursor.copy(f"COPY {into} FROM STDIN") as copy:
+            for each in values:
+                copy.write_row(each)
+    else:
+        marks = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(f"INSERT INTO {into} VALUES ({marks})", values)
 
 
 def _converted(process: Any, value: Any) -> Any:

@@ -66,10 +66,11 @@ def read(text: str) -> tuple[list[str], list[dict[str, str]]]:
     header = [h.strip() for h in next(reader, [])]
     rows = []
     for cells in reader:
-        row = dict(zip(header, map(str.strip, cells), strict=False))
-        if not any(row.values()):
+        line = "".join(cells)
+        if not line.strip():
             continue  # spreadsheets leave blank lines at the end
-        if "'" in "".join(cells):  # rarely: look at each cell only then
+        row = dict(zip(header, map(str.strip, cells), strict=False))
+        if "'" in line:  # only then look at each cell: a Python loop per cell costs
             row = {h: _unquote(c) for h, c in row.items()}
         rows.append(row)
     return header, rows

@@ -104,6 +104,21 @@ class ImportReport:
     errors: list[FieldError] = field(default_factory=list)
 
 
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused: with the import's hundreds of thousands of objects
+    alive, its passes over them would take a third of the time, and an import makes no
+    garbage cycles worth collecting before it ends."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+@_no_cycle_collection()
 def import_csv(
     session: Session,
     kind: str,
@@ -130,7 +145,7 @@ def import_csv(
     report = ImportReport(kind, len(rows), dry_run=dry_run)
     checked: list[BaseModel] = []
     seen: dict[str, int] = {}
-    with records.held(session, loaded), _no_cycle_collection():
+    with records.held(session, loaded):
         for number, row in enumerate(rows, start=2):  # row 1 is the header
             try:
                 data = _resolve_jurisdiction(row, by_key) if by_key else row
@@ -152,20 +167,6 @@ def import_csv(
             f"{bad_rows} of {len(rows)} rows are invalid: nothing was imported", report.errors
         )
     return report
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector paused: with the import's hundreds of thousands of objects
-    alive, its passes over them would take a third of the time, and an import makes no
-    garbage cycles worth collecting before it ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _check_header(spec: Kind, header: list[str]) -> None:
