@@ -327,3 +327,27 @@ def test_a_bulk_insert_refuses_rows_that_leave_columns_to_defaults(session: Sess
     row = {"jurisdiction_id": j.id, "body": "Board", "held_on": date(2010, 1, 5)}
     with pytest.raises(ValueError, match="rows for vote lack .*created_at.*outcome"):
         bulk.insert_many(session, Vote.__table__, [row], {})  # type: ignore[attr-defined]
+
+
+def test_status_change_payloads_load_their_jurisdictions_together(
+    session: Session, count_queries
+) -> None:
+    # Each changed jurisdiction is shown in its event: read one by one at commit, a large
+    # import's thousands of changes would cost two queries each.
+    subscribe(session)
+    california = sa.select(col(Jurisdiction.fips)).filter_by(state="CA", kind="county")
+    counties = sorted(fips or "" for fips in session.scalars(california))
+    counts, changes = [], []
+    for places in (counties[:3], counties[3:33]):
+        rows = [{"jurisdiction_fips": fips, "body": "Board", "held_on": "2010-10-26",
+                 "outcome": "passed"} for fips in places]  # fmt: skip
+        before = len(deliveries(session))
+        with count_queries() as queries:
+            import_rows(session, "votes", rows)
+            session.commit()
+        counts.append(queries.count)
+        changes.append(
+            [d.event for d in deliveries(session)[before:]].count("jurisdiction.status_changed")
+        )
+    assert changes == [3, 30]
+    assert counts[0] == counts[1]

@@ -1,6 +1,6 @@
 """Engine and the one-unit-of-work-per-request session."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -81,3 +81,10 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def in_chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:
+    """Ids in sorted lists for `IN (...)`, each well under SQLite's bound-parameter limit."""
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), size):
+        yield ordered[start : start + size]

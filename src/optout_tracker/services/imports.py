@@ -18,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, SQLModel, col
 
 from .. import audit, bulk, csv_io
+from ..db import in_chunks
 from ..db_types import utcnow
 from ..errors import AppError, FieldError, InvalidInput
 from ..models import Agency, Jurisdiction, Letter, Response, Tracked, Vote
@@ -193,9 +194,8 @@ def _load_references(
     keys = {f"slug:{j.slug}": j.id or 0 for j in places}
     keys |= {f"fips:{j.fips}": j.id or 0 for j in places if j.fips}
     loaded += session.scalars(sa.select(Agency))
-    answered = sorted({int(r["letter_id"]) for r in rows if INTEGER.match(r.get("letter_id", ""))})
-    for start in range(0, len(answered), 500):  # well under SQLite's bound-parameter limit
-        chunk = answered[start : start + 500]
+    answered = {int(r["letter_id"]) for r in rows if INTEGER.match(r.get("letter_id", ""))}
+    for chunk in in_chunks(answered):
         loaded += session.scalars(sa.select(Letter).where(col(Letter.id).in_(chunk)))
     return keys, loaded
 

@@ -17,9 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, SQLModel, col
 
+from .. import bulk
+from ..db import in_chunks
 from ..db_types import utcnow
 from ..enums import PAST_TENSE, STATUS_CHANGED, WEBHOOK_ENTITIES, AuditAction, CampaignStatus
-from ..models import Jurisdiction, Webhook, WebhookDelivery
+from ..models import Jurisdiction, JurisdictionStatus, Webhook, WebhookDelivery
 from . import public
 
 PENDING = "optout.outbox"  # key in Session.info
@@ -33,11 +35,15 @@ class Event:
     occurred_at: datetime
     data: Data  # called at commit, and only when a subscription wants the event
     transaction: SessionTransaction | None  # innermost at publishing, for rollbacks
+    # The jurisdiction `data` shows, loaded with those of the other events in a few queries:
+    # an import changes the status of thousands.
+    jurisdiction_id: int | None = None
 
 
-def publish(session: Session, name: str, data: Data) -> None:
+def publish(session: Session, name: str, data: Data, jurisdiction_id: int | None = None) -> None:
     transaction = session.get_nested_transaction() or session.get_transaction()
-    session.info.setdefault(PENDING, []).append(Event(name, utcnow(), data, transaction))
+    event = Event(name, utcnow(), data, transaction, jurisdiction_id)
+    session.info.setdefault(PENDING, []).append(event)
 
 
 def publish_change(session: Session, action: AuditAction, record: SQLModel) -> None:
@@ -64,7 +70,7 @@ def publish_status_change(
         shown = _visible(s, j) if j is not None else {"id": jurisdiction_id}
         return {"old_status": old.value, "new_status": new.value, "jurisdiction": shown}
 
-    publish(session, STATUS_CHANGED, data)
+    publish(session, STATUS_CHANGED, data, jurisdiction_id)
 
 
 def body(name: str, occurred_at: datetime, data: dict[str, Any]) -> str:
@@ -78,17 +84,8 @@ def body(name: str, occurred_at: datetime, data: dict[str, Any]) -> str:
 
 
 def delivery_row(webhook_id: int, name: str, payload: str) -> dict[str, Any]:
-    """A new pending delivery, due at once, as a row for a Core insert."""
-    now = utcnow()
-    return {
-        "webhook_id": webhook_id,
-        "uuid": str(uuid4()),
-        "event": name,
-        "body": payload,
-        "next_attempt_at": now,
-        "created_at": now,
-        "updated_at": now,
-    }
+    """A new delivery's own values; the model's defaults make it pending and due at once."""
+    return {"webhook_id": webhook_id, "uuid": str(uuid4()), "event": name, "body": payload}
 
 
 def wants(webhook: Webhook, name: str) -> bool:
@@ -108,14 +105,30 @@ def _write_deliveries(session: Session) -> None:
     if not events:
         return
     hooks = list(session.scalars(sa.select(Webhook).where(col(Webhook.active))))
+    wanted = [(e, [h for h in hooks if wants(h, e.name)]) for e in events]
+    wanted = [(event, targets) for event, targets in wanted if targets]
+    shown = {e.jurisdiction_id for e, _ in wanted if e.jurisdiction_id is not None}
+    _held = _load_jurisdictions(session, shown)  # found by session.get while it is held
     rows = []
-    for event in events:
-        targets = [h for h in hooks if wants(h, event.name)]
-        if targets:
-            payload = body(event.name, event.occurred_at, event.data(session))
-            rows += [delivery_row(h.id or 0, event.name, payload) for h in targets]
-    if rows:
-        session.execute(sa.insert(WebhookDelivery), rows)
+    for event, targets in wanted:
+        payload = body(event.name, event.occurred_at, event.data(session))
+        rows += [delivery_row(h.id or 0, event.name, payload) for h in targets]
+    # Every other column as the model makes a new delivery: pending, due now, unclaimed.
+    own = delivery_row(0, "", "")
+    pending = WebhookDelivery(**own).model_dump(exclude={"id", *own})
+    bulk.insert_many(session, WebhookDelivery.__table__, rows, pending)  # type: ignore[attr-defined]
+
+
+def _load_jurisdictions(session: Session, ids: set[int]) -> list[SQLModel]:
+    """These jurisdictions and their status rows, into the session in a few queries."""
+    loaded: list[SQLModel] = []
+    for chunk in in_chunks(ids):
+        for model, key in (
+            (Jurisdiction, Jurisdiction.id),
+            (JurisdictionStatus, JurisdictionStatus.jurisdiction_id),
+        ):
+            loaded += session.scalars(sa.select(model).where(col(key).in_(chunk)))
+    return loaded
 
 
 @sa.event.listens_for(Session, "after_soft_rollback")

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, col
 
 from ..clock import today
+from ..db import in_chunks
 from ..db_types import utcnow
 from ..enums import CampaignStatus
 from ..models import Agency, JurisdictionStatus, Letter, Response, Vote
@@ -123,7 +124,7 @@ def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, 
     votes: dict[int, list[VoteFact]] = defaultdict(list)
     letters: dict[int, list[LetterFact]] = defaultdict(list)
     responses: dict[int, list[ResponseFact]] = defaultdict(list)
-    for chunk in _chunks(ids):
+    for chunk in in_chunks(ids):
         for jurisdiction_id, fact in load_facts(session, chunk):
             match fact:
                 case VoteFact():
@@ -151,7 +152,7 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
     states = load_states(session, jurisdiction_ids)
     rows = {
         row.jurisdiction_id: row
-        for chunk in _chunks(list(states))
+        for chunk in in_chunks(states)
         for row in session.scalars(
             sa.select(JurisdictionStatus).where(col(JurisdictionStatus.jurisdiction_id).in_(chunk))
         )
@@ -184,9 +185,3 @@ def overdue_condition() -> sa.ColumnElement[bool]:
     """SQL for the derived `overdue` flag, evaluated against today's date."""
     due = col(JurisdictionStatus.next_response_due_on)
     return sa.and_(due.is_not(None), due < today())
-
-
-def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
-    # Keeps IN lists well under SQLite's bound-parameter limit.
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
