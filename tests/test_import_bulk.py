@@ -351,3 +351,13 @@ def test_status_change_payloads_load_their_jurisdictions_together(
         )
     assert changes == [3, 30]
     assert counts[0] == counts[1]
+
+
+def test_a_bulk_insert_that_breaks_a_constraint_raises_what_sqlalchemy_raises(
+    session: Session,
+) -> None:
+    # On PostgreSQL the rows go through COPY, past SQLAlchemy: its error must still become
+    # an IntegrityError, which the API answers with a 409.
+    vote = factories.vote(session, factories.jurisdiction(session, "06085"))
+    with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
+        bulk.insert_many(session, Vote.__table__, [vote.model_dump()], {})  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""audit_entry: indexes for the log's queries, none led by a column of few values
+"""audit_entry: indexes for the log's queries, none led by entity or actor kind
 
 The feed's `entity IN (...) ORDER BY id DESC LIMIT 50` used the entity index and sorted the
 whole log; by the primary key it stops after 50 rows. (entity_id, entity) and (actor_id,

@@ -48,10 +48,14 @@ def insert_many(
     into = f"{quote(table.name)} ({', '.join(map(quote, columns))})"
     if dialect.name == "postgresql":
         # COPY streams the rows; an INSERT per row is a round of parsing and planning each.
+        sql = f"COPY {into} FROM STDIN"
         psycopg: Any = connection.connection.driver_connection
-        with psycopg.cursor() as cursor, cursor.copy(f"COPY {into} FROM STDIN") as copy:
-            for each in values:
-                copy.write_row(each)
+        try:
+            with psycopg.cursor() as cursor, cursor.copy(sql) as copy:
+                for each in values:
+                    copy.write_row(each)
+        except dialect.loaded_dbapi.Error as exc:  # as SQLAlchemy wraps it: IntegrityError...
+            raise sa.exc.DBAPIError.instance(sql, None, exc, dialect.loaded_dbapi.Error) from exc
     else:
         marks = ", ".join("?" * len(columns))
         connection.exec_driver_sql(f"INSERT INTO {into} VALUES ({marks})", values)

@@ -194,10 +194,11 @@ class ApiKey(Tracked, table=True):
 
 class AuditEntry(Tracked, table=True):
     __tablename__ = "audit_entry"
-    # No index leads with a column of a few values (entity, actor kind): SQLite would pick it
-    # for `entity IN (...) ORDER BY id DESC LIMIT 50` and sort the whole log, where reading
-    # the newest rows by id stops after 50. An import adds a row per record, so each index
-    # costs too.
+    # No index leads with entity or actor kind, columns of a few common values: SQLite would
+    # pick it for `entity IN (...) ORDER BY id DESC LIMIT 50` and sort the whole log, where
+    # reading the newest rows by id stops after 50. (`action` keeps its own: deletions are
+    # rare and syncing partners ask for them.) An import adds a row per record, so each
+    # index costs time too.
     __table_args__ = (
         sa.Index("ix_audit_entry_record", "entity_id", "entity"),
         sa.Index("ix_audit_entry_actor", "actor_id", "actor_kind"),

@@ -6,9 +6,7 @@ table rather than an ORM object per row, with the audit entry and the webhook ev
 each created record would have had through the API.
 """
 
-import gc
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, cast
@@ -105,21 +103,6 @@ class ImportReport:
     errors: list[FieldError] = field(default_factory=list)
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector paused: with the import's hundreds of thousands of objects
-    alive, its passes over them would take a third of the time, and an import makes no
-    garbage cycles worth collecting before it ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
-@_no_cycle_collection()
 def import_csv(
     session: Session,
     kind: str,

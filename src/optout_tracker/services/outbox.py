@@ -15,6 +15,7 @@ from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, SQLModel, col
 
 from .. import bulk
@@ -108,11 +109,14 @@ def _write_deliveries(session: Session) -> None:
     wanted = [(e, [h for h in hooks if wants(h, e.name)]) for e in events]
     wanted = [(event, targets) for event, targets in wanted if targets]
     shown = {e.jurisdiction_id for e, _ in wanted if e.jurisdiction_id is not None}
-    _held = _load_jurisdictions(session, shown)  # found by session.get while it is held
+    held = _load_jurisdictions(session, shown)  # session.get finds them while they are held
     rows = []
     for event, targets in wanted:
         payload = body(event.name, event.occurred_at, event.data(session))
         rows += [delivery_row(h.id or 0, event.name, payload) for h in targets]
+    del held
+    if not rows:
+        return
     # Every other column as the model makes a new delivery: pending, due now, unclaimed.
     own = delivery_row(0, "", "")
     pending = WebhookDelivery(**own).model_dump(exclude={"id", *own})
@@ -120,13 +124,16 @@ def _write_deliveries(session: Session) -> None:
 
 
 def _load_jurisdictions(session: Session, ids: set[int]) -> list[SQLModel]:
-    """These jurisdictions and their status rows, into the session in a few queries."""
+    """Those of these jurisdictions and their status rows that the session does not hold yet,
+    in a few queries."""
     loaded: list[SQLModel] = []
-    for chunk in in_chunks(ids):
-        for model, key in (
-            (Jurisdiction, Jurisdiction.id),
-            (JurisdictionStatus, JurisdictionStatus.jurisdiction_id),
-        ):
+    for model, key in (
+        (Jurisdiction, Jurisdiction.id),
+        (JurisdictionStatus, JurisdictionStatus.jurisdiction_id),
+    ):
+        held = session.identity_map
+        absent = [i for i in ids if held.get(identity_key(model, i)) is None]
+        for chunk in in_chunks(absent):
             loaded += session.scalars(sa.select(model).where(col(key).in_(chunk)))
     return loaded
 
