@@ -1,6 +1,7 @@
 """Bulk CSV imports write what the API writes: records, audit entries, webhook events."""
 
 import csv
+import gc
 import io
 import json
 from collections import Counter
@@ -361,3 +362,16 @@ def test_a_bulk_insert_that_breaks_a_constraint_raises_what_sqlalchemy_raises(
     vote = factories.vote(session, factories.jurisdiction(session, "06085"))
     with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
         bulk.insert_many(session, Vote.__table__, [vote.model_dump()], {})  # type: ignore[attr-defined]
+
+
+def test_the_cycle_collector_is_back_on_when_the_last_import_ends(session: Session) -> None:
+    row = {"jurisdiction_fips": "06013", "body": "Board", "held_on": "2010-10-26"}
+    with pytest.raises(InvalidInput):  # no outcome
+        import_rows(session, "votes", [row])
+    assert gc.isenabled()
+    pause = imports._CyclesUncollected()
+    with pause:
+        with pause:  # imports in two threads of one server overlap
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
