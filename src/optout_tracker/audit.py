@@ -1,13 +1,12 @@
 """The audit log: who changed what, with each changed field before and after."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
 from . import bulk
-from .db_types import utcnow
 from .enums import ActorKind, AuditAction
 from .models import AuditEntry, Jurisdiction
 from .security import Principal
@@ -55,9 +54,11 @@ def record_created(
     actor: Principal,
     model: type[SQLModel],
     created: Iterable[tuple[int, BaseModel]],
+    written: Mapping[str, Any],
 ) -> None:
     """The entries `record` writes for new records, in one statement: `created` pairs each
-    record's new id with its values (a `model` object, or the checked body it was made from)."""
+    record's new id with its values (a `model` object, or the checked body it was made from),
+    `written` holds the timestamps and version they were written with."""
     rows = [
         {
             "entity_id": entity_id,
@@ -66,10 +67,8 @@ def record_created(
         }
         for entity_id, values in created
     ]
-    now = utcnow()
-    same = {"created_at": now, "updated_at": now, "version": 1}
     table = AuditEntry.__table__  # type: ignore[attr-defined]
-    bulk.insert_many(session, table, rows, {**_who(actor, AuditAction.create, model), **same})
+    bulk.insert_many(session, table, rows, {**_who(actor, AuditAction.create, model), **written})
 
 
 def _who(actor: Principal, action: AuditAction, model: type[SQLModel]) -> dict[str, Any]:

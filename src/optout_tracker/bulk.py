@@ -24,7 +24,8 @@ def insert_many(
     """
     if not rows:
         return
-    columns = [*rows[0], *same]
+    own = [name for name in rows[0] if name not in same]
+    columns = [*own, *same]
     missing = {c.name for c in table.c if not c.primary_key} - set(columns)
     if missing:
         raise ValueError(f"rows for {table.name} lack {', '.join(sorted(missing))}")
@@ -33,14 +34,13 @@ def insert_many(
     convert = {
         name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
     }
-    fixed = {name: _converted(convert[name], value) for name, value in same.items()}
-    pick = operator.itemgetter(*columns)  # a row's values in column order, at C speed
-    varying = [
-        (i, p) for i, name in enumerate(columns) if name not in fixed and (p := convert[name])
-    ]
+    tail = [_converted(convert[name], value) for name, value in same.items()]
+    # A row's own values at C speed (itemgetter of one key gives the value, not a tuple).
+    pick = operator.itemgetter(*own) if len(own) > 1 else lambda row: (row[own[0]],)
+    varying = [(i, p) for i, name in enumerate(own) if (p := convert[name])]
     values = []
     for row in rows:
-        value = list(pick({**row, **fixed}))
+        value = [*pick(row), *tail]
         for i, process in varying:
             value[i] = process(value[i])
         values.append(tuple(value))

@@ -57,10 +57,10 @@ def publish_change(session: Session, action: AuditAction, record: SQLModel) -> N
         return
     name = f"{entity}.{PAST_TENSE[action]}"
     if action is AuditAction.delete:
-        gone = _visible(session, record)
+        gone = visible(session, record)
         publish(session, name, lambda _: gone)
     else:
-        publish(session, name, lambda s: _visible(s, record))
+        publish(session, name, lambda s: visible(s, record))
 
 
 def publish_status_change(
@@ -68,7 +68,7 @@ def publish_status_change(
 ) -> None:
     def data(s: Session) -> dict[str, Any]:
         j = s.get(Jurisdiction, jurisdiction_id)
-        shown = _visible(s, j) if j is not None else {"id": jurisdiction_id}
+        shown = visible(s, j) if j is not None else {"id": jurisdiction_id}
         return {"old_status": old.value, "new_status": new.value, "jurisdiction": shown}
 
     publish(session, STATUS_CHANGED, data, jurisdiction_id)
@@ -93,8 +93,9 @@ def wants(webhook: Webhook, name: str) -> bool:
     return "*" in webhook.events or name in webhook.events
 
 
-def _visible(session: Session, record: SQLModel) -> dict[str, Any]:
-    # Payloads leave the building: never a private field, whoever made the change.
+def visible(session: Session, record: SQLModel) -> dict[str, Any]:
+    """A record as its events show it: payloads leave the building, so never a private
+    field, whoever made the change."""
     return public.of(session, record).hide_private().model_dump(mode="json")
 
 

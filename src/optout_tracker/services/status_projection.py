@@ -5,7 +5,7 @@ responses, so that lists can filter and count by status in the database.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,8 +93,8 @@ def load_events(
     return list(votes), [(x, a) for x, a in letters], [(x, a) for x, a in responses]
 
 
-def load_facts(session: Session, jurisdiction_ids: list[int]) -> Iterator[tuple[int, Fact]]:
-    """(jurisdiction id, fact) for each event of these jurisdictions, in three queries.
+def _fact_statements(jurisdiction_ids: list[int]) -> list[tuple[type[Fact], sa.Select[Any]]]:
+    """Each kind of fact with the query of its fields, the jurisdiction's id first.
 
     Plain columns, not ORM objects: `refresh` derives the state of thousands of
     jurisdictions at once after an import.
@@ -112,27 +112,21 @@ def load_facts(session: Session, jurisdiction_ids: list[int]) -> Iterator[tuple[
         .join(Agency, col(Agency.id) == Response.agency_id)
         .where(col(Response.jurisdiction_id).in_(jurisdiction_ids))
     )
-    fact: type[Fact]
-    for fact, statement in ((VoteFact, votes), (LetterFact, letters), (ResponseFact, responses)):
-        for jurisdiction_id, *fields in session.execute(statement):
-            yield jurisdiction_id, fact(*fields)
+    return [(VoteFact, votes), (LetterFact, letters), (ResponseFact, responses)]
 
 
 def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, CampaignState]:
-    """Derive the state of each jurisdiction from its events."""
+    """Derive the state of each jurisdiction from its events, in three queries per 500."""
     ids = sorted(set(jurisdiction_ids))
-    votes: dict[int, list[VoteFact]] = defaultdict(list)
-    letters: dict[int, list[LetterFact]] = defaultdict(list)
-    responses: dict[int, list[ResponseFact]] = defaultdict(list)
+    found: dict[type[Fact], dict[int, list[Any]]] = {
+        fact: defaultdict(list) for fact in (VoteFact, LetterFact, ResponseFact)
+    }
     for chunk in in_chunks(ids):
-        for jurisdiction_id, fact in load_facts(session, chunk):
-            match fact:
-                case VoteFact():
-                    votes[jurisdiction_id].append(fact)
-                case LetterFact():
-                    letters[jurisdiction_id].append(fact)
-                case ResponseFact():
-                    responses[jurisdiction_id].append(fact)
+        for fact, statement in _fact_statements(chunk):
+            of_kind = found[fact]
+            for jurisdiction_id, *fields in session.execute(statement):
+                of_kind[jurisdiction_id].append(fact(*fields))
+    votes, letters, responses = found.values()
     return {i: derive_status(votes[i], letters[i], responses[i]) for i in ids}
 
 

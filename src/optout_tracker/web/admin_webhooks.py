@@ -217,7 +217,6 @@ def edit_webhook(
             changes = _webhook_changes(form, events)
             webhooks.update(session, webhook, changes)
     except (ValidationError, AppError) as exc:
-        session.refresh(webhook)  # the page shows what is stored beside the refused input
         response = _webhook_page(
             request,
             principal,
