@@ -7,8 +7,17 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from optout_tracker.enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
-from optout_tracker.models import Agency, Jurisdiction, Letter, Response, Vote
-from optout_tracker.services import status_projection
+from optout_tracker.models import (
+    Agency,
+    Jurisdiction,
+    Letter,
+    Response,
+    Vote,
+    Webhook,
+    WebhookDelivery,
+)
+from optout_tracker.schemas import WebhookCreate
+from optout_tracker.services import status_projection, webhooks
 
 
 def jurisdiction(session: Session, fips: str = "06085") -> Jurisdiction:
@@ -74,3 +83,19 @@ def _event(session: Session, j: Jurisdiction, record: Any) -> Any:
     _add(session, record)
     status_projection.refresh(session, [j.id or 0])
     return record
+
+
+def webhook(
+    session: Session, url: str = "https://coalition.example.org/hooks/optout", **fields: Any
+) -> Webhook:
+    """A subscription (to every event unless `events` says otherwise), committed: events are
+    matched against subscriptions at commit."""
+    created = webhooks.create(session, WebhookCreate(url=url, **fields))
+    session.commit()
+    return created
+
+
+def deliveries(session: Session) -> list[WebhookDelivery]:
+    """Every delivery in the outbox, oldest first, as stored now."""
+    session.expire_all()
+    return list(session.scalars(sa.select(WebhookDelivery).order_by(col(WebhookDelivery.id))))

@@ -9,19 +9,13 @@ from sqlmodel import Session, col
 
 from optout_tracker.enums import TEST_EVENT, DeliveryState
 from optout_tracker.models import Webhook, WebhookAttempt, WebhookDelivery
-from optout_tracker.schemas import WebhookCreate
 from optout_tracker.services import webhooks
+from tests import factories
 from tests.conftest import Credentials
 from tests.test_pages import HOSTILE, HTML, csrf, sign_in
 
 PAGE = "/admin/webhooks"
 RECEIVER = "https://coalition.example.org/hooks/optout"
-
-
-def subscription(session: Session, url: str = RECEIVER, **fields: Any) -> Webhook:
-    hook = webhooks.create(session, WebhookCreate(url=url, **fields))
-    session.commit()
-    return hook
 
 
 def post_form(client: TestClient, path: str, form_page: str, data: dict[str, Any]):
@@ -38,7 +32,7 @@ def count(session: Session, model: type[Any]) -> int:
 def test_the_webhook_pages_are_for_admins(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session)
+    hook = factories.webhook(session)
     for path in (PAGE, f"{PAGE}/{hook.id}"):
         r = client.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
@@ -67,7 +61,7 @@ def test_the_webhook_pages_are_for_admins(
 def test_the_admin_pages_share_one_set_of_tabs(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session)
+    hook = factories.webhook(session)
     sign_in(client, credentials, "admin")
     for path, current in [
         ("/admin/users", "/admin/users"),
@@ -157,7 +151,7 @@ def test_a_refused_subscription_shows_errors_beside_fields_and_writes_nothing(
 def test_pause_and_activate_a_subscription(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session)
+    hook = factories.webhook(session)
     sign_in(client, credentials, "admin")
     r = post_form(client, f"{PAGE}/{hook.id}/active", PAGE, {"active": "false"})
     assert r.status_code == 303 and r.headers["location"] == PAGE
@@ -174,7 +168,7 @@ def test_pause_and_activate_a_subscription(
 def test_send_test_queues_a_delivery_or_says_why_not(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session)
+    hook = factories.webhook(session)
     sign_in(client, credentials, "admin")
     r = post_form(client, f"{PAGE}/{hook.id}/test", PAGE, {})
     assert r.status_code == 303
@@ -196,8 +190,8 @@ def test_send_test_queues_a_delivery_or_says_why_not(
 def test_delete_a_subscription_and_its_deliveries(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session)
-    other = subscription(session, "https://press.example.org/hook")
+    hook = factories.webhook(session)
+    other = factories.webhook(session, "https://press.example.org/hook")
     webhooks.send_test(session, hook)
     webhooks.send_test(session, other)
     session.commit()
@@ -214,7 +208,7 @@ def test_delete_a_subscription_and_its_deliveries(
 def test_the_deliveries_page_shows_each_attempt_and_escapes_what_receivers_said(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session, description=HOSTILE)
+    hook = factories.webhook(session, description=HOSTILE)
     failed = webhooks.send_test(session, hook)
     failed.state, failed.attempt_count = DeliveryState.failed, 2
     assert failed.id is not None
@@ -264,13 +258,13 @@ def test_the_list_counts_undelivered_events_without_a_query_per_row(
     client: TestClient, session: Session, credentials: Credentials, count_queries: Any
 ) -> None:
     sign_in(client, credentials, "admin")
-    first = subscription(session)
+    first = factories.webhook(session)
     webhooks.send_test(session, first)
     session.commit()
     with count_queries() as one:
         client.get(PAGE)
     for n in range(3):
-        hook = subscription(session, f"https://partner{n}.example.org/hook")
+        hook = factories.webhook(session, f"https://partner{n}.example.org/hook")
         delivery = webhooks.send_test(session, hook)
         delivery.state = DeliveryState.failed
     session.commit()
@@ -288,7 +282,7 @@ def edit(client: TestClient, hook: Webhook, data: dict[str, Any]):
 def test_the_edit_form_shows_what_is_stored(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session, description="Coalition map", events=["vote.created"])
+    hook = factories.webhook(session, description="Coalition map", events=["vote.created"])
     sign_in(client, credentials, "admin")
     page = client.get(f"{PAGE}/{hook.id}").text
     form = re.search(rf'<form method="post" action="{PAGE}/{hook.id}" .*?</form>', page, re.S)
@@ -304,7 +298,7 @@ def test_the_edit_form_shows_what_is_stored(
 def test_edit_the_url_description_and_events_keeping_the_secret(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session, description="Coalition map", events=["vote.created"])
+    hook = factories.webhook(session, description="Coalition map", events=["vote.created"])
     secret = hook.secret
     sign_in(client, credentials, "admin")
     r = edit(client, hook, {
@@ -324,7 +318,7 @@ def test_edit_the_url_description_and_events_keeping_the_secret(
 def test_edit_with_a_typed_secret(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session)
+    hook = factories.webhook(session)
     sign_in(client, credentials, "admin")
     new = "rotated-secret-agreed-with-partner"
     r = edit(client, hook, {"url": RECEIVER, "events": "*", "secret": new})
@@ -337,7 +331,7 @@ def test_edit_with_a_typed_secret(
 def test_a_generated_secret_is_shown_once(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session)
+    hook = factories.webhook(session)
     old = hook.secret
     sign_in(client, credentials, "admin")
     r = edit(client, hook, {"url": RECEIVER, "events": "*", "generate_secret": "true"})
@@ -352,7 +346,7 @@ def test_a_generated_secret_is_shown_once(
 def test_a_refused_edit_shows_errors_beside_fields_and_writes_nothing(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    hook = subscription(session, description="Coalition map", events=["vote.created"])
+    hook = factories.webhook(session, description="Coalition map", events=["vote.created"])
     stored = hook.model_dump()
     sign_in(client, credentials, "admin")
     r = edit(client, hook, {
@@ -385,7 +379,10 @@ def test_a_refused_edit_shows_errors_beside_fields_and_writes_nothing(
 
 
 def test_undelivered_counts_are_by_subscription_and_state(session: Session) -> None:
-    quiet, busy = subscription(session), subscription(session, "https://press.example.org/hook")
+    quiet, busy = (
+        factories.webhook(session),
+        factories.webhook(session, "https://press.example.org/hook"),
+    )
     states = [DeliveryState.pending, DeliveryState.failed, DeliveryState.failed,
               DeliveryState.delivered]  # fmt: skip
     for state in states:

@@ -22,8 +22,6 @@ from optout_tracker.models import (
     Jurisdiction,
     JurisdictionStatus,
     Vote,
-    Webhook,
-    WebhookDelivery,
 )
 from optout_tracker.schemas import (
     AgencyCreate,
@@ -62,16 +60,6 @@ def import_rows(session: Session, kind: str, rows: list[dict[str, Any]], **optio
     )  # fmt: skip
 
 
-def subscribe(session: Session) -> None:
-    session.add(Webhook(url="https://partner.example/hook", secret="s" * 32, events=["*"]))
-    session.commit()
-
-
-def deliveries(session: Session) -> list[WebhookDelivery]:
-    session.expire_all()
-    return list(session.scalars(sa.select(WebhookDelivery).order_by(col(WebhookDelivery.id))))
-
-
 def audit_entries(session: Session, entity: str) -> list[AuditEntry]:
     stmt = sa.select(AuditEntry).filter_by(entity=entity).order_by(col(AuditEntry.id))
     return list(session.scalars(stmt))
@@ -80,7 +68,7 @@ def audit_entries(session: Session, entity: str) -> list[AuditEntry]:
 def test_an_import_publishes_a_created_event_per_record_and_the_status_changes(
     session: Session,
 ) -> None:
-    subscribe(session)
+    factories.webhook(session)
     import_rows(
         session,
         "votes",
@@ -93,7 +81,7 @@ def test_an_import_publishes_a_created_event_per_record_and_the_status_changes(
     )  # fmt: skip
     session.commit()
 
-    found = deliveries(session)
+    found = factories.deliveries(session)
     assert Counter(d.event for d in found) == {"vote.created": 2, "jurisdiction.status_changed": 2}
     assert not [d.event for d in found if MARKER in d.body]
     bodies = [json.loads(d.body) for d in found]
@@ -111,7 +99,7 @@ def test_an_import_publishes_a_created_event_per_record_and_the_status_changes(
 
 
 def test_a_dry_run_or_a_bad_file_writes_and_publishes_nothing(session: Session) -> None:
-    subscribe(session)
+    factories.webhook(session)
     row = {"jurisdiction_fips": "06013", "body": "Board", "held_on": "2010-10-26",
            "outcome": "passed"}  # fmt: skip
     audited = len(audit_entries(session, "vote"))
@@ -120,7 +108,7 @@ def test_a_dry_run_or_a_bad_file_writes_and_publishes_nothing(session: Session) 
     with pytest.raises(InvalidInput):
         import_rows(session, "votes", [row, {**row, "outcome": "maybe"}])
     session.commit()
-    assert deliveries(session) == [] and len(audit_entries(session, "vote")) == audited
+    assert factories.deliveries(session) == [] and len(audit_entries(session, "vote")) == audited
 
 
 # The audit entry of each kind: what `audit.record` writes when the API creates the same record.
@@ -252,7 +240,7 @@ def test_an_adjusted_activation_date_moves_the_jurisdiction_with_its_audit_entry
     session: Session,
 ) -> None:
     world = _world(session)
-    subscribe(session)
+    factories.webhook(session)
     import_rows(
         session,
         "responses",
@@ -272,7 +260,7 @@ def test_an_adjusted_activation_date_moves_the_jurisdiction_with_its_audit_entry
     status = session.get(JurisdictionStatus, world["j"])
     assert status is not None and status.status is CampaignStatus.delayed
     assert {"response.created", "jurisdiction.updated", "jurisdiction.status_changed"} == {
-        d.event for d in deliveries(session)
+        d.event for d in factories.deliveries(session)
     }
 
 
@@ -335,20 +323,22 @@ def test_status_change_payloads_load_their_jurisdictions_together(
 ) -> None:
     # Each changed jurisdiction is shown in its event: read one by one at commit, a large
     # import's thousands of changes would cost two queries each.
-    subscribe(session)
+    factories.webhook(session)
     california = sa.select(col(Jurisdiction.fips)).filter_by(state="CA", kind="county")
     counties = sorted(fips or "" for fips in session.scalars(california))
     counts, changes = [], []
     for places in (counties[:3], counties[3:33]):
         rows = [{"jurisdiction_fips": fips, "body": "Board", "held_on": "2010-10-26",
                  "outcome": "passed"} for fips in places]  # fmt: skip
-        before = len(deliveries(session))
+        before = len(factories.deliveries(session))
         with count_queries() as queries:
             import_rows(session, "votes", rows)
             session.commit()
         counts.append(queries.count)
         changes.append(
-            [d.event for d in deliveries(session)[before:]].count("jurisdiction.status_changed")
+            [d.event for d in factories.deliveries(session)[before:]].count(
+                "jurisdiction.status_changed"
+            )
         )
     assert changes == [3, 30]
     assert counts[0] == counts[1]

@@ -39,11 +39,6 @@ MARKER = "PRIVATE-MARKER-webhooks-31c9"
 SECRET = "receiver-shared-secret-0123456789"
 
 
-def deliveries(session: Session) -> list[WebhookDelivery]:
-    session.expire_all()
-    return list(session.scalars(sa.select(WebhookDelivery).order_by(col(WebhookDelivery.id))))
-
-
 def log_vote(session: Session, fips: str = "06085", **fields: Any) -> Vote:
     """A passed vote, through the service, as the API would log it."""
     j = factories.jurisdiction(session, fips)
@@ -52,12 +47,7 @@ def log_vote(session: Session, fips: str = "06085", **fields: Any) -> Vote:
 
 
 def subscribe(session: Session, events: list[str] | None = None, **fields: Any) -> Webhook:
-    data = WebhookCreate(
-        url="https://partner.example/hook", secret=SECRET, events=events or ["*"], **fields
-    )
-    webhook = webhooks.create(session, data)
-    session.commit()
-    return webhook
+    return factories.webhook(session, secret=SECRET, events=events or ["*"], **fields)
 
 
 # Subscriptions through the API
@@ -170,7 +160,7 @@ def test_every_change_of_every_entity_queues_its_event_with_public_data(
                  f"agencies/{a['id']}", f"jurisdictions/{j['id']}"):  # fmt: skip
         write("DELETE", path)
 
-    found = deliveries(session)
+    found = factories.deliveries(session)
     events = Counter(d.event for d in found)
     assert set(events) == set(WEBHOOK_EVENTS), set(WEBHOOK_EVENTS) - set(events)
     for entity in ("jurisdiction", "agency", "vote", "letter", "response"):
@@ -206,7 +196,7 @@ def test_subscriptions_get_only_their_events_and_inactive_ones_get_none(
     subscribe(session, ["*"], active=False)
     log_vote(session)
     session.commit()
-    got = {(d.webhook_id, d.event) for d in deliveries(session)}
+    got = {(d.webhook_id, d.event) for d in factories.deliveries(session)}
     assert got == {(only_votes.id, "vote.created"), (only_status.id, STATUS_CHANGED)}
 
 
@@ -214,19 +204,19 @@ def test_no_change_no_event_and_a_rolled_back_change_leaves_no_delivery(session:
     subscribe(session)
     vote = log_vote(session)
     session.commit()
-    before = len(deliveries(session))
+    before = len(factories.deliveries(session))
     with pytest.raises(RuntimeError), session.begin_nested():
         votes.delete(session, vote, CLI)
         raise RuntimeError("a refused form")
     session.commit()
-    assert len(deliveries(session)) == before
+    assert len(factories.deliveries(session)) == before
     votes.update(session, vote, VoteUpdate(body="Board"), CLI)  # the same value
     session.commit()
-    assert len(deliveries(session)) == before
+    assert len(factories.deliveries(session)) == before
     votes.update(session, vote, VoteUpdate(body="Board of Supervisors"), CLI)
     session.rollback()
     session.commit()
-    assert len(deliveries(session)) == before
+    assert len(factories.deliveries(session)) == before
 
 
 def test_the_test_event_goes_only_to_its_subscription(
@@ -239,7 +229,7 @@ def test_the_test_event_goes_only_to_its_subscription(
     body = r.json()
     assert body["event"] == "webhook.test" and body["state"] == "pending"
     assert body["payload"]["data"]["webhook_id"] == webhook.id and body["attempts"] == []
-    assert [d.webhook_id for d in deliveries(session)] == [webhook.id]
+    assert [d.webhook_id for d in factories.deliveries(session)] == [webhook.id]
     one = client.get(r.headers["location"], headers=admin)
     assert one.status_code == 200 and one.json()["uuid"] == body["uuid"]
     wrong = f"{API}/webhooks/{other.id}/deliveries/{body['id']}"
@@ -318,7 +308,7 @@ class Live:
 
     def deliveries(self) -> list[WebhookDelivery]:
         with Session(self.engine) as session:
-            return deliveries(session)
+            return factories.deliveries(session)
 
     def attempts(self, delivery_id: int) -> list[WebhookAttempt]:
         with Session(self.engine) as session:
