@@ -22,6 +22,18 @@ class Settings(BaseSettings):
     response_window_days: int = Field(30, ge=1, le=365, description="Default days to answer.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in links.")
     sql_echo: bool = Field(False, description="Log every SQL statement.")
+    db_pool_size: int = Field(
+        10, ge=1, le=500, description="Database connections each app process keeps open."
+    )
+    db_max_overflow: int = Field(
+        10, ge=0, le=500, description="Connections opened beyond the pool under load, then closed."
+    )
+    db_pool_timeout_seconds: float = Field(
+        10, gt=0, le=120, description="How long a request waits for a free connection (then 503)."
+    )
+    export_concurrency: int = Field(
+        4, ge=1, le=64, description="CSV exports one app process prepares at once (then 503)."
+    )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted (413 above)."
     )
@@ -40,6 +52,10 @@ class Settings(BaseSettings):
     )
     webhook_keep_days: int = Field(
         30, ge=1, description="Days delivered and failed deliveries are kept, then deleted."
+    )
+    webhook_allow_private: bool = Field(
+        False,
+        description="Allow webhook URLs on loopback, private, link-local or metadata addresses.",
     )
 
     @model_validator(mode="after")

@@ -23,19 +23,25 @@ def create_db_engine(settings: Settings) -> Engine:
             f"OPTOUT_DATABASE_URL is not a database URL: {settings.database_url!r} "
             "(expected sqlite:///path.db or postgresql+psycopg://user@host/dbname)"
         ) from exc
+    pool = {
+        "pool_size": settings.db_pool_size,
+        "max_overflow": settings.db_max_overflow,
+        "pool_timeout": settings.db_pool_timeout_seconds,
+    }
     if url.get_backend_name() == "sqlite":
-        return _sqlite_engine(url, settings.sql_echo)
+        in_memory = not url.database or url.database == ":memory:"
+        return _sqlite_engine(url, settings.sql_echo, {} if in_memory else pool)
     if url.get_backend_name() != "postgresql":
         raise ConfigError(
             f"unsupported database {url.get_backend_name()!r}: use SQLite or PostgreSQL"
         )
     if url.drivername == "postgresql":
         url = url.set(drivername="postgresql+psycopg")
-    return sa.create_engine(url, echo=settings.sql_echo, pool_pre_ping=True)
+    return sa.create_engine(url, echo=settings.sql_echo, pool_pre_ping=True, **pool)
 
 
-def _sqlite_engine(url: sa.URL, echo: bool) -> Engine:
-    engine = sa.create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+def _sqlite_engine(url: sa.URL, echo: bool, pool: dict[str, Any]) -> Engine:
+    engine = sa.create_engine(url, echo=echo, connect_args={"check_same_thread": False}, **pool)
 
     @sa.event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
@@ -137,6 +138,19 @@ def install(app: FastAPI) -> None:
             request,
             503,
             "the database is busy with another change, such as a large import; "
+            "nothing was saved: try again in a few seconds",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(PoolTimeout)
+    async def no_connection(request: Request, exc: PoolTimeout) -> Response:
+        # Every pooled connection stayed busy for OPTOUT_DB_POOL_TIMEOUT_SECONDS: the server
+        # is overloaded, not broken, and nothing of this request was written.
+        log.warning("no free database connection for %s %s", request.method, request.url.path)
+        return respond(
+            request,
+            503,
+            "the server is busy: no database connection came free in time; "
             "nothing was saved: try again in a few seconds",
             headers={"Retry-After": "5"},
         )
