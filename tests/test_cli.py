@@ -7,6 +7,7 @@ from typing import Any
 import click
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from click.testing import CliRunner, Result
 
 from optout_tracker import migrate
@@ -137,6 +138,18 @@ def test_db_downgrade_base_then_current_fails(run, databases: DatabaseFactory):
 
     assert run(url, "db", "upgrade").exit_code == 0  # and back up again
     assert run(url, "db", "current").exit_code == 0
+
+
+def test_db_downgrade_minus_one_steps_back_one_migration(run, databases: DatabaseFactory):
+    url = databases.new_url()
+    assert run(url, "db", "upgrade").exit_code == 0
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    previous = script.get_revision(head()).down_revision
+
+    downgraded = run(url, "db", "downgrade", "-1")
+    assert downgraded.exit_code == 0, downgraded.output
+    assert f"database at {previous}" in downgraded.stdout
+    assert run(url, "db", "upgrade").exit_code == 0
 
 
 def test_db_downgrade_to_an_unknown_revision(run, databases: DatabaseFactory):

@@ -175,7 +175,8 @@ def upgrade() -> None:
     click.echo(f"database at {migrate.current_revision(engine)} (head)")
 
 
-@db.command()
+# ignore_unknown_options: "-1" is a relative revision, not an option.
+@db.command(context_settings={"ignore_unknown_options": True})
 @click.argument("revision")
 @friendly_errors
 def downgrade(revision: str) -> None:
