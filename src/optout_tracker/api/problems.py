@@ -109,8 +109,16 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, exc: StaleDataError) -> Response:
         # Two writers raced: the other one's change landed between our read and our write.
+        # Only a request that stated a precondition (If-Match) gets 412 for it; for the others
+        # it is a conflict that a plain retry resolves.
+        if "if-match" in request.headers:
+            return respond(
+                request, 412, "the record changed while you were saving; fetch it again and retry"
+            )
         return respond(
-            request, 412, "the record changed while you were saving; fetch it again and retry"
+            request,
+            409,
+            "someone else saved this record at the same moment; nothing of yours was saved: retry",
         )
 
     @app.exception_handler(DataError)
