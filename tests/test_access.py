@@ -17,7 +17,9 @@ from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
+from optout_tracker.config import Settings
 from optout_tracker.enums import Access, AgencyKind, Scope
+from optout_tracker.main import create_app
 from optout_tracker.schemas import WebhookCreate
 from optout_tracker.services import accounts, webhooks
 from tests import factories
@@ -383,6 +385,8 @@ def assert_not_frameable(response: Any) -> None:
         "strict-origin",
         "strict-origin-when-cross-origin",
     }
+    assert "camera=()" in response.headers.get("permissions-policy", "")
+    assert "geolocation=()" in response.headers.get("permissions-policy", "")
 
 
 @pytest.mark.parametrize(
@@ -426,6 +430,20 @@ def test_embeds_may_be_framed_anywhere(client: TestClient, path: str) -> None:
 
 def test_an_embed_lookalike_path_is_not_frameable(client: TestClient) -> None:
     assert_not_frameable(lenient(client).get("/embedded"))
+
+
+@pytest.mark.parametrize("base_url", ["http://127.0.0.1:8000", "https://optout.example.org"])
+def test_strict_transport_security_only_when_the_site_is_https(
+    app_settings: Settings, base_url: str
+) -> None:
+    app = create_app(app_settings.model_copy(update={"base_url": base_url}))
+    with TestClient(app, base_url=base_url) as c:
+        headers = c.get("/healthz-not-here").headers
+    app.state.engine.dispose()
+    if base_url.startswith("https"):
+        assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
+    else:  # over http the header means nothing, and a laptop must stay reachable
+        assert "strict-transport-security" not in headers
 
 
 def test_docs_page_scripts_are_allowed_by_its_csp(client: TestClient) -> None:

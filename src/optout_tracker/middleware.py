@@ -10,13 +10,29 @@ CSP = (
     "frame-ancestors {ancestors}"
 )
 DOCS_ASSETS = "https://cdn.jsdelivr.net"  # where FastAPI's Swagger UI loads from
+# The site uses none of these browser features: an injected script or frame gets none either.
+PERMISSIONS_POLICY = (
+    "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), "
+    "gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
+)
+HSTS = "max-age=31536000; includeSubDomains"  # a year, the usual minimum for preload lists
 
 
 class SecurityHeaders:
-    """CSP without inline script, nosniff, a strict referrer policy; frames only for /embed/."""
+    """CSP without inline script, nosniff, a strict referrer policy, no browser features;
+    frames only for /embed/; HSTS when the site is served over https."""
 
-    def __init__(self, app: ASGIApp, docs_script_hashes: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, app: ASGIApp, docs_script_hashes: tuple[str, ...] = (), https: bool = False
+    ) -> None:
         self.app = app
+        self.common = [
+            (b"x-content-type-options", b"nosniff"),
+            (b"referrer-policy", b"strict-origin-when-cross-origin"),
+            (b"permissions-policy", PERMISSIONS_POLICY.encode()),
+        ]
+        if https:  # only then: over plain http the header is ignored, and a laptop uses http
+            self.common.append((b"strict-transport-security", HSTS.encode()))
         # /docs may run exactly its own inline scripts (by hash) and Swagger UI's assets.
         hashes = "".join(f" 'sha256-{h}'" for h in docs_script_hashes)
         self.docs_policy = {
@@ -34,11 +50,7 @@ class SecurityHeaders:
         embeddable = path.startswith("/embed/") or path == "/embed"
         sources = self.docs_policy if path == "/docs" else self.site_policy
         policy = CSP.format(ancestors="*" if embeddable else "'none'", **sources)
-        headers = [
-            (b"content-security-policy", policy.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"strict-origin-when-cross-origin"),
-        ]
+        headers = [(b"content-security-policy", policy.encode()), *self.common]
         if not embeddable:
             headers.append((b"x-frame-options", b"DENY"))
 
