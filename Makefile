@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The browser tests inject axe-core from node_modules (npm ci from package-lock.json).
 NODE_STAMP := $(if $(wildcard package.json),node_modules/.installed)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench fuzz clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -37,6 +37,10 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/import_export.py
+
+# A long schemathesis run with the stateful phase against a live server, on both databases.
+fuzz: $(STAMP)
+	$(BIN)/python bench/fuzz_api.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules artifacts
