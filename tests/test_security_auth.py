@@ -13,6 +13,7 @@ from pathlib import Path
 
 import itsdangerous
 import pytest
+import sqlalchemy as sa
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session
@@ -25,6 +26,7 @@ from optout_tracker.db_types import utcnow
 from optout_tracker.enums import Role, Scope
 from optout_tracker.errors import ConfigError
 from optout_tracker.main import SESSION_COOKIE, create_app
+from optout_tracker.models import LoginThrottle
 from optout_tracker.ratelimit import ClientBudget
 from optout_tracker.security import hash_password, verify_password
 from optout_tracker.seed import seed
@@ -186,6 +188,19 @@ def test_an_attacker_locks_only_their_own_address_out_of_the_admin_account(
 
     admin = as_client(client.app, "198.51.100.4")
     assert sign_in(admin, "admin@example.org").status_code == 303
+
+
+def test_counts_past_their_window_are_deleted_at_a_sign_in(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    credentials.user("viewer")
+    long_ago = utcnow() - accounts.LOCK_WINDOW - timedelta(minutes=1)
+    session.add(LoginThrottle(email="made-up@example.org", client="192.0.2.1", failures=2,
+                              last_failure_at=long_ago, updated_at=long_ago))  # fmt: skip
+    sign_in(client, "viewer@example.org", "wrong")
+    session.commit()
+    assert sign_in(client, "viewer@example.org").status_code == 303
+    assert session.scalars(sa.select(LoginThrottle)).all() == []
 
 
 def test_one_address_gets_a_budget_of_password_checks(

@@ -89,7 +89,17 @@ def authenticate_user(units: UnitsOfWork, email: str, password: str, client: str
     if user is None or not user.active:
         return None
     with units() as session:
-        session.execute(sa.delete(LoginThrottle).filter_by(email=email, client=client))
+        # This pair's count, and any count past its window (ineffective already; updated_at
+        # is indexed), so that guesses at made-up emails do not pile up.
+        cutoff = utcnow() - LOCK_WINDOW
+        session.execute(
+            sa.delete(LoginThrottle).where(
+                sa.or_(
+                    sa.and_(col(LoginThrottle.email) == email, col(LoginThrottle.client) == client),
+                    col(LoginThrottle.updated_at) < cutoff,
+                )
+            )
+        )
     return user
 
 
