@@ -66,6 +66,8 @@ def login(
             user = accounts.authenticate_user(units, email, password, client)
         if user is not None:
             with units() as session:
+                if isinstance(previous := request.session.get(SESSION_TOKEN), str):
+                    accounts.end_session(session, previous)  # signing in again replaces it
                 token = accounts.start_session(session, user)
     except TooManyRequests as exc:
         return _login_refused(request, units, email, next, exc.detail, 429, exc.headers)
