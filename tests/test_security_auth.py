@@ -115,6 +115,12 @@ def test_a_secret_file_others_can_read_is_refused(tmp_path: Path) -> None:
         session_secret(settings)
 
 
+def test_a_secret_file_that_cannot_be_made_is_a_clear_error(tmp_path: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/no-such-dir/optout.db")
+    with pytest.raises(ConfigError, match="no-such-dir/optout.db.secret.*writable"):
+        session_secret(settings)
+
+
 def test_postgresql_needs_an_explicit_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("OPTOUT_SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="OPTOUT_SECRET_KEY must be set"):

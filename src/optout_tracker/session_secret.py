@@ -42,7 +42,7 @@ def session_secret(settings: Settings) -> SessionSecret:
         # Nothing outlives this process, so neither need its sessions.
         return SessionSecret(secrets.token_urlsafe(32), "a random value for this process")
     path = Path(f"{url.database}.secret")
-    created = _create(path)
+    created = not path.exists() and _create(path)
     value = _read(path)
     if created:
         logger.warning(
@@ -60,19 +60,22 @@ def _create(path: Path) -> bool:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
     try:
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except OSError as exc:
-        raise ConfigError(f"cannot create the session secret file {path}: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_urlsafe(48))
-            file.flush()
-            os.fsync(file.fileno())
-        os.link(temporary, path)
-        return True
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(secrets.token_urlsafe(48))
+                file.flush()
+                os.fsync(file.fileno())
+            os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
     except FileExistsError:
         return False
-    finally:
-        temporary.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create the session secret file {path}: {exc.strerror} "
+            "(check that its directory exists and is writable)"
+        ) from exc
+    return True
 
 
 def _read(path: Path) -> str:
