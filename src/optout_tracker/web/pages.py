@@ -37,7 +37,7 @@ def safe_next(target: str | None) -> str:
 
 def client_address(request: Request) -> str:
     """The caller's address; behind a proxy, uvicorn's proxy_headers has put the real one here."""
-    return request.client.host if request.client else "unknown"
+    return request.client.host[:100] if request.client else "unknown"  # login_throttle.client
 
 
 @router.get("/login", response_class=HTMLResponse)
