@@ -104,7 +104,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def engine_for(url: str) -> Engine:
-    return create_db_engine(Settings(database_url=url, environment="development"))
+    return create_db_engine(Settings(database_url=url))
 
 
 @contextmanager

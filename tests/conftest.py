@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -86,8 +87,7 @@ def databases(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 def make_settings(url: str, **overrides: Any) -> Settings:
     return Settings(
         database_url=url,
-        environment="test",
-        secret_key="test-secret-not-for-production",
+        secret_key="test-secret-not-for-production-0123456789",
         **overrides,
     )
 
@@ -121,11 +121,11 @@ def app_settings(seeded_engine: Engine) -> Settings:
     return make_settings(seeded_engine.url.render_as_string(hide_password=False))
 
 
-@pytest.fixture
-def client(session: Session, app_settings: Settings) -> Iterator[TestClient]:
-    app = create_app(app_settings)
+def use_test_session(app: FastAPI, session: Session) -> None:
+    """Every unit of work of `app`'s requests happens in the test's session."""
 
-    def test_session() -> Iterator[Session]:
+    @contextmanager
+    def unit(*, write: bool = True) -> Iterator[Session]:
         try:
             yield session
             session.commit()
@@ -133,7 +133,18 @@ def client(session: Session, app_settings: Settings) -> Iterator[TestClient]:
             session.rollback()
             raise
 
+    def test_session() -> Iterator[Session]:
+        with unit() as s:
+            yield s
+
     app.dependency_overrides[deps.get_session] = test_session
+    app.dependency_overrides[deps.get_units] = lambda: unit
+
+
+@pytest.fixture
+def client(session: Session, app_settings: Settings) -> Iterator[TestClient]:
+    app = create_app(app_settings)
+    use_test_session(app, session)
     with TestClient(app) as c:
         yield c
     app.state.engine.dispose()

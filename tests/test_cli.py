@@ -363,9 +363,11 @@ def test_prepare_loads_the_history_only_into_a_database_without_events(databases
         engine.dispose()
 
 
-def test_serve_refuses_a_public_address_with_the_development_secret(run: Run, tmp_path) -> None:
-    result = run(f"sqlite:///{tmp_path}/t.db", "serve", "--host", "0.0.0.0")
-    assert_clean_error(result, "OPTOUT_SECRET_KEY")
+def test_serve_on_postgresql_needs_a_secret(run: Run) -> None:
+    result = run("postgresql+psycopg://optout@127.0.0.1:1/optout", "serve")
+    assert_clean_error(result, "OPTOUT_SECRET_KEY must be set")
+    result = run("postgresql+psycopg://optout@127.0.0.1:1/optout", "serve", OPTOUT_SECRET_KEY="x")
+    assert_clean_error(result, "OPTOUT_SECRET_KEY must be at least 32")
 
 
 def test_users_and_api_keys_from_the_command_line(run: Run, tmp_path) -> None:

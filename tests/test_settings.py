@@ -1,11 +1,11 @@
-"""Settings come from OPTOUT_ variables; a default secret is refused outside development."""
+"""Settings come from OPTOUT_ variables; a weak secret is refused."""
 
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from optout_tracker.config import DEV_SECRET, Settings
+from optout_tracker.config import Settings
 from optout_tracker.paths import MIGRATIONS_DIR, TEMPLATES_DIR
 
 
@@ -28,15 +28,16 @@ def test_the_default_database_is_a_sqlite_file_in_the_working_directory(
     assert Settings().database_url == f"sqlite:///{tmp_path / 'optout-tracker.db'}"
 
 
-@pytest.mark.parametrize("environment", ["production", "test"])
-def test_the_default_secret_is_refused_outside_development(environment: str) -> None:
-    with pytest.raises(ValidationError, match="OPTOUT_SECRET_KEY"):
-        Settings(environment=environment, secret_key=DEV_SECRET)
-    Settings(environment=environment, secret_key="a-long-private-value")
+@pytest.mark.parametrize("secret", ["", "dev-insecure-secret-change-me", "x" * 31])
+def test_a_short_secret_is_refused(secret: str) -> None:
+    with pytest.raises(ValidationError, match="OPTOUT_SECRET_KEY must be at least 32"):
+        Settings(secret_key=secret)
+    assert Settings(secret_key="x" * 32).secret_key == "x" * 32
 
 
-def test_development_may_use_the_default_secret() -> None:
-    assert Settings(environment="development").secret_key == DEV_SECRET
+def test_there_is_no_default_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("OPTOUT_SECRET_KEY", raising=False)
+    assert Settings().secret_key is None  # session_secret.py makes one or refuses to start
 
 
 @pytest.mark.parametrize("days", ["0", "366", "thirty"])

@@ -16,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from . import csv_io, migrate
-from .config import DEV_SECRET, Settings, get_settings
+from .config import Settings, get_settings
 from .db import create_db_engine, unit_of_work
 from .enums import Role, Scope
 from .errors import AppError, ConfigError, InvalidInput
@@ -25,9 +25,9 @@ from .models import Letter, Response, Vote
 from .security import CLI
 from .seed import is_seeded, seed
 from .services import accounts, exports, imports
+from .session_secret import session_secret
 from .webhook_worker import Worker
 
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -103,7 +103,7 @@ def main() -> None:
 
     Settings come from the environment: OPTOUT_DATABASE_URL (default: a SQLite file
     optout-tracker.db in the current directory), OPTOUT_SECRET_KEY,
-    OPTOUT_RESPONSE_WINDOW_DAYS (30), OPTOUT_BASE_URL, OPTOUT_ENVIRONMENT.
+    OPTOUT_RESPONSE_WINDOW_DAYS (30), OPTOUT_BASE_URL. See the README for all of them.
     """
 
 
@@ -120,12 +120,10 @@ def serve(host: str, port: int, demo: bool, workers: int, webhooks: bool) -> Non
     """Migrate the database, load reference data if missing, and serve the site and API."""
     import uvicorn
 
+    # Made (or checked) once, before any worker starts: a clear error, not a traceback.
+    secret = session_secret(get_settings())
     settings, engine = _engine()
-    if host not in LOOPBACK and settings.secret_key == DEV_SECRET:
-        raise click.ClickException(
-            f"refusing to serve on {host} with the development secret: set OPTOUT_SECRET_KEY "
-            "(and OPTOUT_ENVIRONMENT=production) first"
-        )
+    click.echo(f"session cookies are signed with the secret from {secret.source}")
     prepare(settings, engine, demo=demo)
     if webhooks:
         worker = Worker(engine, settings)

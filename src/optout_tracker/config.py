@@ -2,23 +2,26 @@
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "dev-insecure-secret-change-me"
+MIN_SECRET_LENGTH = 32
+MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPTOUT_", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
     database_url: str = Field(
         default_factory=lambda: f"sqlite:///{Path.cwd() / 'optout-tracker.db'}",
         description="SQLAlchemy URL: sqlite:///path.db or postgresql+psycopg://user@host/db",
     )
-    secret_key: str = Field(DEV_SECRET, description="Signs session cookies and tokens.")
+    secret_key: str | None = Field(
+        None,
+        description="Signs session cookies. Unset: made once beside a SQLite file "
+        "(session_secret.py); required on PostgreSQL.",
+    )
     response_window_days: int = Field(30, ge=1, le=365, description="Default days to answer.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in links.")
     sql_echo: bool = Field(False, description="Log every SQL statement.")
@@ -58,15 +61,16 @@ class Settings(BaseSettings):
         description="Allow webhook URLs on loopback, private, link-local or metadata addresses.",
     )
 
-    @model_validator(mode="after")
-    def _refuse_default_secret(self) -> "Settings":
-        # A forged session cookie is one leaked default away; only a laptop may use it.
-        if self.environment != "development" and self.secret_key == DEV_SECRET:
+    @field_validator("secret_key")
+    @classmethod
+    def _refuse_a_weak_secret(cls, value: str | None) -> str | None:
+        # A short or guessable secret lets anyone sign a session cookie for an admin.
+        if value is not None and len(value.strip()) < MIN_SECRET_LENGTH:
             raise ValueError(
-                f"OPTOUT_SECRET_KEY must be set to a private value when "
-                f"OPTOUT_ENVIRONMENT={self.environment}"
+                f"OPTOUT_SECRET_KEY must be at least {MIN_SECRET_LENGTH} random characters: "
+                f"make one with {MAKE_A_SECRET}"
             )
-        return self
+        return value
 
     @property
     def is_sqlite(self) -> bool:

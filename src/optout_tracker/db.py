@@ -1,8 +1,8 @@
 """Engine and the one-unit-of-work-per-request session."""
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import Any
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
@@ -87,6 +87,12 @@ def unit_of_work(engine: Engine, *, write: bool = True) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class UnitsOfWork(Protocol):
+    """Opens units of work on the app's database, for the rare service that needs several."""
+
+    def __call__(self, *, write: bool = True) -> AbstractContextManager[Session]: ...
 
 
 def in_chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:

@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import logging
 import re
 from typing import Any
 
@@ -30,11 +31,14 @@ from .config import Settings, get_settings
 from .db import create_db_engine
 from .middleware import BodyLimit, SecurityHeaders
 from .paths import PACKAGE_DIR
+from .ratelimit import ClientBudget
 from .schemas import Problem
+from .session_secret import session_secret
 from .web import admin, admin_webhooks, feeds, maps, pages
 from .web import jurisdictions as web_jurisdictions
 from .web.static import CachedStatic
 
+logger = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "optout_session"
 SESSION_IDLE_SECONDS = 12 * 3600
@@ -56,7 +60,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         separate_input_output_schemas=False,
     )
     app.state.settings = settings
+    secret = session_secret(settings)  # before anything else: no app without one
+    logger.info("session cookies are signed with the secret from %s", secret.source)
     app.state.engine = create_db_engine(settings)
+    # Password checks one client address may ask of this process: 30 at once, then one every
+    # 2 s; argon2 costs ~100 ms of CPU each, so no one client can keep the CPUs busy.
+    app.state.sign_in_budget = ClientBudget("sign-in attempts", burst=30, per_minute=30)
 
     # Every API route checks a presented key, even where anyone may read: a wrong key is a 401.
     api = APIRouter(
@@ -84,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outermost last: headers go on every answer, the limit applies before anything reads.
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=secret.value,
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_IDLE_SECONDS,
         same_site="lax",

@@ -230,12 +230,25 @@ class IdempotencyKey(Tracked, table=True):
     location: str | None = Field(default=None, max_length=500)
 
 
+class UserSession(Tracked, table=True):
+    """A signed-in browser. Its cookie holds a random token and this row only the token's
+    hash, so that signing out or deactivation ends the session on the server."""
+
+    __tablename__ = "user_session"
+
+    user_id: int = Field(foreign_key="user.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+
+
 class LoginThrottle(Tracked, table=True):
-    """Failed sign-ins per email, shared by every app process through the database."""
+    """Sign-in attempts per email and client address, shared by every app process through
+    the database (services/accounts.py explains why per client)."""
 
     __tablename__ = "login_throttle"
+    __table_args__ = (sa.UniqueConstraint("email", "client", name="email_client"),)
 
-    email: str = Field(max_length=254, unique=True)
+    email: str = Field(max_length=254)
+    client: str = Field(max_length=100)
     failures: int = 0
     last_failure_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

@@ -1,7 +1,6 @@
 """Who is calling, and whether they may: API keys, the session cookie, or anonymous."""
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -13,7 +12,7 @@ from ..security import ANONYMOUS, Principal
 from ..services import accounts
 from .deps import SessionDep
 
-SESSION_LIFETIME = timedelta(days=7)  # absolute; the cookie itself lapses after idle hours
+SESSION_TOKEN = "session"  # the cookie's key for the token of a server-side session
 ACCESS_WORDS = {
     Access.read: "a signed-in user or an API key",
     Access.write: "role organizer or an API key with scope write",
@@ -32,15 +31,11 @@ def api_token(request: Request) -> str | None:
 def get_principal(request: Request, session: SessionDep) -> Principal:
     if (token := api_token(request)) is not None:
         return accounts.key_principal(accounts.authenticate_key(session, token))
-    user_id = request.session.get("user_id")
-    signed_in_at = request.session.get("signed_in_at", 0)
-    if user_id is None:
+    session_token = request.session.get(SESSION_TOKEN)
+    if not isinstance(session_token, str):
         return ANONYMOUS
-    if datetime.now(UTC) - datetime.fromtimestamp(signed_in_at, UTC) > SESSION_LIFETIME:
-        request.session.clear()
-        return ANONYMOUS
-    user = accounts.active_user(session, int(user_id))
-    if user is None:  # deactivated or deleted since sign-in: out at once
+    user = accounts.session_user(session, session_token)
+    if user is None:  # signed out, expired or deactivated: this cookie is done
         request.session.clear()
         return ANONYMOUS
     return accounts.user_principal(user, via_session=True)

@@ -1,13 +1,14 @@
 """Dependencies shared by the routers."""
 
 from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from sqlmodel import Session
 
 from ..config import Settings
-from ..db import unit_of_work
+from ..db import UnitsOfWork, unit_of_work
 from ..schemas import MAX_ID
 
 
@@ -15,6 +16,15 @@ def get_session(request: Request) -> Iterator[Session]:
     write = request.method not in {"GET", "HEAD", "OPTIONS"}
     with unit_of_work(request.app.state.engine, write=write) as session:
         yield session
+
+
+def get_units(request: Request) -> UnitsOfWork:
+    engine = request.app.state.engine
+
+    def units(*, write: bool = True) -> AbstractContextManager[Session]:
+        return unit_of_work(engine, write=write)
+
+    return units
 
 
 def get_app_settings(request: Request) -> Settings:
@@ -27,5 +37,7 @@ def get_app_settings(request: Request) -> Settings:
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 # For streamed answers: the session stays open until the last byte has been sent.
 StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
+# Instead of SessionDep, for a route whose service runs its own short transactions.
+UnitsDep = Annotated[UnitsOfWork, Depends(get_units)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]

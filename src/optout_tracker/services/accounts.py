@@ -1,15 +1,18 @@
-"""Users, API keys and the sign-in throttle."""
+"""Users, their signed-in sessions, API keys and the sign-in throttle."""
 
 import math
+import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from ..db import UnitsOfWork
 from ..db_types import utcnow
 from ..enums import ROLE_ACCESS, SCOPE_ACCESS, ActorKind, Role, Scope
 from ..errors import Conflict, FieldError, InvalidInput, NotFound, TooManyRequests, Unauthorized
-from ..models import ApiKey, LoginThrottle, User
+from ..models import ApiKey, LoginThrottle, User, UserSession
 from ..security import (
     DUMMY_HASH,
     NewToken,
@@ -17,15 +20,22 @@ from ..security import (
     hash_password,
     new_api_token,
     password_problem,
+    token_hash,
     token_matches,
     token_prefix,
     verify_password,
 )
 
-# Sign-in throttle: three free tries, then a doubling wait, then a lock-out.
+# Sign-in throttle per (email, client address): three free tries, then a doubling wait, then
+# a lock-out. Counted per email alone, anyone could lock any account, an admin's too, with ten
+# wrong guesses; per pair, the owner signing in from their own address is never held up by
+# someone else's guesses. The price: an attacker with many addresses gets LOCK_FAILURES
+# guesses per address and window, which the per-client budget in front of the check
+# (ratelimit.py), argon2 and the minimum password length keep far from useful.
 FREE_FAILURES = 3
 LOCK_FAILURES = 10
 LOCK_WINDOW = timedelta(minutes=15)
+SESSION_LIFETIME = timedelta(days=7)  # absolute; the cookie itself lapses after idle hours
 KEY_USE_RESOLUTION = timedelta(minutes=1)  # how often last_used_at is rewritten
 HOW_TO_GET_A_KEY = (
     "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'; "
@@ -60,40 +70,59 @@ def create_user(session: Session, email: str, role: Role, password: str) -> User
     return user
 
 
-def active_user(session: Session, user_id: int) -> User | None:
-    user = session.get(User, user_id)
-    return user if user is not None and user.active else None
-
-
-def authenticate_user(session: Session, email: str, password: str) -> User | None:
+def authenticate_user(units: UnitsOfWork, email: str, password: str, client: str) -> User | None:
     """The user these credentials belong to, or None. Refuses with 429 while throttled.
 
-    Failures are recorded, so call this in a transaction that commits on a failed sign-in.
+    Unlike the other services, this one runs its own short transactions, around the password
+    check rather than over it: argon2 spends ~100 ms of CPU on purpose, and on SQLite a
+    writer's transaction holds the database's one write lock, so every API write would wait.
+    The attempt is counted and committed before the check, so that simultaneous guesses cannot
+    all be checked before the first failure is recorded; a success clears the count.
     """
     email = email.strip().lower()
+    with units() as session:
+        _count_attempt(session, email, client)
+        user = session.scalars(sa.select(User).filter_by(email=email)).first()
+    # The same check for unknown and deactivated accounts: the timing tells nothing.
+    if not verify_password(user.password_hash if user else DUMMY_HASH, password):
+        return None
+    if user is None or not user.active:
+        return None
+    with units() as session:
+        # This pair's count, and any count past its window (ineffective already; updated_at
+        # is indexed), so that guesses at made-up emails do not pile up.
+        cutoff = utcnow() - LOCK_WINDOW
+        session.execute(
+            sa.delete(LoginThrottle).where(
+                sa.or_(
+                    sa.and_(col(LoginThrottle.email) == email, col(LoginThrottle.client) == client),
+                    col(LoginThrottle.updated_at) < cutoff,
+                )
+            )
+        )
+    return user
+
+
+def _count_attempt(session: Session, email: str, client: str) -> None:
+    """Record one more attempt for (email, client), or raise TooManyRequests without one."""
     now = utcnow()
-    throttle = session.scalars(sa.select(LoginThrottle).filter_by(email=email)).first()
-    if throttle and throttle.last_failure_at and now - throttle.last_failure_at > LOCK_WINDOW:
+    row = {"email": email, "client": client, "failures": 0, "created_at": now,
+           "updated_at": now, "version": 1}  # fmt: skip
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(LoginThrottle).values(row).on_conflict_do_nothing())
+    # The row lock (PostgreSQL; SQLite's writer holds the whole database) serialises attempts.
+    throttle = session.scalars(
+        sa.select(LoginThrottle).filter_by(email=email, client=client).with_for_update()
+    ).one()
+    if throttle.last_failure_at and now - throttle.last_failure_at > LOCK_WINDOW:
         throttle.failures = 0
-    if throttle and (wait := _wait(throttle, now)) > 0:
+    if (wait := _wait(throttle, now)) > 0:
         raise TooManyRequests(
             f"too many failed sign-ins for {email}: try again in {wait} seconds", wait
         )
-    user = session.scalars(sa.select(User).filter_by(email=email)).first()
-    if user is None:
-        verify_password(DUMMY_HASH, password)
-    elif user.active and verify_password(user.password_hash, password):
-        if throttle:
-            session.delete(throttle)
-        user.last_login_at = now
-        session.flush()
-        return user
-    throttle = throttle or LoginThrottle(email=email)
     throttle.failures += 1
     throttle.last_failure_at = now
-    session.add(throttle)
     session.flush()
-    return None
 
 
 def _wait(throttle: LoginThrottle, now: datetime) -> int:
@@ -105,6 +134,41 @@ def _wait(throttle: LoginThrottle, now: datetime) -> int:
     else:
         delay = timedelta(seconds=2 ** (throttle.failures - FREE_FAILURES))
     return max(0, math.ceil((throttle.last_failure_at + delay - now).total_seconds()))
+
+
+# Signed-in sessions
+
+
+def start_session(session: Session, user: User) -> str:
+    """A new session for `user`: the token goes into the cookie, only its hash is stored."""
+    now = utcnow()
+    # Expired sessions go here, at sign-in, rather than in a sweeper of their own.
+    session.execute(
+        sa.delete(UserSession).where(col(UserSession.created_at) < now - SESSION_LIFETIME)
+    )
+    signed_in = session.get_one(User, user.id)
+    signed_in.last_login_at = now
+    token = secrets.token_urlsafe(32)
+    session.add(UserSession(user_id=signed_in.id or 0, token_hash=token_hash(token)))
+    session.flush()
+    return token
+
+
+def session_user(session: Session, token: str) -> User | None:
+    """The active user of a live session, or None: signed out, expired or deactivated."""
+    return session.scalars(
+        sa.select(User)
+        .join(UserSession, col(UserSession.user_id) == col(User.id))
+        .where(
+            col(UserSession.token_hash) == token_hash(token),
+            col(UserSession.created_at) > utcnow() - SESSION_LIFETIME,
+            col(User.active),
+        )
+    ).first()
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(sa.delete(UserSession).filter_by(token_hash=token_hash(token)))
 
 
 # API keys
@@ -179,5 +243,7 @@ def set_active(session: Session, user_id: int, active: bool) -> User:
     if user is None:
         raise NotFound(f"no user with id {user_id}")
     user.active = active
+    if not active:  # out at once, everywhere
+        session.execute(sa.delete(UserSession).filter_by(user_id=user_id))
     session.flush()
     return user

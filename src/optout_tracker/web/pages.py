@@ -1,15 +1,16 @@
 """Signing in and out."""
 
-import time
+import re
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from .. import csrf
-from ..api.auth import PrincipalDep
-from ..api.deps import SessionDep
+from ..api.auth import SESSION_TOKEN, PrincipalDep, get_principal
+from ..api.deps import SessionDep, UnitsDep
+from ..db import UnitsOfWork
 from ..errors import TooManyRequests
 from ..schemas import CONTROL
 from ..services import accounts
@@ -19,14 +20,24 @@ from .templating import templates
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
 
 
+# Browsers read a backslash as a slash and drop tabs and newlines: "/\\evil.example" and
+# "/\t/evil.example" both lead to //evil.example.
+_UNSAFE_IN_NEXT = re.compile(r"[\\\x00-\x1f\x7f]")
+
+
 def safe_next(target: str | None) -> str:
     """Only a path on this site: an open redirect would hand a phishing page our sign-in."""
-    if not target:
+    if not target or _UNSAFE_IN_NEXT.search(unquote(target)):
         return "/"
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return "/"
     return target
+
+
+def client_address(request: Request) -> str:
+    """The caller's address; behind a proxy, uvicorn's proxy_headers has put the real one here."""
+    return request.client.host[:100] if request.client else "unknown"  # login_throttle.client
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -36,39 +47,53 @@ def login_form(request: Request, principal: PrincipalDep, next: str | None = Non
     )
 
 
+# No SessionDep here: it would hold a writer's transaction while argon2 runs (see
+# accounts.authenticate_user), so this route opens short units of work of its own.
 @router.post("/login", response_class=HTMLResponse)
 def login(
     request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
+    units: UnitsDep,
     email: Annotated[str, Form(max_length=254)],
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str | None, Form()] = None,
 ) -> Response:
-    context = {"principal": principal, "next": safe_next(next), "email": email}
+    client = client_address(request)
+    user = None
     try:
         # No account has control characters in its email; they are wrong credentials.
-        has_control = CONTROL.search(email) or CONTROL.search(password)
-        user = None if has_control else accounts.authenticate_user(session, email, password)
+        if not (CONTROL.search(email) or CONTROL.search(password)):
+            request.app.state.sign_in_budget.spend(client)  # before argon2 burns any CPU
+            user = accounts.authenticate_user(units, email, password, client)
+        if user is not None:
+            with units() as session:
+                if isinstance(previous := request.session.get(SESSION_TOKEN), str):
+                    accounts.end_session(session, previous)  # signing in again replaces it
+                token = accounts.start_session(session, user)
     except TooManyRequests as exc:
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {**context, "error": exc.detail},
-            status_code=429,
-            headers=exc.headers,
-        )
+        return _login_refused(request, units, email, next, exc.detail, 429, exc.headers)
     if user is None:
-        return templates.TemplateResponse(
-            request,
-            "login.html",
-            {**context, "error": "Wrong email or password."},
-            status_code=401,
-        )
+        return _login_refused(request, units, email, next, "Wrong email or password.", 401)
     request.session.clear()  # a fresh session: nothing from before sign-in carries over
-    request.session.update(user_id=user.id, signed_in_at=int(time.time()))
+    request.session[SESSION_TOKEN] = token
     csrf.rotate(request)
     return RedirectResponse(safe_next(next), status_code=303)
+
+
+def _login_refused(
+    request: Request,
+    units: UnitsOfWork,
+    email: str,
+    next: str | None,
+    error: str,
+    status_code: int,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    with units(write=False) as session:
+        principal = get_principal(request, session)
+    context = {"principal": principal, "next": safe_next(next), "email": email, "error": error}
+    return templates.TemplateResponse(
+        request, "login.html", context, status_code=status_code, headers=headers
+    )
 
 
 @router.get("/logout", response_class=HTMLResponse)
@@ -77,7 +102,9 @@ def logout_form(request: Request, principal: PrincipalDep) -> Response:
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    if isinstance(token := request.session.get(SESSION_TOKEN), str):
+        accounts.end_session(session, token)  # a copy of the cookie is worth nothing now
     request.session.clear()
     csrf.rotate(request)
     return RedirectResponse("/", status_code=303)
