@@ -24,6 +24,7 @@ from optout_tracker.schemas import WebhookCreate
 from optout_tracker.services import accounts, webhooks
 from tests import factories
 from tests.conftest import Credentials
+from tests.test_login import sign_in
 
 API = "/api/v1"
 PROBLEM = "application/problem+json"
@@ -473,3 +474,25 @@ def test_if_match_accepts_the_tag_of_either_view_of_the_current_version(
     )
     r = client.patch(url, json={"yes": 3}, headers={**write, "If-Match": private_tag})
     assert r.status_code == 412  # that version is gone now
+
+
+def test_answers_made_for_a_known_caller_are_never_cached(
+    client: TestClient, credentials: Credentials, session: Session
+) -> None:
+    santa_clara = factories.jurisdiction(session)
+    vote = factories.vote(session, santa_clara, private_notes="Supervisor's private number")
+    session.commit()
+    paths = [f"{API}/votes/{vote.id}", f"{API}/votes", f"{API}/export/votes.csv"]
+    for path in paths:
+        anonymous = client.get(path)
+        assert anonymous.status_code == 200
+        assert "no-store" not in anonymous.headers.get("cache-control", ""), path
+        reader = client.get(path, headers=credentials.headers("read"))
+        assert reader.status_code == 200
+        assert reader.headers["cache-control"] == "private, no-store", path
+    # A signed-in reader's dossier shows private notes too.
+    credentials.user("viewer")
+    sign_in(client, "viewer@example.org")
+    page = client.get(f"/jurisdictions/{santa_clara.slug}")
+    assert page.status_code == 200
+    assert page.headers["cache-control"] == "private, no-store"

@@ -16,6 +16,10 @@ PERMISSIONS_POLICY = (
     "gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
 )
 HSTS = "max-age=31536000; includeSubDomains"  # a year, the usual minimum for preload lists
+# Set in the request's state when the answer is made for a known caller (a key or a signed-in
+# user): it may hold private fields, so no cache, shared or the browser's, may keep it.
+FOR_A_KNOWN_CALLER = "for_a_known_caller"
+PRIVATE_CACHE = (b"cache-control", b"private, no-store")
 
 
 class SecurityHeaders:
@@ -56,7 +60,11 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *headers]
+                extra = headers
+                if scope.get("state", {}).get(FOR_A_KNOWN_CALLER):
+                    kept = [h for h in message.get("headers", []) if h[0] != b"cache-control"]
+                    message["headers"], extra = kept, [*headers, PRIVATE_CACHE]
+                message["headers"] = [*message.get("headers", []), *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -8,6 +8,7 @@ from fastapi import Depends, Request
 from .. import csrf
 from ..enums import Access
 from ..errors import Forbidden, Unauthorized
+from ..middleware import FOR_A_KNOWN_CALLER
 from ..security import ANONYMOUS, Principal
 from ..services import accounts
 from .deps import SessionDep
@@ -29,6 +30,13 @@ def api_token(request: Request) -> str | None:
 
 
 def get_principal(request: Request, session: SessionDep) -> Principal:
+    principal = _identify(request, session)
+    if not principal.anonymous:  # the answer may show private fields: never cached
+        setattr(request.state, FOR_A_KNOWN_CALLER, True)
+    return principal
+
+
+def _identify(request: Request, session: SessionDep) -> Principal:
     if (token := api_token(request)) is not None:
         return accounts.key_principal(accounts.authenticate_key(session, token))
     session_token = request.session.get(SESSION_TOKEN)
