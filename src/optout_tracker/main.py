@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import re
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = create_db_engine(settings)
+    app.state.export_slots = threading.BoundedSemaphore(settings.export_concurrency)
 
     # Every API route checks a presented key, even where anyone may read: a wrong key is a 401.
     api = APIRouter(

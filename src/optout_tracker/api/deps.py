@@ -25,7 +25,5 @@ def get_app_settings(request: Request) -> Settings:
 # scope="function": the transaction commits before the response goes out, so a client
 # never sees a success whose commit then fails.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-# For streamed answers: the session stays open until the last byte has been sent.
-StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="The record's id.")]
