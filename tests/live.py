@@ -1,4 +1,5 @@
-"""The real app under uvicorn, in a thread, on a free port of 127.0.0.1."""
+"""The real app on a database of its own, as in production: under uvicorn in a thread on a
+free port of 127.0.0.1, or with a TestClient whose every request commits."""
 
 import socket
 import threading
@@ -8,6 +9,22 @@ from contextlib import contextmanager
 
 import uvicorn
 from fastapi import FastAPI
+
+from optout_tracker import migrate
+from optout_tracker.db import create_db_engine, unit_of_work
+from optout_tracker.seed import seed
+from tests.conftest import DatabaseFactory, make_settings
+
+
+def seeded_database(databases: DatabaseFactory) -> str:
+    """The URL of a new database with the reference data (some 3,300 jurisdictions)."""
+    url = databases.new_url()
+    engine = create_db_engine(make_settings(url))
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        seed(session)
+    engine.dispose()
+    return url
 
 
 @contextmanager

@@ -16,12 +16,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from optout_tracker import migrate
-from optout_tracker.db import create_db_engine, unit_of_work
 from optout_tracker.main import create_app
-from optout_tracker.seed import seed
 from tests.conftest import DatabaseFactory, make_settings
-from tests.live import serving
+from tests.live import seeded_database, serving
 
 TINY_POOL = {"db_pool_size": 2, "db_max_overflow": 0, "db_pool_timeout_seconds": 1}
 EXPORT = "/api/v1/export/jurisdictions.csv"
@@ -29,13 +26,7 @@ EXPORT = "/api/v1/export/jurisdictions.csv"
 
 @pytest.fixture(scope="module")
 def database_url(databases: DatabaseFactory) -> str:
-    url = databases.new_url()
-    engine = create_db_engine(make_settings(url))
-    migrate.upgrade(engine)
-    with unit_of_work(engine) as session:
-        seed(session)  # some 3,300 jurisdictions: an export far larger than socket buffers
-    engine.dispose()
-    return url
+    return seeded_database(databases)  # its jurisdictions' export is larger than any buffer
 
 
 @contextmanager

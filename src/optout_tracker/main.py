@@ -126,6 +126,8 @@ def _document_headers(method: str, path: str, operation: dict[str, Any]) -> None
     responses = operation["responses"]
     if method == "post":
         retry = "A retry with the same key and body gets the first answer, not a duplicate."
+        if path.endswith("/api-keys"):  # a key's token is kept by nobody but its holder
+            retry = "A retry with the same key and body creates no second key: 409 names it."
         parameters.append(_header("Idempotency-Key", retry))
     elif method in {"patch", "delete"} and path.endswith("}"):
         parameters.append(_header("If-Match", "The ETag you read: 412 if the record changed."))

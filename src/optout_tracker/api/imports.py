@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
@@ -19,6 +19,7 @@ from ..middleware import grant_larger_body
 from ..services import imports
 from .auth import PrincipalDep, Writer
 from .deps import SessionDep, SettingsDep
+from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/import", tags=["import"])
 Kind = Literal["jurisdictions", "agencies", "votes", "letters", "responses"]
@@ -75,6 +76,7 @@ async def csv_upload(
 
 @router.post(
     "/{kind}",
+    response_model=ImportResult,
     openapi_extra={
         "requestBody": {
             "content": {
@@ -95,11 +97,19 @@ def import_records(
     session: SessionDep,
     settings: SettingsDep,
     principal: Writer,
+    response: Response,
+    idempotency: IdempotencyDep,
     dry_run: Annotated[bool, Query(description="Check every row, write nothing.")] = False,
-) -> ImportResult:
+) -> ImportResult | Response:
     """Import a CSV: every row checked with the API's rules, then all written, or none."""
-    report = imports.import_csv(
-        session, kind, upload.text, principal, response_window_days=settings.response_window_days,
-        max_rows=settings.import_max_rows, dry_run=dry_run,
-    )  # fmt: skip
-    return ImportResult(kind=kind, rows=report.rows, created=report.created, dry_run=dry_run)
+
+    def make() -> ImportResult:
+        report = imports.import_csv(
+            session, kind, upload.text, principal,
+            response_window_days=settings.response_window_days,
+            max_rows=settings.import_max_rows, dry_run=dry_run,
+        )  # fmt: skip
+        return ImportResult(kind=kind, rows=report.rows, created=report.created, dry_run=dry_run)
+
+    # A retry must send the same file (by its hash) and the same dry_run.
+    return idempotency.once(f"dry_run={dry_run}\n{upload.sha256}", response, make)
