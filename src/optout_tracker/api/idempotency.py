@@ -52,7 +52,7 @@ class Idempotency:
                 request_hash=digest,
                 status_code=0,
                 response_body="",
-            )  # fmt: skip
+            )
             .on_conflict_do_nothing(index_elements=["actor", "key"])
             .returning(col(IdempotencyKey.id))
         )
