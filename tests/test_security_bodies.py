@@ -14,6 +14,7 @@ from optout_tracker.main import create_app
 from tests import factories
 from tests.conftest import Credentials
 from tests.live import serving
+from tests.test_pages import csrf, sign_in
 
 MB = 1_048_576
 
@@ -64,14 +65,18 @@ def test_a_reader_cannot_send_an_import_sized_body_either(
     assert r.status_code == 403, r.text
 
 
+NOTES = "Minutes of the meeting. " * 800  # 19,200 characters, under the field's limit
+BIG_CSV = "jurisdiction_fips,body,held_on,outcome,public_notes\r\n" + (
+    f"06001,Board of Supervisors,2010-09-28,passed,{NOTES}\r\n" * 200
+)  # 3.9 MB
+
+
 def test_a_writer_still_imports_a_multi_megabyte_csv(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
     factories.jurisdiction(session, "06001")
     session.commit()
-    notes = "Minutes of the meeting. " * 800  # 19,200 characters, under the field's limit
-    row = f"06001,Board of Supervisors,2010-09-28,passed,{notes}\r\n"
-    text = "jurisdiction_fips,body,held_on,outcome,public_notes\r\n" + row * 200
+    text = BIG_CSV
 
     def chunks() -> Iterator[bytes]:  # streamed, without a Content-Length
         data = text.encode()
@@ -105,3 +110,16 @@ def test_a_streamed_body_over_the_default_limit_is_a_413_on_other_paths(
     )  # fmt: skip
     assert r.status_code == 413 and r.headers["content-type"] == "application/problem+json"
     assert "1048576" in r.json()["detail"]
+
+
+def test_a_signed_in_organizer_uploads_a_multi_megabyte_form_with_its_csrf_token(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    factories.jurisdiction(session, "06001")
+    session.commit()
+    sign_in(client, credentials, "organizer")
+    r = client.post(
+        "/api/v1/import/votes", data={"csrf_token": csrf(client, "/login")},
+        files={"file": ("votes.csv", BIG_CSV.encode(), "text/csv")},
+    )  # fmt: skip
+    assert r.status_code == 200 and r.json()["created"] == 200, r.text[:300]
