@@ -18,11 +18,12 @@ Run `.venv/bin/python bench/import_export.py`. It
    was before the import. Every import has to store at least that much, so this is its
    ceiling on this machine: events/s of storage alone, and the import's share of it;
 3. exports the votes with the path of `optout-tracker export votes` (services.exports and
-   csv_io.stream, private columns included), first `--small` (10,000) rows, then all of
-   them, each in a fresh Python process so that its figures are its own: rows per second,
-   the tracemalloc peak (in a second, untimed pass: tracing slows Python down) and how much
-   the process's peak RSS grew during the export. Flat memory means both stay about the
-   same for 10,000 rows and for 100,000.
+   csv_io.stream, private columns included) and with the API's (csv_io.spool into a
+   temporary file, then read back in the chunks it is sent in), first `--small` (10,000)
+   rows, then all of them, each in a fresh Python process so that its figures are its
+   own: rows per second, the tracemalloc peak (in a second, untimed pass: tracing slows
+   Python down) and how much the process's peak RSS grew during the export. Flat memory
+   means both stay about the same for 10,000 rows and for 100,000.
 
 With `--postgres URL` (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/postgres) it
 creates a throwaway database on that server instead, and drops it at the end.
@@ -58,6 +59,7 @@ from sqlmodel import Session, col
 
 from optout_tracker import csv_io, migrate
 from optout_tracker.api.audit import AUDIT
+from optout_tracker.api.export import CHUNK
 from optout_tracker.config import Settings
 from optout_tracker.db import create_db_engine
 from optout_tracker.enums import AgencyKind, Channel, JurisdictionKind, LetterPurpose, VoteOutcome
@@ -96,7 +98,7 @@ def parse_args() -> argparse.Namespace:
         "--postgres", metavar="URL", help="run on a throwaway database on this PostgreSQL server"
     )
     # The export runs in a child process started with this, so that its memory is its own.
-    parser.add_argument("--export-child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--export-child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rows < 1 or not 1 <= args.small <= args.rows:
         parser.error("--rows must be at least 1, --small between 1 and --rows")
@@ -310,8 +312,9 @@ def bench_audit_reads(engine: Engine) -> None:
             print(f"{name} of {entries:,} audit entries: {took * 1000:.1f} ms")
 
 
-def export_child(url: str, limit: int) -> None:
-    """In a fresh process: export `limit` votes as the CLI does; print the figures as JSON."""
+def export_child(url: str, limit: int, path: str) -> None:
+    """In a fresh process: export `limit` votes as the CLI or the API does (`path`); print
+    the figures as JSON."""
     engine = engine_for(url)
     model, statement, to_record = exports.everything("votes")
     header = csv_io.columns(model, private=True)
@@ -319,10 +322,20 @@ def export_child(url: str, limit: int) -> None:
     def run() -> tuple[int, int]:
         rows = size = 0
         with Session(engine) as session:
-            for chunk in csv_io.stream(session, statement.limit(limit), to_record, header):
-                rows += chunk.count("\r\n")
-                size += len(chunk.encode("utf-8"))
-        return rows - 1, size  # less the header
+            if path == "cli":
+                for chunk in csv_io.stream(session, statement.limit(limit), to_record, header):
+                    rows += chunk.count("\r\n")
+                    size += len(chunk.encode("utf-8"))
+                return rows - 1, size  # less the header
+            spooled = csv_io.spool(session, statement.limit(limit), to_record, header)
+        with spooled:  # as api/export.py sends it, after the session has closed
+            last = b""
+            while data := spooled.read(CHUNK):
+                # A row's "\r\n" may straddle two chunks.
+                rows += data.count(b"\r\n") + (last == b"\r" and data.startswith(b"\n"))
+                size += len(data)
+                last = data[-1:]
+        return rows - 1, size
 
     with Session(engine) as session:  # connect and warm the statement cache first
         session.execute(statement.limit(1)).all()
@@ -368,18 +381,18 @@ def _proc_status(field: str) -> int:
     raise OSError(f"no {field} in /proc/self/status")
 
 
-def bench_export(url: str, limit: int) -> None:
+def bench_export(url: str, limit: int, path: str) -> None:
     done = subprocess.run(
-        [sys.executable, __file__, "--export-child", url, str(limit)],
+        [sys.executable, __file__, "--export-child", url, str(limit), path],
         capture_output=True,
         text=True,
     )
     if done.returncode:
         sys.exit(f"export of {limit} rows failed:\n{done.stdout}{done.stderr}")
     f: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
-    rows = f["rows"]
+    rows = f"{f['rows']} ({path})"
     print(
-        f"export votes {rows}: {f['seconds']:.2f}s, {rows / f['seconds']:,.0f} rows/s, "
+        f"export votes {rows}: {f['seconds']:.2f}s, {f['rows'] / f['seconds']:,.0f} rows/s, "
         f"{f['bytes'] / 1e6:.1f} MB of CSV"
     )
     print(f"export votes {rows}: tracemalloc peak {f['peak'] / 1e6:.1f} MB")
@@ -390,7 +403,7 @@ def bench_export(url: str, limit: int) -> None:
 def main() -> None:
     args = parse_args()
     if args.export_child:
-        export_child(args.export_child[0], int(args.export_child[1]))
+        export_child(args.export_child[0], int(args.export_child[1]), args.export_child[2])
         return
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"{os.cpu_count()} CPUs, load average {load}")
@@ -413,8 +426,9 @@ def main() -> None:
             bench_import(engine, "letters", letters, args.rows, sqlite_file)
         bench_audit_reads(engine)
         engine.dispose()
-        for limit in (args.small, args.rows):
-            bench_export(url, limit)
+        for path in ("cli", "api"):
+            for limit in (args.small, args.rows):
+                bench_export(url, limit, path)
 
 
 if __name__ == "__main__":

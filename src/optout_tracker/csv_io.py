@@ -1,17 +1,20 @@
-"""CSV exports: the lists' rows, streamed from the database in the lists' order."""
+"""CSV: the lists' rows exported in the lists' order, and imported files parsed."""
 
 import csv
 import io
+import tempfile
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import IO, Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlmodel import Session
 
+from .errors import InvalidInput
 from .schemas import PRIVATE_FIELDS
 
 BATCH = 1_000  # rows fetched at a time, so memory stays flat however long the export
+SPOOL_IN_MEMORY = 1_048_576  # a spooled export moves to a temporary file beyond this
 
 
 def columns(model: type[BaseModel], *, private: bool) -> list[str]:
@@ -19,7 +22,8 @@ def columns(model: type[BaseModel], *, private: bool) -> list[str]:
     return [c for c in model.model_fields if private or c not in PRIVATE_FIELDS]
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# Spreadsheets also read the fullwidth signs as formulas, and "|" starts a DDE command.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 def cell(value: Any) -> str:
@@ -29,9 +33,15 @@ def cell(value: Any) -> str:
         return "true" if value else "false"
     text = str(value)
     # A spreadsheet would run "=HYPERLINK(...)" typed into a name or a note: quote it as text.
-    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and _quoted(text):
         return "'" + text
     return text
+
+
+def _quoted(text: str) -> bool:
+    """Whether an export quotes the text: a formula, or an apostrophe before one (so that
+    "'=x" typed by someone reads back as "'=x", not as "=x")."""
+    return text.lstrip("'").startswith(FORMULA_STARTS)
 
 
 def stream(
@@ -54,6 +64,25 @@ def stream(
     yield buffer.getvalue()
 
 
+def spool(
+    session: Session,
+    statement: sa.Select[*tuple[Any, ...]],
+    to_record: Callable[[Any], BaseModel],
+    header: list[str],
+) -> IO[bytes]:
+    """The whole CSV in a temporary file (in memory while small), positioned at its start:
+    the database is read at its own pace, not at the pace of the client who downloads it."""
+    out = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
+    try:
+        for chunk in stream(session, statement, to_record, header):
+            out.write(chunk.encode())
+    except BaseException:
+        out.close()
+        raise
+    out.seek(0)
+    return out
+
+
 def read(text: str) -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows of CSV text as spreadsheets save it: comma, semicolon or tab, with or
     without a BOM; a cell an export quoted with an apostrophe reads back as it was."""
@@ -63,18 +92,31 @@ def read(text: str) -> tuple[list[str], list[dict[str, str]]]:
     except csv.Error:
         dialect = csv.excel
     reader = csv.reader(io.StringIO(text), dialect)
-    header = [h.strip() for h in next(reader, [])]
     rows = []
-    for cells in reader:
-        line = "".join(cells)
-        if not line.strip():
-            continue  # spreadsheets leave blank lines at the end
-        row = dict(zip(header, map(str.strip, cells), strict=False))
-        if "'" in line:  # only then look at each cell: a Python loop per cell costs
-            row = {h: _unquote(c) for h, c in row.items()}
-        rows.append(row)
+    try:
+        header = [h.strip() for h in next(reader, [])]
+        for cells in reader:
+            line = "".join(cells)
+            if not line.strip():
+                continue  # spreadsheets leave blank lines at the end
+            row = dict(zip(header, map(str.strip, cells), strict=False))
+            if "'" in line:  # only then look at each cell: a Python loop per cell costs
+                row = {h: _unquote(c) for h, c in row.items()}
+            rows.append(row)
+    except csv.Error as exc:
+        raise InvalidInput(f"line {reader.line_num}: {_unreadable(exc)}") from exc
     return header, rows
 
 
+def _unreadable(exc: csv.Error) -> str:
+    """csv's reason in the words of someone who saved the file from a spreadsheet."""
+    reason = str(exc)
+    if reason.startswith("field larger than field limit"):
+        return f"a field is longer than {csv.field_size_limit():,} characters"
+    if reason.startswith("new-line character seen in unquoted field"):
+        return "a line break inside a field that is not in double quotes"
+    return f"the CSV cannot be read: {reason}"
+
+
 def _unquote(text: str) -> str:
-    return text[1:] if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) else text
+    return text[1:] if text.startswith("'") and _quoted(text[1:]) else text

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import logging
 import re
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Password checks one client address may ask of this process: 30 at once, then one every
     # 2 s; argon2 costs ~100 ms of CPU each, so no one client can keep the CPUs busy.
     app.state.sign_in_budget = ClientBudget("sign-in attempts", burst=30, per_minute=30)
+    app.state.export_slots = threading.BoundedSemaphore(settings.export_concurrency)
 
     # Every API route checks a presented key, even where anyone may read: a wrong key is a 401.
     api = APIRouter(
@@ -137,6 +139,8 @@ def _document_headers(method: str, path: str, operation: dict[str, Any]) -> None
     responses = operation["responses"]
     if method == "post":
         retry = "A retry with the same key and body gets the first answer, not a duplicate."
+        if path.endswith("/api-keys"):  # a key's token is kept by nobody but its holder
+            retry = "A retry with the same key and body creates no second key: 409 names it."
         parameters.append(_header("Idempotency-Key", retry))
     elif method in {"patch", "delete"} and path.endswith("}"):
         parameters.append(_header("If-Match", "The ETag you read: 412 if the record changed."))

@@ -1,7 +1,11 @@
 """ASGI middleware: security headers on every response, and a cap on request bodies."""
 
 import json
+from dataclasses import dataclass
+from http import HTTPStatus
 
+from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -71,7 +75,13 @@ class SecurityHeaders:
 
 
 class BodyLimit:
-    """413 for request bodies over the limit, whether or not they declare their length."""
+    """413 for request bodies over the limit, counted as the app reads them: nothing is
+    buffered here, and a body nobody reads (a request refused with 401) is never taken in.
+
+    A declared Content-Length over the limit is refused before the app runs. Paths under a
+    prefix of `larger` may read up to their larger limit once their route has checked the
+    caller and called `grant_larger_body`; until then the default applies to them too.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app, self.default_max = app, max_bytes
@@ -82,54 +92,63 @@ class BodyLimit:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        limit = next((n for p, n in self.larger.items() if path.startswith(p)), self.default_max)
-        declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            await self._refuse(send, limit)
+        most = next((n for p, n in self.larger.items() if path.startswith(p)), self.default_max)
+        declared = Headers(scope=scope).get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > most:
+            await _refuse(send, most)
             return
-        # Read the body here, up to the limit, so that a streamed one without a length is
-        # refused with 413 too, before the app starts parsing it.
-        chunks: list[bytes] = []
-        received = 0
-        while True:
+        budget = scope[BUDGET] = _Budget(limit=self.default_max, most=most)
+
+        async def counted() -> Message:
             message = await receive()
-            if message["type"] != "http.request":
-                break  # the client went away
-            chunks.append(message.get("body", b""))
-            received += len(chunks[-1])
-            if received > limit:
-                await self._refuse(send, limit)
-                return
-            if not message.get("more_body", False):
-                break
-        replayed = False
+            if message["type"] == "http.request":
+                budget.received += len(message.get("body", b""))
+                if budget.received > budget.limit:
+                    # Raised into whatever reads the body; the app answers it as a problem.
+                    raise HTTPException(413, _over(budget.limit))
+            return message
 
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
+        await self.app(scope, counted, send)
 
-        await self.app(scope, replay, send)
 
-    async def _refuse(self, send: Send, limit: int) -> None:
-        body = json.dumps(
-            {
-                "type": "about:blank",
-                "status": 413,
-                "title": "Payload too large",
-                "detail": f"the request body is over the limit of {limit} bytes",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+BUDGET = "optout.body_budget"  # scope key
+
+
+@dataclass
+class _Budget:
+    limit: int  # in force now
+    most: int  # what grant_larger_body raises it to
+    received: int = 0
+
+
+def grant_larger_body(scope: Scope) -> None:
+    """Let this request's body grow to its path's larger limit: call it only after the
+    caller's credential has been checked, before reading the body."""
+    budget: _Budget = scope[BUDGET]
+    budget.limit = budget.most
+
+
+def _over(limit: int) -> str:
+    return f"the request body is over the limit of {limit} bytes"
+
+
+async def _refuse(send: Send, limit: int) -> None:
+    body = json.dumps(
+        {
+            "type": "about:blank",
+            "status": 413,
+            "title": HTTPStatus(413).phrase,
+            "detail": _over(limit),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -2,10 +2,12 @@
 
 from fastapi import APIRouter, Request, Response
 
+from ..errors import Conflict
 from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from ..services import accounts
 from .auth import Admin
 from .deps import IdPath, SessionDep
+from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -23,11 +25,21 @@ def create_api_key(
     response: Response,
     session: SessionDep,
     principal: Admin,
+    idempotency: IdempotencyDep,
 ) -> ApiKeyCreated:
-    """Create a key; the answer holds the key itself, shown this once."""
+    """Create a key; the answer holds the key itself, shown this once. A retry with the same
+    Idempotency-Key creates no second key: 409 names the first (its token is not kept)."""
+    if (earlier := idempotency.claim(payload.model_dump_json())) is not None:
+        first = ApiKeyPublic.model_validate_json(earlier.response_body)
+        raise Conflict(
+            f"this Idempotency-Key already created API key {first.id} ({first.name!r}); its "
+            "token was shown once and is not kept: if that answer was lost, revoke the key "
+            "and create another"
+        )
     key, token = accounts.create_api_key(session, payload.name, payload.scope, principal)
     response.headers["Location"] = str(request.url_for("list_api_keys"))
     response.headers["Cache-Control"] = "no-store"
+    idempotency.remember(201, ApiKeyPublic.model_validate(key), response.headers["Location"])
     return ApiKeyCreated.model_validate({**key.model_dump(), "token": token})
 
 

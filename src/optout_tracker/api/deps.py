@@ -35,8 +35,6 @@ def get_app_settings(request: Request) -> Settings:
 # scope="function": the transaction commits before the response goes out, so a client
 # never sees a success whose commit then fails.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
-# For streamed answers: the session stays open until the last byte has been sent.
-StreamingSessionDep = Annotated[Session, Depends(get_session, scope="request")]
 # Instead of SessionDep, for a route whose service runs its own short transactions.
 UnitsDep = Annotated[UnitsOfWork, Depends(get_units)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

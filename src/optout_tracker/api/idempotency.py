@@ -1,24 +1,29 @@
-"""Idempotency-Key on POST: a retried request gets the first answer instead of a duplicate."""
+"""Idempotency-Key on POST: a retried request gets the first answer instead of a duplicate.
+
+The key is claimed before the work (INSERT ... ON CONFLICT DO NOTHING) and its answer filled
+in by the same transaction. A concurrent request with the same key therefore waits for the
+first one's transaction on PostgreSQL (SQLite runs one writer at a time anyway) and then
+replays its answer, on both databases alike; if the first one fails, the claim goes with it.
+"""
 
 import hashlib
-import json
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import sqlalchemy as sa
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
-from sqlmodel import Session
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
 
 from ..errors import FieldError, InvalidInput
 from ..models import IdempotencyKey
-from ..schemas import Record
 from ..security import Principal
 from .auth import PrincipalDep
 from .deps import SessionDep
 
 HEADER = "Idempotency-Key"
-R = TypeVar("R", bound=Record)
+M = TypeVar("M", bound=BaseModel)
 
 
 class Idempotency:
@@ -26,53 +31,88 @@ class Idempotency:
         self.key = request.headers.get(HEADER)
         self.scope = f"{request.method} {request.url.path}"
         self.session, self.principal = session, principal
+        self.claimed: int | None = None  # the id of the row this request holds
         if self.key is not None and not 1 <= len(self.key) <= 255:
             raise InvalidInput(
                 "bad Idempotency-Key", [FieldError(HEADER, "must be 1 to 255 characters")]
             )
 
+    def claim(self, request: str) -> IdempotencyKey | None:
+        """Take the key for this request (`request` is what must match on a retry: the body,
+        say); None if this request goes ahead, or the earlier request's stored answer."""
+        if self.key is None:
+            return None
+        digest = hashlib.sha256(f"{self.scope}\n{request}".encode()).hexdigest()
+        dialect = self.session.get_bind().dialect.name
+        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IdempotencyKey)
+        self.claimed = self.session.scalar(
+            insert.values(
+                actor=self.principal.key,
+                key=self.key,
+                request_hash=digest,
+                status_code=0,
+                response_body="",
+            )
+            .on_conflict_do_nothing(index_elements=["actor", "key"])
+            .returning(col(IdempotencyKey.id))
+        )
+        if self.claimed is not None:
+            return None
+        earlier = self.session.scalars(
+            sa.select(IdempotencyKey).filter_by(actor=self.principal.key, key=self.key)
+        ).one()
+        if earlier.request_hash != digest:
+            raise InvalidInput(
+                "this Idempotency-Key was used with another request",
+                [FieldError(HEADER, "already used for a different body or path")],
+            )
+        return earlier
+
+    def remember(self, status: int, body: BaseModel, location: str | None = None) -> None:
+        """Store the answer for the key this request claimed (if it sent one)."""
+        if self.claimed is not None:
+            self.session.execute(
+                sa.update(IdempotencyKey)
+                .where(col(IdempotencyKey.id) == self.claimed)
+                .values(status_code=status, response_body=body.model_dump_json(), location=location)
+            )
+
+    def once(
+        self,
+        request: str,
+        response: Response,
+        make: Callable[[], M],
+        *,
+        status: int = 200,
+        location: Callable[[M], str] | None = None,
+    ) -> M | Response:
+        """Run `make` once per key and request; replay its answer for a retry."""
+        if (earlier := self.claim(request)) is not None:
+            headers = {"Idempotent-Replayed": "true"}
+            if earlier.location:
+                headers["Location"] = earlier.location
+            if cache := response.headers.get("cache-control"):
+                headers["Cache-Control"] = cache
+            return Response(
+                earlier.response_body, status_code=earlier.status_code,
+                media_type="application/json", headers=headers,
+            )  # fmt: skip
+        body = make()
+        response.status_code = status
+        if location is not None:
+            response.headers["Location"] = location(body)
+        self.remember(status, body, response.headers.get("location"))
+        return body
+
     def create(
         self,
         payload: BaseModel,
         response: Response,
-        make: Callable[[], R],
-        location: Callable[[R], str],
-    ) -> R | Response:
-        """Run `make` once per key and payload; replay its answer for a retry."""
-        digest = hashlib.sha256(f"{self.scope}\n{payload.model_dump_json()}".encode()).hexdigest()
-        if self.key is not None:
-            earlier = self.session.scalars(
-                sa.select(IdempotencyKey).filter_by(actor=self.principal.key, key=self.key)
-            ).first()
-            if earlier is not None:
-                if earlier.request_hash != digest:
-                    raise InvalidInput(
-                        "this Idempotency-Key was used with another request",
-                        [FieldError(HEADER, "already used for a different body or path")],
-                    )
-                headers = {"Location": earlier.location} if earlier.location else {}
-                return Response(
-                    earlier.response_body,
-                    status_code=earlier.status_code,
-                    media_type="application/json",
-                    headers={**headers, "Idempotent-Replayed": "true"},
-                )
-        body = make()
-        response.status_code = 201
-        response.headers["Location"] = location(body)
-        if self.key is not None:
-            self.session.add(
-                IdempotencyKey(
-                    actor=self.principal.key,
-                    key=self.key,
-                    request_hash=digest,
-                    status_code=201,
-                    response_body=json.dumps(body.model_dump(mode="json")),
-                    location=response.headers["Location"],
-                )
-            )
-            self.session.flush()
-        return body
+        make: Callable[[], M],
+        location: Callable[[M], str],
+    ) -> M | Response:
+        """`once` for a POST that creates a record from a JSON body: 201 and its Location."""
+        return self.once(payload.model_dump_json(), response, make, status=201, location=location)
 
 
 def get_idempotency(request: Request, session: SessionDep, principal: PrincipalDep) -> Idempotency:

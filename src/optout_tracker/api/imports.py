@@ -1,15 +1,25 @@
-"""/api/v1/import/{kind}: a CSV of records, checked row by row, written all or none."""
+"""/api/v1/import/{kind}: a CSV of records, checked row by row, written all or none.
 
+The body may be far larger than any other request's (`import_max_bytes`), so nothing reads
+it before the caller is known to be a writer; it is then spooled to a temporary file.
+"""
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from ..enums import Access
 from ..errors import FieldError, InvalidInput
+from ..middleware import grant_larger_body
 from ..services import imports
-from .auth import Writer
+from .auth import PrincipalDep, Writer
 from .deps import SessionDep, SettingsDep
+from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/import", tags=["import"])
 Kind = Literal["jurisdictions", "agencies", "votes", "letters", "responses"]
@@ -22,25 +32,51 @@ class ImportResult(BaseModel):
     dry_run: bool
 
 
-async def csv_text(request: Request) -> str:
+IN_MEMORY = 1_048_576  # a spooled body moves to a temporary file beyond this
+
+
+@dataclass(frozen=True)
+class Upload:
+    text: str
+    sha256: str  # of the bytes sent, for Idempotency-Key
+
+
+async def larger_body_for_writers(request: Request, principal: PrincipalDep) -> None:
+    """The import's larger body limit, once the credential shows a writer (a signed-in
+    organizer's form is read for its CSRF token next, so this comes first)."""
+    if principal.can(Access.write):
+        grant_larger_body(request.scope)
+
+
+async def csv_upload(
+    request: Request,
+    _: Annotated[None, Depends(larger_body_for_writers)],
+    __: Writer,  # checked before anything reads the body
+) -> Upload:
     """The CSV as a `text/csv` body or as the `file` field of a multipart upload."""
     if request.headers.get("content-type", "").startswith("multipart/form-data"):
-        upload = (await request.form()).get("file")
+        upload = (await request.form()).get("file")  # Starlette spools the file itself
         if not isinstance(upload, UploadFile):
             raise InvalidInput("no file uploaded", [FieldError("file", "upload the CSV as 'file'")])
         raw = await upload.read()
     else:
-        raw = await request.body()
+        with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY) as spooled:
+            async for chunk in request.stream():
+                spooled.write(chunk)
+            spooled.seek(0)
+            raw = spooled.read()
     try:
-        return raw.decode("utf-8-sig")  # spreadsheets often save a BOM
+        text = raw.decode("utf-8-sig")  # spreadsheets often save a BOM
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             "the CSV is not UTF-8", [FieldError("file", f"not UTF-8 at byte {exc.start}")]
         ) from exc
+    return Upload(text, hashlib.sha256(raw).hexdigest())
 
 
 @router.post(
     "/{kind}",
+    response_model=ImportResult,
     openapi_extra={
         "requestBody": {
             "content": {
@@ -57,15 +93,23 @@ async def csv_text(request: Request) -> str:
 )
 def import_records(
     kind: Kind,
-    text: Annotated[str, Depends(csv_text)],
+    upload: Annotated[Upload, Depends(csv_upload)],
     session: SessionDep,
     settings: SettingsDep,
     principal: Writer,
+    response: Response,
+    idempotency: IdempotencyDep,
     dry_run: Annotated[bool, Query(description="Check every row, write nothing.")] = False,
-) -> ImportResult:
+) -> ImportResult | Response:
     """Import a CSV: every row checked with the API's rules, then all written, or none."""
-    report = imports.import_csv(
-        session, kind, text, principal, response_window_days=settings.response_window_days,
-        max_rows=settings.import_max_rows, dry_run=dry_run,
-    )  # fmt: skip
-    return ImportResult(kind=kind, rows=report.rows, created=report.created, dry_run=dry_run)
+
+    def make() -> ImportResult:
+        report = imports.import_csv(
+            session, kind, upload.text, principal,
+            response_window_days=settings.response_window_days,
+            max_rows=settings.import_max_rows, dry_run=dry_run,
+        )  # fmt: skip
+        return ImportResult(kind=kind, rows=report.rows, created=report.created, dry_run=dry_run)
+
+    # A retry must send the same file (by its hash) and the same dry_run.
+    return idempotency.once(f"dry_run={dry_run}\n{upload.sha256}", response, make)

@@ -19,6 +19,7 @@ from ..services import webhooks as service
 from .auth import Admin
 from .deps import IdPath, SessionDep
 from .http import page
+from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The delivery's id.")]
@@ -37,19 +38,24 @@ def list_webhooks(
     return page(request, response, [WebhookPublic.model_validate(w) for w in items], total, params)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=WebhookCreated)
 def create_webhook(
     payload: WebhookCreate,
     request: Request,
     response: Response,
     session: SessionDep,
     principal: Admin,
-) -> WebhookCreated:
-    """Subscribe a URL to events; the answer holds the signing secret, shown this once."""
-    webhook = service.create(session, payload)
-    response.headers["Location"] = str(request.url_for("get_webhook", webhook_id=webhook.id))
+    idempotency: IdempotencyDep,
+) -> WebhookCreated | Response:
+    """Subscribe a URL to events; the answer holds the signing secret, shown this once (and
+    to a retry with the same Idempotency-Key)."""
     response.headers["Cache-Control"] = "no-store"
-    return WebhookCreated.model_validate(webhook)
+    return idempotency.create(
+        payload,
+        response,
+        lambda: WebhookCreated.model_validate(service.create(session, payload)),
+        lambda body: str(request.url_for("get_webhook", webhook_id=body.id)),
+    )
 
 
 @router.get("/{webhook_id}")
@@ -95,14 +101,23 @@ def get_webhook_delivery(
     return service.delivery(session, webhook_id, delivery_id)
 
 
-@router.post("/{webhook_id}/test", status_code=202)
+@router.post("/{webhook_id}/test", status_code=202, response_model=WebhookDeliveryPublic)
 def test_webhook(
     webhook_id: IdPath, request: Request, response: Response, session: SessionDep,
-    principal: Admin,
-) -> WebhookDeliveryPublic:  # fmt: skip
+    principal: Admin, idempotency: IdempotencyDep,
+) -> WebhookDeliveryPublic | Response:  # fmt: skip
     """Queue a `webhook.test` event for this subscription; the worker sends it at once."""
-    delivery = service.send_test(session, service.get(session, webhook_id))
-    response.headers["Location"] = str(
-        request.url_for("get_webhook_delivery", webhook_id=webhook_id, delivery_id=delivery.id)
+
+    def make() -> WebhookDeliveryPublic:
+        delivery = service.send_test(session, service.get(session, webhook_id))
+        return service.with_attempts(session, [delivery])[0]
+
+    return idempotency.once(
+        "",  # the path names the subscription: nothing else to match
+        response,
+        make,
+        status=202,
+        location=lambda body: str(
+            request.url_for("get_webhook_delivery", webhook_id=webhook_id, delivery_id=body.id)
+        ),
     )
-    return service.with_attempts(session, [delivery])[0]
