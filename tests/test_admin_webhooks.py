@@ -92,7 +92,7 @@ def test_a_new_subscription_shows_its_generated_secret_once(
         "url": RECEIVER, "description": "Coalition map", "secret": "",
         "events": ["vote.created", "jurisdiction.status_changed"],
     })  # fmt: skip
-    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.status_code == 200 and r.headers["cache-control"] == "private, no-store"
     shown = re.search(r'<code class="token">(whsec_[^<]+)</code>', r.text)
     assert shown
     hook = session.scalars(sa.select(Webhook)).one()
@@ -128,7 +128,7 @@ def test_a_refused_subscription_shows_errors_beside_fields_and_writes_nothing(
         "url": "ftp://coalition.example.org/", "description": "Coalition map",
         "events": ["vote.created", "vote.exploded"],
     })  # fmt: skip
-    assert r.status_code == 422 and r.headers["cache-control"] == "no-store"
+    assert r.status_code == 422 and r.headers["cache-control"] == "private, no-store"
     url_error = re.search(r'<p class="error" id="e-url">([^<]+)</p>', r.text)
     events_error = re.search(r'<p class="error" id="e-events">([^<]+)</p>', r.text)
     assert url_error and events_error
@@ -335,7 +335,7 @@ def test_a_generated_secret_is_shown_once(
     old = hook.secret
     sign_in(client, credentials, "admin")
     r = edit(client, hook, {"url": RECEIVER, "events": "*", "generate_secret": "true"})
-    assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+    assert r.status_code == 200 and r.headers["cache-control"] == "private, no-store"
     shown = re.search(r'<code class="token">(whsec_[^<]+)</code>', r.text)
     session.refresh(hook)
     assert shown and hook.secret == shown.group(1) != old
@@ -353,7 +353,7 @@ def test_a_refused_edit_shows_errors_beside_fields_and_writes_nothing(
         "url": "coalition.example.org/hooks", "description": "Press desk",
         "events": ["letter.created", "letter.mailed"], "secret": "short",
     })  # fmt: skip
-    assert r.status_code == 422 and r.headers["cache-control"] == "no-store"
+    assert r.status_code == 422 and r.headers["cache-control"] == "private, no-store"
     errors = dict(re.findall(r'<p class="error" id="e-(\w+)">([^<]+)</p>', r.text))
     assert errors["url"] == "must be an http:// or https:// URL without spaces"
     assert "&#39;letter.mailed&#39; is not an event" in errors["events"]

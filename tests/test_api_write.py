@@ -1146,7 +1146,7 @@ def test_a_new_key_is_shown_once(client, credentials, alameda):
     new = created(r)
     assert new["token"].startswith("optk_") and new["scope"] == "write"
     assert new["revoked_at"] is None and "key_hash" not in new
-    assert r.headers["Cache-Control"] == "no-store"
+    assert r.headers["Cache-Control"] == "private, no-store"
 
     listing = client.get(f"{API}/api-keys", headers=admin)
     assert new["token"] not in listing.text

@@ -321,7 +321,7 @@ def test_admins_manage_users_and_api_keys(
         client, "/admin/api-keys", "/admin/api-keys", {"name": "Coalition map", "scope": "read"}
     )
     token = re.search(r'<code class="token">(optk_[^<]+)</code>', r.text)
-    assert r.status_code == 200 and token and r.headers["cache-control"] == "no-store"
+    assert r.status_code == 200 and token and r.headers["cache-control"] == "private, no-store"
     assert token.group(1) not in client.get("/admin/api-keys").text  # shown once
     key = session.scalars(sa.select(ApiKey).filter_by(name="Coalition map")).one()
     assert (

@@ -79,7 +79,7 @@ def test_a_retried_webhook_subscription_creates_one_and_replays_the_answer(
     assert first.status_code == again.status_code == 201, again.text
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     assert again.headers["location"] == first.headers["location"]
-    assert again.headers["cache-control"] == first.headers["cache-control"] == "no-store"
+    assert again.headers["cache-control"] == first.headers["cache-control"] == "private, no-store"
     assert count(session, Webhook) == 1
     test = f"{API}/webhooks/{first.json()['id']}/test"
     sent = client.post(test, headers={**headers, "Idempotency-Key": "test-partner"})

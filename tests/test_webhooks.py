@@ -66,7 +66,7 @@ def test_admin_creates_lists_changes_and_deletes_a_subscription(
     created = r.json()
     assert created["secret"].startswith("whsec_") and len(created["secret"]) > 40
     assert r.headers["location"].endswith(f"/webhooks/{created['id']}")
-    assert r.headers["cache-control"] == "no-store"
+    assert r.headers["cache-control"] == "private, no-store"
 
     shown = client.get(f"{API}/webhooks/{created['id']}", headers=admin).json()
     assert "secret" not in shown and created["secret"] not in json.dumps(shown)
