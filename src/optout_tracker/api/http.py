@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from ..enums import Access
 from ..errors import PreconditionFailed
-from ..schemas import ListParams, Page, Record
+from ..schemas import Page, PageParams, Record
 from ..security import Principal
 
 T = TypeVar("T", bound=BaseModel)
@@ -43,9 +43,15 @@ def check_if_match(request: Request, tag: str, principal: Principal) -> None:
 
 
 def page(
-    request: Request, response: Response, items: Sequence[T], total: int, params: ListParams
+    request: Request, response: Response, items: Sequence[T], total: int, params: PageParams
 ) -> Page[T]:
-    """The list envelope, with first/prev/next/last links in the Link header (RFC 8288)."""
+    """The list envelope, with its Link header."""
+    link_pages(request, response, total, params)
+    return Page[T](items=list(items), total=total, limit=params.limit, offset=params.offset)
+
+
+def link_pages(request: Request, response: Response, total: int, params: PageParams) -> None:
+    """first/prev/next/last links to the pages of a list in the Link header (RFC 8288)."""
     last = max((total - 1) // params.limit * params.limit, 0)
     links = {"first": 0}
     if params.offset > 0:
@@ -57,7 +63,6 @@ def page(
         f'<{request.url.include_query_params(offset=offset, limit=params.limit)}>; rel="{rel}"'
         for rel, offset in links.items()
     )
-    return Page[T](items=list(items), total=total, limit=params.limit, offset=params.offset)
 
 
 def conditional(
