@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
@@ -21,6 +22,7 @@ from tests.conftest import Credentials
 from tests.test_pages import sign_in
 
 API = "/api/v1"
+ATOM = "{http://www.w3.org/2005/Atom}"
 HTML = {"accept": "text/html"}
 
 
@@ -199,3 +201,96 @@ def test_the_dossier_still_tells_when_activation_came_after_notice(
     page = client.get(f"/jurisdictions/{j.slug}", headers=HTML).text
     assert "Activated despite the opt-out request" in page
     assert "after notice was sent on Dec 1, 2008" in page
+
+
+# --- item 15: edits of private fields only ------------------------------------------------
+
+NOTE = "Supervisor Yeager's office says the sheriff objects"
+
+
+def _entries(client: TestClient, path: str) -> list[str]:
+    feed = ET.fromstring(client.get(path).content)
+    return [e.findtext(f"{ATOM}title") or "" for e in feed.findall(f"{ATOM}entry")]
+
+
+def _changed(client: TestClient) -> int:
+    return client.get("/activity", headers=HTML).text.count("Vote changed")
+
+
+def _updates(session: Session) -> int:
+    return sum(d.event == "vote.updated" for d in factories.deliveries(session))
+
+
+def test_an_edit_of_private_notes_only_shows_nowhere_in_public(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    j = factories.jurisdiction(session, "06085")
+    vote = factories.vote(session, j)
+    session.commit()
+    factories.webhook(session)  # every event
+    url = f"{API}/votes/{vote.id}"
+    write, read = credentials.headers("write"), credentials.headers("read")
+    public_tag = client.get(url).headers["etag"]
+    reader_tag = client.get(url, headers=read).headers["etag"]
+    feed = _entries(client, "/feeds/activity.atom")
+
+    r = client.patch(url, json={"private_notes": NOTE}, headers=write)
+    assert r.status_code == 200 and r.json()["private_notes"] == NOTE
+    assert _entries(client, "/feeds/activity.atom") == feed
+    assert _entries(client, f"/feeds/jurisdictions/{j.slug}.atom") == []
+    assert _changed(client) == 0
+    assert _updates(session) == 0
+    assert client.get(url).headers["etag"] == public_tag
+    assert client.get(url, headers={"If-None-Match": public_tag}).status_code == 304
+    assert client.get(url, headers=read).headers["etag"] != reader_tag
+    # Admins still see it in the audit log.
+    audit = client.get(f"{API}/audit", headers=credentials.headers("admin")).json()["items"]
+    assert any(e["entity_id"] == vote.id and "private_notes" in e["changes"] for e in audit)
+
+    # A public edit still does all three.
+    r = client.patch(url, json={"public_notes": "Adopted as Resolution 2010-114"}, headers=write)
+    assert r.status_code == 200
+    assert _entries(client, "/feeds/activity.atom")[0].startswith("Vote changed")
+    assert _changed(client) == 1
+    assert _updates(session) == 1
+    assert client.get(url).headers["etag"] != public_tag
+
+
+def test_the_feed_still_fills_with_public_changes_past_many_private_edits(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    j = factories.jurisdiction(session, "06085")
+    write = credentials.headers("write")
+    body = {"jurisdiction_id": j.id, "body": "Board of Supervisors", "held_on": "2010-09-28"}
+    r = client.post(f"{API}/votes", json={**body, "outcome": "passed"}, headers=write)
+    url = f"{API}/votes/{r.json()['id']}"
+    for n in range(60):  # more than the feed's 50 entries
+        client.patch(url, json={"private_notes": f"{NOTE} ({n})"}, headers=write)
+    assert _entries(client, "/feeds/activity.atom")[0].startswith("Vote added")
+
+
+def test_a_public_tag_in_if_match_vouches_for_the_public_fields(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    j = factories.jurisdiction(session, "06085")
+    vote = factories.vote(session, j)
+    session.commit()
+    url = f"{API}/votes/{vote.id}"
+    write = credentials.headers("write")
+    public_tag = client.get(url).headers["etag"]
+    reader_tag = client.get(url, headers=write).headers["etag"]
+    assert client.patch(url, json={"private_notes": NOTE}, headers=write).status_code == 200
+
+    # The private tag names the version: any edit since makes it stale.
+    stale = client.patch(url, json={"yes": 4}, headers={**write, "If-Match": reader_tag})
+    assert stale.status_code == 412
+    # A client that read anonymously never saw the notes: editing the public fields it saw
+    # is safe, overwriting notes it never read is not.
+    notes = client.patch(
+        url, json={"private_notes": "x"}, headers={**write, "If-Match": public_tag}
+    )
+    assert notes.status_code == 412
+    r = client.patch(url, json={"yes": 4}, headers={**write, "If-Match": public_tag})
+    assert r.status_code == 200 and r.json()["private_notes"] == NOTE
+    again = client.patch(url, json={"no": 1}, headers={**write, "If-Match": public_tag})
+    assert again.status_code == 412

@@ -105,7 +105,7 @@ def update_jurisdiction(
 ) -> JurisdictionPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     j, s = service.get(session, jurisdiction_id)
-    check_if_match(request, service.etag(j, s), principal)
+    check_if_match(request, service.etag(j, s), principal, public.jurisdiction(j, s), payload)
     service.update(session, j, payload, principal)
     return public.jurisdiction(j, s)
 
@@ -116,5 +116,5 @@ def delete_jurisdiction(
 ) -> None:
     """Delete a jurisdiction that has no events (admins only); If-Match is honoured."""
     j, s = service.get(session, jurisdiction_id)
-    check_if_match(request, service.etag(j, s), principal)
+    check_if_match(request, service.etag(j, s), principal, public.jurisdiction(j, s))
     service.delete(session, j, principal)
