@@ -148,8 +148,11 @@ def test_the_timeline_api_pages_in_order(client: TestClient, session: Session) -
     assert keys == sorted(keys)
     assert len(set(keys)) == 200
 
-    last = client.get(path, params={"offset": 299}).json()["items"]
-    assert len(last) == 1
+    every = client.get(path, params={"limit": 500}).json()["items"]
+    assert every[:200] == both["items"]
+    for offset in (140, 160, 250, 299):  # the later half is read from the end
+        got = client.get(path, params={"offset": offset, "limit": 50}).json()["items"]
+        assert got == every[offset : offset + 50], offset
     assert client.get(path, params={"offset": 300}).json()["items"] == []
     assert client.get(path, params={"limit": 501}).status_code == 422
     assert client.get(path, params={"limit": 0}).status_code == 422

@@ -68,33 +68,48 @@ def _events_of(jurisdiction_id: int) -> sa.Subquery:
 
 
 def count_events(session: Session, jurisdiction_id: int) -> int:
-    return session.scalar(sa.select(sa.func.count()).select_from(_events_of(jurisdiction_id))) or 0
+    votes, letters, responses = (
+        sa.select(sa.func.count()).where(col(model.jurisdiction_id) == jurisdiction_id)
+        for _, model, _, _ in EVENT_KINDS
+    )
+    total = votes.scalar_subquery() + letters.scalar_subquery() + responses.scalar_subquery()
+    return session.scalar(sa.select(total)) or 0
 
 
-def events(session: Session, jurisdiction_id: int, params: PageParams) -> list[TimelineEntry]:
-    """One page of the jurisdiction's events, oldest first: by date, kind (TYPE_ORDER), id."""
+def events(
+    session: Session, jurisdiction_id: int, params: PageParams, total: int
+) -> list[TimelineEntry]:
+    """One page of the jurisdiction's `total` events, oldest first: by date, kind
+    (TYPE_ORDER), id.
+
+    A page in the later half is read from the end: the database sorts and skips every row
+    before the page, and the latest page is the one the dossier shows.
+    """
     merged = _events_of(jurisdiction_id)
-    keys = [
-        (KIND_OF_RANK[rank], record_id)
-        for rank, record_id in session.execute(
-            sa.select(merged.c.rank, merged.c.id)
-            .order_by(merged.c.day, merged.c.rank, merged.c.id)
-            .limit(params.limit)
-            .offset(params.offset)
-        )
-    ]
+    order: list[sa.ColumnElement[Any]] = [merged.c.day, merged.c.rank, merged.c.id]
+    limit, offset = params.limit, params.offset
+    backwards = offset * 2 > total
+    if backwards:
+        limit = max(min(limit, total - offset), 0)
+        offset = max(total - params.offset - limit, 0)
+        order = [c.desc() for c in order]
+    rows = session.execute(
+        sa.select(merged.c.rank, merged.c.id).order_by(*order).limit(limit).offset(offset)
+    ).all()
+    keys = [(KIND_OF_RANK[rank], record_id) for rank, record_id in rows]
     found = _entries(session, keys)
-    return [found[key] for key in keys]
+    return [found[key] for key in (reversed(keys) if backwards else keys)]
 
 
 def timeline(session: Session, jurisdiction_id: int, params: PageParams) -> Timeline:
     """A page of the votes, letters and responses of one jurisdiction merged by date."""
     _, status = jurisdictions.get(session, jurisdiction_id)
+    total = count_events(session, jurisdiction_id)
     return Timeline(
         jurisdiction_id=jurisdiction_id,
         status=status.status,
-        items=events(session, jurisdiction_id, params),
-        total=count_events(session, jurisdiction_id),
+        items=events(session, jurisdiction_id, params, total),
+        total=total,
         limit=params.limit,
         offset=params.offset,
     )

@@ -84,7 +84,7 @@ def _dossier_context(
     )
     return {
         "j": shown if principal.can(Access.read) else shown.hide_private(),
-        "timeline": campaign.events(session, jurisdiction_id, params),
+        "timeline": campaign.events(session, jurisdiction_id, params, total),
         "params": params,
         "total": total,
         "agency_names": agency_names,
