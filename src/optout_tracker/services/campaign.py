@@ -98,7 +98,8 @@ def events(
     ).all()
     keys = [(KIND_OF_RANK[rank], record_id) for rank, record_id in rows]
     found = _entries(session, keys)
-    return [found[key] for key in (reversed(keys) if backwards else keys)]
+    # A record deleted since the query above (another transaction committed) is left out.
+    return [found[key] for key in (reversed(keys) if backwards else keys) if key in found]
 
 
 def timeline(session: Session, jurisdiction_id: int, params: PageParams) -> Timeline:
@@ -292,7 +293,8 @@ def recent_events(session: Session, limit: int = 10) -> list[tuple[Jurisdiction,
     entries = _entries(session, [(KIND_OF_RANK[rank], r_id) for _, rank, r_id, _ in latest])
     wanted = {j_id for *_, j_id in latest}
     named = {j.id: j for j in session.scalars(sa.select(J).where(col(J.id).in_(wanted)))}
-    return [(named[j_id], entries[KIND_OF_RANK[rank], r_id]) for _, rank, r_id, j_id in latest]
+    shown = [(j_id, (KIND_OF_RANK[rank], r_id)) for _, rank, r_id, j_id in latest]
+    return [(named[j_id], entries[key]) for j_id, key in shown if key in entries and j_id in named]
 
 
 def upcoming(
