@@ -103,7 +103,7 @@ def test_a_crowded_timeline_costs_every_visitor_the_same(
     client: TestClient, session: Session, count_queries: Callable[[], Any]
 ) -> None:
     j = factories.jurisdiction(session, "06085")
-    crowd(session, j, 300)  # 900 events: several pages, more letters than a form offers
+    crowd(session, j, 300)  # 900 events: many pages already
     urls = [
         f"{API}/jurisdictions/{j.id}/timeline",
         f"/jurisdictions/{j.slug}",
@@ -185,7 +185,7 @@ def test_the_response_form_offers_the_latest_letters_only(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
     j = factories.jurisdiction(session, "06085")
-    crowd(session, j, 300)
+    crowd(session, j, 300)  # 300 letters
     sign_in(client, credentials, "organizer")
     form = client.get(f"/jurisdictions/{j.slug}/log/response", headers=HTML).text
     select = re.search(r'<select[^>]*name="letter_id".*?</select>', form, re.S)
