@@ -37,6 +37,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/import_export.py
+	$(BIN)/python bench/timelines.py
 
 # A long schemathesis run with the stateful phase against a live server, on both databases.
 fuzz: $(STAMP)

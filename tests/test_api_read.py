@@ -830,6 +830,9 @@ def test_timeline_of_a_quiet_jurisdiction(client, session):
         "jurisdiction_id": wyoming.id,
         "status": "no_action",
         "items": [],
+        "total": 0,
+        "limit": 50,
+        "offset": 0,
     }
 
 

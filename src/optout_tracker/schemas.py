@@ -220,10 +220,11 @@ class TimelineEntry(BaseModel):
     record: VotePublic | LetterPublic | ResponsePublic
 
 
-class Timeline(BaseModel):
+class Timeline(Page[TimelineEntry]):
+    """One page of a jurisdiction's events, oldest first."""
+
     jurisdiction_id: int
     status: CampaignStatus
-    items: list[TimelineEntry]
 
 
 class StatusCounts(BaseModel):
@@ -255,9 +256,12 @@ class FipsStatus(BaseModel):
 # a silently unfiltered list.
 
 
-class ListParams(Input):
+class PageParams(Input):
     limit: int = Field(50, ge=1, le=500, description="Page size, 1–500.")
     offset: int = Field(0, ge=0, le=MAX_ID, description="Items to skip.")
+
+
+class ListParams(PageParams):
     sort: str | None = Field(None, description="A field name; prefix with - for descending.")
     updated_since: Timestamp | None = Field(
         None, description="Changed at or after (ISO 8601; UTC when no offset is given)."

@@ -76,7 +76,13 @@ def update_agency(
 ) -> AgencyPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, agency_id)
-    check_if_match(request, record_tag("agency", x.id, x.version), principal)
+    check_if_match(
+        request,
+        record_tag("agency", x.id, x.version),
+        principal,
+        AgencyPublic.model_validate(x),
+        payload,
+    )
     return AgencyPublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -86,5 +92,7 @@ def delete_agency(
 ) -> None:
     """Delete a agency (admins only); If-Match is honoured."""
     x = service.get(session, agency_id)
-    check_if_match(request, record_tag("agency", x.id, x.version), principal)
+    check_if_match(
+        request, record_tag("agency", x.id, x.version), principal, AgencyPublic.model_validate(x)
+    )
     service.delete(session, x, principal)

@@ -1,5 +1,7 @@
 """HTTP conventions of the API: pages with a Link header, ETags with conditional GET."""
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -8,7 +10,7 @@ from pydantic import BaseModel
 
 from ..enums import Access
 from ..errors import PreconditionFailed
-from ..schemas import ListParams, Page, Record
+from ..schemas import PRIVATE_FIELDS, Page, PageParams, Record
 from ..security import Principal
 
 T = TypeVar("T", bound=BaseModel)
@@ -20,32 +22,64 @@ def visible(item: R, principal: Principal) -> R:
     return item if principal.can(Access.read) else item.hide_private()
 
 
-def representation_tag(tag: str, principal: Principal) -> str:
-    """The record's tag, told apart by what this caller sees (RFC 9110: one tag, one body)."""
-    return f"{tag}-private" if principal.can(Access.read) else f"{tag}-public"
+def representation_tag(tag: str, shown: Record, principal: Principal) -> str:
+    """The ETag of the record as this caller sees it (RFC 9110: one tag per representation).
+
+    Readers' tag names the record's version (`tag`). The public one is a digest of what
+    anonymous callers see, so that an edit of private fields only, which moves the version,
+    leaves it as it was: a new public tag would tell everyone that something hidden changed.
+    It is weak: the public body's `version` and `updated_at` move with such an edit too, and
+    the tag leaves them out.
+    """
+    return f'"{tag}-private"' if principal.can(Access.read) else f'W/"{public_tag(shown)}"'
 
 
-def check_if_match(request: Request, tag: str, principal: Principal) -> None:
+def public_tag(shown: Record) -> str:
+    data = shown.hide_private().model_dump(mode="json", exclude={"version", "updated_at"})
+    text = json.dumps([type(shown).__name__, data], sort_keys=True, separators=(",", ":"))
+    return f"public-{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+
+
+def check_if_match(
+    request: Request,
+    tag: str,
+    principal: Principal,
+    shown: Record,
+    changes: BaseModel | None = None,
+) -> None:
     """412 when the client edits a version other than the current one (RFC 9110 If-Match).
 
-    Either view's tag names the current version: a writer may have read it anonymously.
+    Either view's tag may be sent: a writer may have read the record anonymously. The private
+    tag names the version, so any edit since makes it stale. The public tag vouches for the
+    public fields only (W/ is ignored here, unlike RFC 9110's strong comparison): it still
+    matches after an edit of private fields, which its holder never saw and so cannot have
+    based its change on; but not for `changes` that write private fields, which would
+    overwrite notes the sender never read.
     """
     header = request.headers.get("if-match")
     if header is None:
         return
     held = _tags(header)
-    current = {f'"{tag}-public"', f'"{tag}-private"'}
+    current = {f'"{tag}-private"'}
+    if changes is None or not changes.model_fields_set & PRIVATE_FIELDS:
+        current.add(f'"{public_tag(shown)}"')
     if "*" not in held and not held & current:
         raise PreconditionFailed(
             f"the record changed since you read it: it is now at ETag "
-            f'"{representation_tag(tag, principal)}"; fetch it again and reapply your change'
+            f"{representation_tag(tag, shown, principal)}; fetch it again and reapply your change"
         )
 
 
 def page(
-    request: Request, response: Response, items: Sequence[T], total: int, params: ListParams
+    request: Request, response: Response, items: Sequence[T], total: int, params: PageParams
 ) -> Page[T]:
-    """The list envelope, with first/prev/next/last links in the Link header (RFC 8288)."""
+    """The list envelope, with its Link header."""
+    link_pages(request, response, total, params)
+    return Page[T](items=list(items), total=total, limit=params.limit, offset=params.offset)
+
+
+def link_pages(request: Request, response: Response, total: int, params: PageParams) -> None:
+    """first/prev/next/last links to the pages of a list in the Link header (RFC 8288)."""
     last = max((total - 1) // params.limit * params.limit, 0)
     links = {"first": 0}
     if params.offset > 0:
@@ -57,19 +91,19 @@ def page(
         f'<{request.url.include_query_params(offset=offset, limit=params.limit)}>; rel="{rel}"'
         for rel, offset in links.items()
     )
-    return Page[T](items=list(items), total=total, limit=params.limit, offset=params.offset)
 
 
 def conditional(
-    request: Request, response: Response, tag: str, principal: Principal, body: Callable[[], T]
-) -> T | Response:
+    request: Request, response: Response, tag: str, principal: Principal, body: Callable[[], R]
+) -> R | Response:
     """Answer 304 when the client already holds this version, else the body with its ETag."""
-    etag = f'"{representation_tag(tag, principal)}"'
+    shown = body()
+    etag = representation_tag(tag, shown, principal)
     held = _tags(request.headers.get("if-none-match"))
-    if etag in held or "*" in held:
+    if etag.removeprefix("W/") in held or "*" in held:
         return Response(status_code=304, headers={"ETag": etag})
     response.headers["ETag"] = etag
-    return body()
+    return shown
 
 
 def record_tag(table: str, record_id: int | None, version: int) -> str:

@@ -10,13 +10,14 @@ from ..schemas import (
     JurisdictionPublic,
     JurisdictionUpdate,
     Page,
+    PageParams,
     Timeline,
 )
 from ..services import campaign, public
 from ..services import jurisdictions as service
 from .auth import Admin, PrincipalDep, Writer
 from .deps import IdPath, SessionDep
-from .http import check_if_match, conditional, page, visible
+from .http import check_if_match, conditional, link_pages, page, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/jurisdictions", tags=["jurisdictions"])
@@ -56,12 +57,18 @@ def get_jurisdiction(
 
 @router.get("/{jurisdiction_id}/timeline")
 def get_jurisdiction_timeline(
-    jurisdiction_id: IdPath, session: SessionDep, principal: PrincipalDep
+    jurisdiction_id: IdPath,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[PageParams, Query()],
 ) -> Timeline:
-    """Votes, letters and responses of one jurisdiction merged by date."""
-    timeline = campaign.timeline(session, jurisdiction_id)
+    """Votes, letters and responses of one jurisdiction merged by date, oldest first, paged."""
+    timeline = campaign.timeline(session, jurisdiction_id, params)
     for entry in timeline.items:
         entry.record = visible(entry.record, principal)
+    link_pages(request, response, timeline.total, params)
     return timeline
 
 
@@ -98,7 +105,7 @@ def update_jurisdiction(
 ) -> JurisdictionPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     j, s = service.get(session, jurisdiction_id)
-    check_if_match(request, service.etag(j, s), principal)
+    check_if_match(request, service.etag(j, s), principal, public.jurisdiction(j, s), payload)
     service.update(session, j, payload, principal)
     return public.jurisdiction(j, s)
 
@@ -109,5 +116,5 @@ def delete_jurisdiction(
 ) -> None:
     """Delete a jurisdiction that has no events (admins only); If-Match is honoured."""
     j, s = service.get(session, jurisdiction_id)
-    check_if_match(request, service.etag(j, s), principal)
+    check_if_match(request, service.etag(j, s), principal, public.jurisdiction(j, s))
     service.delete(session, j, principal)

@@ -79,7 +79,13 @@ def update_letter(
 ) -> LetterPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, letter_id)
-    check_if_match(request, record_tag("letter", x.id, x.version), principal)
+    check_if_match(
+        request,
+        record_tag("letter", x.id, x.version),
+        principal,
+        LetterPublic.model_validate(x),
+        payload,
+    )
     return LetterPublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -89,5 +95,7 @@ def delete_letter(
 ) -> None:
     """Delete a letter (admins only); If-Match is honoured."""
     x = service.get(session, letter_id)
-    check_if_match(request, record_tag("letter", x.id, x.version), principal)
+    check_if_match(
+        request, record_tag("letter", x.id, x.version), principal, LetterPublic.model_validate(x)
+    )
     service.delete(session, x, principal)

@@ -76,7 +76,13 @@ def update_response(
 ) -> ResponsePublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, response_id)
-    check_if_match(request, record_tag("response", x.id, x.version), principal)
+    check_if_match(
+        request,
+        record_tag("response", x.id, x.version),
+        principal,
+        ResponsePublic.model_validate(x),
+        payload,
+    )
     return ResponsePublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -86,5 +92,10 @@ def delete_response(
 ) -> None:
     """Delete a response (admins only); If-Match is honoured."""
     x = service.get(session, response_id)
-    check_if_match(request, record_tag("response", x.id, x.version), principal)
+    check_if_match(
+        request,
+        record_tag("response", x.id, x.version),
+        principal,
+        ResponsePublic.model_validate(x),
+    )
     service.delete(session, x, principal)

@@ -68,7 +68,13 @@ def update_vote(
 ) -> VotePublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, vote_id)
-    check_if_match(request, record_tag("vote", x.id, x.version), principal)
+    check_if_match(
+        request,
+        record_tag("vote", x.id, x.version),
+        principal,
+        VotePublic.model_validate(x),
+        payload,
+    )
     return VotePublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -76,5 +82,7 @@ def update_vote(
 def delete_vote(vote_id: IdPath, request: Request, session: SessionDep, principal: Admin) -> None:
     """Delete a vote (admins only); If-Match is honoured."""
     x = service.get(session, vote_id)
-    check_if_match(request, record_tag("vote", x.id, x.version), principal)
+    check_if_match(
+        request, record_tag("vote", x.id, x.version), principal, VotePublic.model_validate(x)
+    )
     service.delete(session, x, principal)

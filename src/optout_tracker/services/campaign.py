@@ -1,6 +1,7 @@
 """Campaign views across records: a jurisdiction's timeline, status counts, status by FIPS."""
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -9,12 +10,13 @@ from sqlmodel import Session, col
 
 from ..clock import today
 from ..enums import STATE_LEVEL, CampaignStatus, JurisdictionKind, VoteOutcome
-from ..models import Jurisdiction, JurisdictionStatus, Letter, Response, Vote
+from ..models import Agency, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..schemas import (
     ByFipsFilters,
     FipsStatus,
     JurisdictionPublic,
     LetterPublic,
+    PageParams,
     ResponsePublic,
     StatusCounts,
     StatusSummary,
@@ -23,6 +25,7 @@ from ..schemas import (
     VotePublic,
 )
 from ..status import (
+    NOTICE_PURPOSES,
     TYPE_ORDER,
     Fact,
     LetterFact,
@@ -35,36 +38,114 @@ from ..status import (
     stage_of,
 )
 from . import jurisdictions, public, status_projection
-from .status_projection import letter_fact, load_events, response_fact, vote_fact
+from .status_projection import letter_fact, response_fact, vote_fact
 
 J, S = Jurisdiction, JurisdictionStatus
 
 
-def timeline(session: Session, jurisdiction_id: int) -> Timeline:
-    """Votes, letters and responses of one jurisdiction merged by date, oldest first."""
+# Each kind of event with its table, its date and its rank on one date (TYPE_ORDER).
+EVENT_KINDS: tuple[tuple[str, type[Vote] | type[Letter] | type[Response], Any, int], ...] = (
+    ("vote", Vote, Vote.held_on, TYPE_ORDER[VoteFact]),
+    ("letter", Letter, Letter.sent_on, TYPE_ORDER[LetterFact]),
+    ("response", Response, Response.received_on, TYPE_ORDER[ResponseFact]),
+)
+KIND_OF_RANK = {rank: kind for kind, _, _, rank in EVENT_KINDS}
+
+
+def _events_of(jurisdiction_id: int) -> sa.Subquery:
+    """(day, rank, id) of every event of the jurisdiction: the timeline's order, in SQL, so
+    that a page of a jurisdiction with 100,000 events loads 50 records, not all of them."""
+    return sa.union_all(
+        *(
+            sa.select(
+                col(on).label("day"),
+                sa.literal_column(str(rank)).label("rank"),
+                col(model.id).label("id"),
+            ).where(col(model.jurisdiction_id) == jurisdiction_id)
+            for _, model, on, rank in EVENT_KINDS
+        )
+    ).subquery()
+
+
+def count_events(session: Session, jurisdiction_id: int) -> int:
+    votes, letters, responses = (
+        sa.select(sa.func.count()).where(col(model.jurisdiction_id) == jurisdiction_id)
+        for _, model, _, _ in EVENT_KINDS
+    )
+    total = votes.scalar_subquery() + letters.scalar_subquery() + responses.scalar_subquery()
+    return session.scalar(sa.select(total)) or 0
+
+
+def events(
+    session: Session, jurisdiction_id: int, params: PageParams, total: int
+) -> list[TimelineEntry]:
+    """One page of the jurisdiction's `total` events, oldest first: by date, kind
+    (TYPE_ORDER), id.
+
+    A page in the later half is read from the end: the database sorts and skips every row
+    before the page, and the latest page is the one the dossier shows.
+    """
+    merged = _events_of(jurisdiction_id)
+    order: list[sa.ColumnElement[Any]] = [merged.c.day, merged.c.rank, merged.c.id]
+    limit, offset = params.limit, params.offset
+    backwards = offset * 2 > total
+    if backwards:
+        limit = max(min(limit, total - offset), 0)
+        offset = max(total - params.offset - limit, 0)
+        order = [c.desc() for c in order]
+    rows = session.execute(
+        sa.select(merged.c.rank, merged.c.id).order_by(*order).limit(limit).offset(offset)
+    ).all()
+    keys = [(KIND_OF_RANK[rank], record_id) for rank, record_id in rows]
+    found = _entries(session, keys)
+    # A record deleted since the query above (another transaction committed) is left out.
+    return [found[key] for key in (reversed(keys) if backwards else keys) if key in found]
+
+
+def timeline(session: Session, jurisdiction_id: int, params: PageParams) -> Timeline:
+    """A page of the votes, letters and responses of one jurisdiction merged by date."""
     _, status = jurisdictions.get(session, jurisdiction_id)
-    votes, letters, responses = load_events(session, [jurisdiction_id])
-    entries = [
-        *(_entry("vote", vote_fact(v), None, VotePublic.model_validate(v)) for v in votes),
-        *(
-            _entry("letter", letter_fact(x, a), a.id, LetterPublic.model_validate(x))
-            for x, a in letters
-        ),
-        *(
-            _entry("response", response_fact(x, a), a.id, ResponsePublic.model_validate(x))
-            for x, a in responses
-        ),
-    ]
-    order = {
-        "vote": TYPE_ORDER[VoteFact],
-        "letter": TYPE_ORDER[LetterFact],
-        "response": TYPE_ORDER[ResponseFact],
-    }
-    entries.sort(key=lambda e: (e.date, order[e.type], e.record.id))
+    total = count_events(session, jurisdiction_id)
     return Timeline(
         jurisdiction_id=jurisdiction_id,
         status=status.status,
-        items=entries,
+        items=events(session, jurisdiction_id, params, total),
+        total=total,
+        limit=params.limit,
+        offset=params.offset,
+    )
+
+
+def _entries(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], TimelineEntry]:
+    """The timeline entries of these (kind, id) events, described from their own rows: one
+    query per kind."""
+    wanted: dict[str, list[int]] = defaultdict(list)
+    for kind, record_id in keys:
+        wanted[kind].append(record_id)
+    found: dict[tuple[str, int], TimelineEntry] = {}
+    if wanted["vote"]:
+        for v in session.scalars(sa.select(Vote).where(col(Vote.id).in_(wanted["vote"]))):
+            found["vote", v.id or 0] = _entry(
+                "vote", vote_fact(v), None, VotePublic.model_validate(v)
+            )
+    if wanted["letter"]:
+        for x, a in _with_agency(session, Letter, wanted["letter"]):
+            found["letter", x.id] = _entry(
+                "letter", letter_fact(x, a), a.id, LetterPublic.model_validate(x)
+            )
+    if wanted["response"]:
+        for x, a in _with_agency(session, Response, wanted["response"]):
+            found["response", x.id] = _entry(
+                "response", response_fact(x, a), a.id, ResponsePublic.model_validate(x)
+            )
+    return found
+
+
+def _with_agency(session: Session, model: type[Any], ids: list[int]) -> Iterable[Any]:
+    return session.execute(
+        sa.select(model, Agency)
+        .join(Agency, col(Agency.id) == model.agency_id)
+        .where(col(model.id).in_(ids))
     )
 
 
@@ -76,6 +157,29 @@ def _entry(kind: Any, fact: Fact, agency_id: int | None, record: Any) -> Timelin
         description=describe(fact),
         agency_id=agency_id,
         record=record,
+    )
+
+
+def first_notice_on(session: Session, jurisdiction_id: int) -> date | None:
+    """When the jurisdiction first sent notice (an opt-out or delay request), if it did."""
+    return session.scalar(
+        sa.select(sa.func.min(Letter.sent_on)).where(
+            col(Letter.jurisdiction_id) == jurisdiction_id,
+            col(Letter.purpose).in_(NOTICE_PURPOSES),
+        )
+    )
+
+
+def latest_letters(session: Session, jurisdiction_id: int, limit: int) -> list[Letter]:
+    """The jurisdiction's latest letters, newest first (those a new answer most likely
+    answers)."""
+    return list(
+        session.scalars(
+            sa.select(Letter)
+            .where(col(Letter.jurisdiction_id) == jurisdiction_id)
+            .order_by(col(Letter.sent_on).desc(), col(Letter.id).desc())
+            .limit(limit)
+        )
     )
 
 
@@ -180,24 +284,17 @@ def follow_up(session: Session, limit: int = 20) -> list[JurisdictionPublic]:
 
 def recent_events(session: Session, limit: int = 10) -> list[tuple[Jurisdiction, TimelineEntry]]:
     """The latest votes, letters and responses anywhere, newest first."""
-    latest: list[tuple[date, int, str, int]] = []
-    for model, kind, on in (
-        (Vote, "vote", col(Vote.held_on)),
-        (Letter, "letter", col(Letter.sent_on)),
-        (Response, "response", col(Response.received_on)),
-    ):
-        stmt = sa.select(on, col(model.jurisdiction_id), col(model.id))
-        stmt = stmt.where(on <= today()).order_by(on.desc()).limit(limit)
-        latest += [(d, j_id, kind, r_id) for d, j_id, r_id in session.execute(stmt)]
-    latest.sort(reverse=True)
-    wanted = {j_id for _, j_id, _, _ in latest[:limit]}
-    entries = {j_id: timeline(session, j_id).items for j_id in wanted}
+    latest: list[tuple[date, int, int, int]] = []
+    for _, model, on, rank in EVENT_KINDS:
+        stmt = sa.select(col(on), col(model.jurisdiction_id), col(model.id))
+        stmt = stmt.where(col(on) <= today()).order_by(col(on).desc(), col(model.id).desc())
+        latest += [(d, rank, r_id, j_id) for d, j_id, r_id in session.execute(stmt.limit(limit))]
+    latest = sorted(latest, reverse=True)[:limit]
+    entries = _entries(session, [(KIND_OF_RANK[rank], r_id) for _, rank, r_id, _ in latest])
+    wanted = {j_id for *_, j_id in latest}
     named = {j.id: j for j in session.scalars(sa.select(J).where(col(J.id).in_(wanted)))}
-    out = []
-    for _, j_id, kind, r_id in latest[:limit]:
-        entry = next(e for e in entries[j_id] if e.type == kind and e.record.id == r_id)
-        out.append((named[j_id], entry))
-    return out
+    shown = [(j_id, (KIND_OF_RANK[rank], r_id)) for _, rank, r_id, j_id in latest]
+    return [(named[j_id], entries[key]) for j_id, key in shown if key in entries and j_id in named]
 
 
 def upcoming(

@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from ..enums import VoteOutcome
+from ..enums import AuditAction, VoteOutcome
 from ..models import Agency, AuditEntry, Jurisdiction, Letter, Response, Vote
 from ..schemas import PRIVATE_FIELDS
 
@@ -27,13 +28,28 @@ def changes(session: Session, jurisdiction_id: int | None = None, limit: int = 5
     stmt = (
         sa.select(AuditEntry, Jurisdiction)
         .outerjoin(Jurisdiction, col(Jurisdiction.id) == AuditEntry.jurisdiction_id)
-        .where(col(AuditEntry.entity).in_(CAMPAIGN_RECORDS))
+        .where(col(AuditEntry.entity).in_(CAMPAIGN_RECORDS), _public(session))
         .order_by(col(AuditEntry.id).desc())
         .limit(limit)
     )
     if jurisdiction_id is not None:
         stmt = stmt.where(col(AuditEntry.jurisdiction_id) == jurisdiction_id)
     return [_change(entry, j) for entry, j in session.execute(stmt)]
+
+
+def _public(session: Session) -> sa.ColumnElement[bool]:
+    """Not an update of private fields only: the public saw nothing change.
+
+    In SQL, so that a run of private edits cannot crowd the public ones out of the page."""
+    changes = col(AuditEntry.changes)
+    if session.get_bind().dialect.name == "postgresql":
+        key: Any = sa.func.json_object_keys(changes).column_valued("key")
+        found = sa.select(key)
+    else:
+        keys = sa.func.json_each(changes).table_valued("key")
+        key, found = keys.c.key, sa.select(keys.c.key)
+    public_field = found.where(key.not_in(PRIVATE_FIELDS)).exists()
+    return sa.or_(col(AuditEntry.action) != AuditAction.update, public_field)
 
 
 _VERBS = {"create": "added", "update": "changed", "delete": "deleted"}

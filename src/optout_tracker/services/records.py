@@ -141,14 +141,16 @@ def insert(session: Session, record: T, actor: Principal) -> T:
 
 
 def update(session: Session, record: T, changes: dict[str, Any], actor: Principal) -> T:
-    if all(getattr(record, k) == v for k, v in changes.items()):
+    changed = {k for k, v in changes.items() if getattr(record, k) != v}
+    if not changed:
         return record  # nothing changes: no new version, no audit entry
     before = audit.snapshot(record)
     record.sqlmodel_update(changes)
     session.add(record)
     session.flush()  # the version check happens here: a concurrent edit raises StaleDataError
     audit.record(session, actor, AuditAction.update, record, before)
-    outbox.publish_change(session, AuditAction.update, record)
+    if changed - PRIVATE_COLUMNS:  # an edit of private fields only is no public event
+        outbox.publish_change(session, AuditAction.update, record)
     return record
 
 

@@ -75,24 +75,6 @@ def response_fact(response: Response, agency: Agency) -> ResponseFact:
     return ResponseFact(*_values(RESPONSE_FACT, response, agency))
 
 
-def load_events(
-    session: Session, jurisdiction_ids: list[int]
-) -> tuple[list[Vote], list[tuple[Letter, Agency]], list[tuple[Response, Agency]]]:
-    """The events of these jurisdictions with their agencies, in three queries."""
-    votes = session.scalars(sa.select(Vote).where(col(Vote.jurisdiction_id).in_(jurisdiction_ids)))
-    letters = session.execute(
-        sa.select(Letter, Agency)
-        .join(Agency, col(Agency.id) == Letter.agency_id)
-        .where(col(Letter.jurisdiction_id).in_(jurisdiction_ids))
-    )
-    responses = session.execute(
-        sa.select(Response, Agency)
-        .join(Agency, col(Agency.id) == Response.agency_id)
-        .where(col(Response.jurisdiction_id).in_(jurisdiction_ids))
-    )
-    return list(votes), [(x, a) for x, a in letters], [(x, a) for x, a in responses]
-
-
 def _fact_statements(jurisdiction_ids: list[int]) -> list[tuple[type[Fact], sa.Select[Any]]]:
     """Each kind of fact with the query of its fields, the jurisdiction's id first.
 

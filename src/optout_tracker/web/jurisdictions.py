@@ -14,17 +14,17 @@ from ..enums import Access, AgencyKind, Channel, LetterPurpose, ResponseKind, Vo
 from ..errors import AppError, NotFound
 from ..models import Agency, AuditEntry, Jurisdiction
 from ..schemas import (
+    MAX_ID,
     JurisdictionFilters,
     JurisdictionUpdate,
     LetterCreate,
-    LetterPublic,
+    PageParams,
     ResponseCreate,
     VoteCreate,
 )
 from ..security import Principal
 from ..services import agencies, campaign, letters, public, responses, votes
 from ..services import jurisdictions as service
-from ..status import NOTICE_PURPOSES
 from ..text_input import field_errors, parse
 from .forms import FormData, csrf_protected
 from .templating import day, flash, gate, pager_links, render, words
@@ -59,18 +59,21 @@ def jurisdiction_list(
     )
 
 
-def _dossier_context(session: Session, slug: str, principal: Principal) -> dict[str, Any]:
+DOSSIER_EVENTS = 50  # the dossier shows the latest events; earlier ones a page at a time
+ANSWERABLE_LETTERS = 200  # the letters a logged response may answer, newest first
+
+
+def _dossier_context(
+    session: Session, slug: str, principal: Principal, offset: int | None = None
+) -> dict[str, Any]:
     j, status = service.get_by_key(session, slug)
     shown = public.jurisdiction(j, status)
-    timeline = campaign.timeline(session, j.id or 0).items
-    answered = {e.record.letter_id for e in timeline if e.type == "response"}  # type: ignore[union-attr]
-    sent = [e.record for e in timeline if isinstance(e.record, LetterPublic)]
-    notices = [x for x in sent if x.purpose in NOTICE_PURPOSES]
+    jurisdiction_id = j.id or 0
+    total = campaign.count_events(session, jurisdiction_id)
+    latest = max(total - DOSSIER_EVENTS, 0)
+    params = PageParams(limit=DOSSIER_EVENTS, offset=latest if offset is None else offset)
     agency_names = dict(session.execute(sa.select(col(Agency.id), col(Agency.name))).all())
-    # The program went live even though notice had been given before that day.
-    activated_despite = j.activated_on is not None and any(
-        x.sent_on <= j.activated_on for x in notices
-    )
+    first_notice = campaign.first_notice_on(session, jurisdiction_id)
     history = list(
         session.scalars(
             sa.select(AuditEntry)
@@ -81,22 +84,21 @@ def _dossier_context(session: Session, slug: str, principal: Principal) -> dict[
     )
     return {
         "j": shown if principal.can(Access.read) else shown.hide_private(),
-        "timeline": timeline,
-        "answered": answered,
+        "timeline": campaign.events(session, jurisdiction_id, params, total),
+        "params": params,
+        "total": total,
         "agency_names": agency_names,
-        "letters": sent,
-        "activated_despite": activated_despite,
-        "first_notice": min((x.sent_on for x in notices), default=None),
+        # The program went live even though notice had been given before that day.
+        "activated_despite": j.activated_on is not None
+        and first_notice is not None
+        and first_notice <= j.activated_on,
+        "first_notice": first_notice,
         "sib": agencies.state_bureau(session, j.state),
         "ice": session.scalars(sa.select(Agency).filter_by(kind=AgencyKind.ice)).first(),
         "correspondents": [
             (a.id, a.name)
             for a in session.scalars(sa.select(Agency).order_by(col(Agency.name)))
             if a.state in (None, j.state)  # national offices and this state's agencies
-        ],
-        "answerable": [
-            (x.id, f"{day(x.sent_on)} to {agency_names.get(x.agency_id, '?')}: {words(x.purpose)}")
-            for x in sent
         ],
         "history": history,
         "can_write": principal.can(Access.write),
@@ -113,8 +115,27 @@ def _dossier_context(session: Session, slug: str, principal: Principal) -> dict[
 
 
 @router.get("/jurisdictions/{slug}", response_class=HTMLResponse)
-def dossier(request: Request, slug: str, session: SessionDep, principal: PrincipalDep) -> Response:
-    return render(request, principal, "dossier.html", **_dossier_context(session, slug, principal))
+def dossier(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    offset: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+) -> Response:
+    context = _dossier_context(session, slug, principal, offset)
+    links = pager_links(request, context["params"], context["total"])
+    return render(request, principal, "dossier.html", links=links, **context)
+
+
+def _form_context(session: Session, slug: str, principal: Principal) -> dict[str, Any]:
+    """The dossier's context, and the letters a logged response may answer."""
+    context = _dossier_context(session, slug, principal)
+    names = context["agency_names"]
+    context["answerable"] = [
+        (x.id, f"{day(x.sent_on)} to {names.get(x.agency_id, '?')}: {words(x.purpose)}")
+        for x in campaign.latest_letters(session, context["j"].id, ANSWERABLE_LETTERS)
+    ]
+    return context
 
 
 def _organizer(request: Request, principal: Principal) -> Response | None:
@@ -128,7 +149,7 @@ def event_form(
     _form_model(kind)
     if redirect := _organizer(request, principal):
         return redirect
-    context = _dossier_context(session, slug, principal)
+    context = _form_context(session, slug, principal)
     return render(request, principal, "event_form.html", kind=kind, values={}, errors={}, **context)
 
 
@@ -157,7 +178,7 @@ def log_event(
             elif isinstance(payload, ResponseCreate):
                 responses.create(session, payload, principal)
     except (ValidationError, AppError) as exc:
-        context = _dossier_context(session, slug, principal)
+        context = _form_context(session, slug, principal)
         return render(
             request,
             principal,

@@ -12,7 +12,7 @@ from .. import csrf
 from ..enums import STATUS_LABELS, Access, CampaignStatus
 from ..errors import Forbidden
 from ..paths import TEMPLATES_DIR
-from ..schemas import ListParams
+from ..schemas import PageParams
 from ..security import Principal
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)  # autoescapes .html templates
@@ -51,7 +51,7 @@ def flash(request: Request, message: str) -> None:
     request.session["flash"] = message
 
 
-def pager_links(request: Request, params: ListParams, total: int) -> dict[str, str]:
+def pager_links(request: Request, params: PageParams, total: int) -> dict[str, str]:
     """Links to the previous and next page of a list, where there is one, keeping the other
     query parameters."""
     offsets = {

@@ -1,0 +1,202 @@
+"""Benchmark: what one jurisdiction with a very long timeline costs every visitor.
+
+Run `.venv/bin/python bench/timelines.py` (or `make bench`). It
+
+1. builds a fresh SQLite database in a temp directory (`optout-tracker seed`), then gives
+   Santa Clara County `--events` (100,000) events, a third each votes, letters and
+   responses (each response answering a letter), spread over the Secure Communities years,
+   as an import or a hostile organizer could, and derives its status;
+2. starts `optout-tracker serve` on 127.0.0.1 and asks, as an anonymous browser would, for
+   the pages and the API answer that show that timeline: the map page `/` and `/activity`
+   (their recent events), the county's dossier and its API timeline. Each is asked
+   `--requests` (5) times after one untimed request (caches filled); it prints the median and
+   the slowest time, and the size of the answer (uncompressed), or that an answer took over
+   `--timeout` (60) seconds.
+
+An answer whose time or size grows with the events is an availability hole: anyone can ask
+for it again and again. With a paged timeline each should cost about what it costs for a
+jurisdiction with a dozen events.
+
+With `--database-url URL` it uses that (empty) database instead, e.g. PostgreSQL.
+"""
+
+import argparse
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx2
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from optout_tracker.config import Settings
+from optout_tracker.db import create_db_engine, unit_of_work
+from optout_tracker.db_types import utcnow
+from optout_tracker.enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
+from optout_tracker.models import Agency, Jurisdiction, Letter, Response, Vote
+from optout_tracker.services import status_projection
+
+HOST = "127.0.0.1"
+SANTA_CLARA_FIPS = "06085"
+FIRST_DAY, DAYS = date(2008, 10, 27), 6 * 365  # the Secure Communities years
+BATCH = 5_000
+START_TIMEOUT = 60.0
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events of the county (100000)")
+    parser.add_argument("--requests", type=int, default=5, help="timed requests per page (5)")
+    parser.add_argument(
+        "--timeout", type=float, default=60, help="seconds to wait for one answer (60)"
+    )
+    parser.add_argument("--database-url", help="use this empty database instead of SQLite")
+    args = parser.parse_args()
+    if args.events < 3 or args.requests < 1:
+        parser.error("--events must be at least 3, --requests at least 1")
+    return args
+
+
+def crowd(session: Session, n: int) -> tuple[int, str]:
+    """Give Santa Clara County n events, in batches of plain inserts; return its id and slug."""
+    j = session.scalars(
+        sa.select(Jurisdiction).where(col(Jurisdiction.fips) == SANTA_CLARA_FIPS)
+    ).one()
+    ice = session.scalars(sa.select(Agency).where(col(Agency.kind) == AgencyKind.ice)).first()
+    assert j.id is not None and ice is not None, "the reference data is missing"
+    own = {"jurisdiction_id": j.id, "created_at": utcnow(), "updated_at": utcnow(), "version": 1}
+    days = [FIRST_DAY + timedelta(days=i % DAYS) for i in range(n // 3)]
+    for start in range(0, len(days), BATCH):
+        batch = days[start : start + BATCH]
+        session.execute(
+            sa.insert(Vote),
+            [
+                {**own, "body": "Board of Supervisors", "held_on": d, "outcome": VoteOutcome.tabled}
+                for d in batch
+            ],
+        )
+        first = (session.scalar(sa.select(sa.func.max(Letter.id))) or 0) + 1
+        session.execute(
+            sa.insert(Letter),
+            [
+                {**own, "id": first + i, "agency_id": ice.id, "sent_on": d}
+                | {"purpose": LetterPurpose.other, "response_due_on": d + timedelta(days=30)}
+                for i, d in enumerate(batch)
+            ],
+        )
+        session.execute(
+            sa.insert(Response),
+            [
+                {**own, "agency_id": ice.id, "received_on": d + timedelta(days=7)}
+                | {"kind": ResponseKind.other, "letter_id": first + i}
+                for i, d in enumerate(batch)
+            ],
+        )
+    status_projection.refresh(session, [j.id])
+    return j.id, j.slug
+
+
+def free_port() -> int:
+    # The OS picks an unused port; the tiny race until the server binds it is acceptable here.
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"the server exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
+        try:
+            if httpx2.get(f"{base}/api/v1/status/summary", timeout=2).status_code == 200:
+                return
+        except httpx2.TransportError:
+            pass  # not listening yet
+        time.sleep(0.1)
+    sys.exit(f"the server did not answer within {START_TIMEOUT:.0f}s:\n{log.read_text()[-2000:]}")
+
+
+def measure(base: str, path: str, n: int, timeout: float) -> tuple[list[float], int] | None:
+    """Seconds of each of n GETs of path (after an untimed one) and the answer's size; None
+    when an answer takes longer than `timeout`."""
+    with httpx2.Client(base_url=base, timeout=timeout, headers={"Accept": "text/html"}) as client:
+        try:
+            client.get(path).raise_for_status()
+            seconds = []
+            for _ in range(n):
+                t0 = time.perf_counter()
+                response = client.get(path)
+                seconds.append(time.perf_counter() - t0)
+                response.raise_for_status()
+        except httpx2.TimeoutException:
+            return None
+    return seconds, len(response.content)
+
+
+def main() -> None:
+    args = parse_args()
+    cli = Path(sys.executable).with_name("optout-tracker")
+    with tempfile.TemporaryDirectory(prefix="optout-bench-") as tmp:
+        work = Path(tmp)
+        url = args.database_url or f"sqlite:///{work / 'bench.db'}"
+        env = {**os.environ, "OPTOUT_DATABASE_URL": url, "OPTOUT_SECRET_KEY": secrets.token_hex()}
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"{os.cpu_count()} CPUs, load average {load}")
+        seeded = subprocess.run([str(cli), "seed"], env=env, capture_output=True, text=True)
+        if seeded.returncode:
+            sys.exit(f"optout-tracker seed failed:\n{seeded.stdout}{seeded.stderr}")
+        engine = create_db_engine(Settings(database_url=url, environment="development"))
+        t0 = time.perf_counter()
+        with unit_of_work(engine) as session:
+            j_id, slug = crowd(session, args.events)
+        engine.dispose()
+        took = time.perf_counter() - t0
+        print(f"{args.events // 3 * 3:,} events for Santa Clara County in {took:.1f}s")
+
+        port = free_port()
+        log = work / "app.log"
+        with log.open("wb") as out:
+            server = subprocess.Popen(
+                [str(cli), "serve", "--host", HOST, "--port", str(port)],
+                env=env,
+                cwd=work,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        base = f"http://{HOST}:{port}"
+        try:
+            wait_until_up(base, server, log)
+            print(f"\n{'answer':<38} {'median s':>9} {'slowest s':>9} {'bytes':>12}")
+            for path in (
+                "/",
+                "/activity",
+                f"/jurisdictions/{slug}",
+                f"/api/v1/jurisdictions/{j_id}/timeline",
+            ):
+                measured = measure(base, path, args.requests, args.timeout)
+                if measured is None:
+                    print(f"{path:<38} over {args.timeout:.0f}s: timed out")
+                    continue
+                seconds, size = measured
+                median, slowest = statistics.median(seconds), max(seconds)
+                print(f"{path:<38} {median:>9.3f} {slowest:>9.3f} {size:>12,}")
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+
+
+if __name__ == "__main__":
+    main()
