@@ -27,8 +27,9 @@ def create_api_key(
     principal: Admin,
     idempotency: IdempotencyDep,
 ) -> ApiKeyCreated:
-    """Create a key; the answer holds the key itself, shown this once. A retry with the same
-    Idempotency-Key creates no second key: 409 names the first (its token is not kept)."""
+    """Create a key; the answer holds the key itself, shown this once."""
+    # A retry with the same Idempotency-Key creates no second key, and cannot replay the
+    # first answer either: its token is kept nowhere. 409 names the key made first.
     if (earlier := idempotency.claim(payload.model_dump_json())) is not None:
         first = ApiKeyPublic.model_validate_json(earlier.response_body)
         raise Conflict(
