@@ -47,8 +47,8 @@ def create_webhook(
     principal: Admin,
     idempotency: IdempotencyDep,
 ) -> WebhookCreated | Response:
-    """Subscribe a URL to events; the answer holds the signing secret, shown this once (and
-    to a retry with the same Idempotency-Key)."""
+    """Subscribe a URL to events; the answer holds the signing secret, shown this once."""
+    # A retry with the same Idempotency-Key replays that answer, secret included.
     response.headers["Cache-Control"] = "no-store"
     return idempotency.create(
         payload,
