@@ -17,7 +17,7 @@ from ..schemas import (
 )
 from ..services import webhooks as service
 from .auth import Admin
-from .deps import IdPath, SessionDep
+from .deps import IdPath, SessionDep, SettingsDep
 from .http import page
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -43,10 +43,11 @@ def create_webhook(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     principal: Admin,
 ) -> WebhookCreated:
     """Subscribe a URL to events; the answer holds the signing secret, shown this once."""
-    webhook = service.create(session, payload)
+    webhook = service.create(session, payload, allow_private=settings.webhook_allow_private)
     response.headers["Location"] = str(request.url_for("get_webhook", webhook_id=webhook.id))
     response.headers["Cache-Control"] = "no-store"
     return WebhookCreated.model_validate(webhook)
@@ -60,10 +61,19 @@ def get_webhook(webhook_id: IdPath, session: SessionDep, principal: Admin) -> We
 
 @router.patch("/{webhook_id}")
 def update_webhook(
-    webhook_id: IdPath, payload: WebhookUpdate, session: SessionDep, principal: Admin
+    webhook_id: IdPath,
+    payload: WebhookUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Admin,
 ) -> WebhookPublic:
     """Change the URL, events, secret or `active` (inactive: deliveries wait, none are added)."""
-    webhook = service.update(session, service.get(session, webhook_id), payload)
+    webhook = service.update(
+        session,
+        service.get(session, webhook_id),
+        payload,
+        allow_private=settings.webhook_allow_private,
+    )
     return WebhookPublic.model_validate(webhook)
 
 
