@@ -60,6 +60,12 @@ INTERNAL = [
     ("https://LOCALHOST./", "localhost. is an internal name"),
     ("http://partner.example.org/hook", "must be an https:// URL"),
 ]
+# Not attacks, but they must be a 422 too, never a 500 from the resolver.
+MALFORMED = [
+    ("https:///hook", "has no host"),
+    ("https://93.184.215.14:0/", "port 0 does not exist"),
+    (f"https://{'a' * 64}.example/", "is not a host name"),
+]
 PUBLIC = ["https://93.184.215.14/hook", "https://[2606:4700::6810:84e5]/hook"]
 
 
@@ -97,7 +103,8 @@ def test_internal_destinations_are_refused_by_the_api(
     client: TestClient, credentials: Credentials, session: Session
 ) -> None:
     admin = credentials.headers("admin")
-    for url, reason in [*INTERNAL, (f"https://{loopback_name()}:8443/", "a loopback address")]:
+    loopback = (f"https://{loopback_name()}:8443/", "resolves to 127.0.0.1, a loopback address")
+    for url, reason in [*INTERNAL, loopback, *MALFORMED]:
         r = client.post(f"{API}/webhooks", json={"url": url}, headers=admin)
         assert r.status_code == 422, (url, r.text)
         [error] = r.json()["errors"]

@@ -118,7 +118,13 @@ def destination(url: str, *, allow_private: bool) -> Destination:
     host = parsed.raw_host.decode("ascii")
     if not host:
         raise Refused("has no host")
-    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        host.encode("idna")  # what the resolver will do with it: labels of 1 to 63 characters
+    except UnicodeError:
+        raise Refused(f"{host!r} is not a host name") from None
+    port = (443 if parsed.scheme == "https" else 80) if parsed.port is None else parsed.port
+    if not 0 < port < 65536:
+        raise Refused(f"port {port} does not exist")
     if not allow_private:
         name = host.rstrip(".").lower()
         if name in INTERNAL_NAMES or name.endswith(".localhost"):
