@@ -19,9 +19,10 @@ from sqlmodel import Session, col
 from optout_tracker import netguard
 from optout_tracker.api import deps
 from optout_tracker.config import Settings
+from optout_tracker.db_types import utcnow
 from optout_tracker.enums import DeliveryState
 from optout_tracker.main import create_app
-from optout_tracker.models import Webhook, WebhookAttempt
+from optout_tracker.models import Webhook, WebhookAttempt, WebhookDelivery
 from optout_tracker.webhook_worker import IN_FLIGHT, Worker, _excerpt
 from tests import factories
 from tests.conftest import Credentials
@@ -458,10 +459,21 @@ def test_a_slow_receiver_holds_up_no_other_and_its_attempt_shows_while_in_flight
     assert all(a.error is None for d in live.deliveries() for a in attempts_of(live, d.id or 0))
 
 
-def test_a_worker_with_no_receiver_leaves_its_claimed_attempts_visible(live: Live) -> None:
-    """A crash between claim and outcome: the attempt shows as started without an outcome."""
+def test_a_worker_that_dies_leaves_its_claimed_attempt_visible(live: Live) -> None:
+    """A crash between claim and outcome: the attempt shows as started without an outcome;
+    the next worker's attempt says what happened to it."""
     live.subscribe("https://hooks.partner.example/optout", ["vote.created"])
     live.log_vote()
     [claimed] = Worker(live.engine, live.settings).claim()  # then the worker dies
     [attempt] = attempts_of(live, claimed.id)
     assert (attempt.number, attempt.status_code, attempt.error) == (1, None, IN_FLIGHT)
+
+    with Session(live.engine) as session:  # its lease runs out
+        session.execute(sa.update(WebhookDelivery).values(locked_until=utcnow()))
+        session.commit()
+    live.worker(webhook_max_attempts=2).run(once=True)
+    died, failed = attempts_of(live, claimed.id)
+    assert died.error == IN_FLIGHT and failed.number == 2
+    assert failed.error and failed.error.startswith("hooks.partner.example does not resolve (")
+    [delivery] = live.deliveries()
+    assert delivery.state is DeliveryState.failed and delivery.attempt_count == 2

@@ -44,6 +44,10 @@ class Refused(ValueError):
     """A destination the guard refuses; the message says why, naming the address."""
 
 
+class Unresolved(Exception):
+    """A name the resolver found no address for, now."""
+
+
 @dataclass(frozen=True)
 class Target:
     """Where one delivery goes: the URL rewritten to the checked address, with what keeps the
@@ -171,11 +175,14 @@ def check_subscription(url: str, *, allow_private: bool) -> None:
 
 
 async def target(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> Target:
-    """Where a delivery may connect now, or Refused. Resolution failures (OSError) pass."""
+    """Where a delivery may connect now; Refused, or Unresolved."""
     found = destination(url, allow_private=allow_private)
-    addresses = await resolver(found.host, found.port)
+    try:
+        addresses = await resolver(found.host, found.port)
+    except OSError as exc:
+        raise Unresolved(f"{found.host} does not resolve ({exc.strerror or exc})") from None
     if not addresses:
-        raise OSError(f"{found.host} has no address")
+        raise Unresolved(f"{found.host} has no address")
     internal = any(kind_of(a) for a in addresses)
     if internal and not allow_private:
         _refuse(found.host, addresses)

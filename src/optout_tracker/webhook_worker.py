@@ -135,7 +135,7 @@ class Worker:
 
     def _client(self) -> httpx2.AsyncClient:
         return httpx2.AsyncClient(
-            timeout=self.settings.webhook_timeout_seconds,
+            timeout=None,  # `post` keeps one deadline for the whole attempt instead
             follow_redirects=False,
             # Connections go to addresses, each TLS one made for one receiver's name: none
             # may serve another subscription that happens to share the address.
@@ -179,8 +179,8 @@ class Worker:
             return Outcome(None, f"timed out after {deadline:g} s", None, _ms_since(start))
         except httpx2.HTTPError as exc:
             return Outcome(None, _describe(exc), None, _ms_since(start))
-        except OSError as exc:  # the name did not resolve
-            return Outcome(None, f"could not resolve: {exc}"[:500], None, _ms_since(start))
+        except netguard.Unresolved as exc:
+            return Outcome(None, str(exc)[:500], None, _ms_since(start))
         error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
         return Outcome(response.status_code, error, excerpt, _ms_since(start))
 
