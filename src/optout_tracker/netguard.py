@@ -118,7 +118,7 @@ def destination(url: str, *, allow_private: bool) -> Destination:
     if parsed.scheme != "https" and not (parsed.scheme == "http" and allow_private):
         raise Refused(f"must be an https:// URL (http:// too when {ALLOW_HINT})")
     if parsed.userinfo:
-        raise Refused("may not carry a user name or password: the signature identifies us")
+        raise Refused("may not carry a user name or password (the signature authenticates us)")
     host = parsed.raw_host.decode("ascii")
     if not host:
         raise Refused("has no host")
