@@ -158,6 +158,8 @@ def _realistic(target: Target, strategy: st.SearchStrategy[Any]) -> st.SearchStr
         received_on=st.just("2012-06-05"),
         response_due_on=st.just("2012-12-31"),
     )
+    # A webhook on a public https address: generated ones are mostly internal or malformed.
+    values["url"] = st.just("https://coalition.example.org/hooks/optout")
     ALWAYS = {"held_on", "received_on"}
     values["letter_id"] = st.one_of(st.none(), values["letter_id"])
 

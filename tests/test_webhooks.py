@@ -30,7 +30,7 @@ from optout_tracker.schemas import VoteCreate, VoteUpdate, WebhookCreate
 from optout_tracker.security import CLI
 from optout_tracker.seed import seed
 from optout_tracker.services import outbox, votes, webhooks
-from optout_tracker.webhook_worker import Outcome, Tally, Worker, sign
+from optout_tracker.webhook_worker import IN_FLIGHT, Outcome, Worker, sign
 from tests import factories
 from tests.conftest import Credentials, DatabaseFactory, make_settings
 
@@ -300,7 +300,8 @@ class Live:
     def subscribe(self, url: str, events: list[str] | None = None) -> int:
         with unit_of_work(self.engine) as session:
             data = WebhookCreate(url=url, secret=SECRET, events=events or ["*"])
-            return webhooks.create(session, data).id or 0
+            allow_private = self.settings.webhook_allow_private
+            return webhooks.create(session, data, allow_private=allow_private).id or 0
 
     def log_vote(self, fips: str = "06085", **fields: Any) -> int:
         with unit_of_work(self.engine) as session:
@@ -318,7 +319,10 @@ class Live:
 
 @pytest.fixture
 def live(databases: DatabaseFactory) -> Iterator[Live]:
-    settings = make_settings(databases.new_url(), webhook_backoff_seconds=0)
+    # The receivers listen on 127.0.0.1, as an operator's own would with this setting.
+    settings = make_settings(
+        databases.new_url(), webhook_backoff_seconds=0, webhook_allow_private=True
+    )
     engine = create_db_engine(settings)
     migrate.upgrade(engine)
     with unit_of_work(engine) as session:
@@ -348,7 +352,7 @@ def test_a_receiver_gets_signed_deliveries_it_can_verify(live: Live, receiver: R
         assert delivery.state is DeliveryState.delivered and delivery.delivered_at is not None
         [attempt] = live.attempts(delivery.id or 0)
         assert (attempt.number, attempt.status_code, attempt.error) == (1, 200, None)
-        assert attempt.response_excerpt == "thanks"
+        assert attempt.response_excerpt is None  # never kept from a private address
     assert {json.loads(raw)["event"] for _, raw in receiver.got} == {"vote.created", STATUS_CHANGED}
     # Nothing is left to send: a second pass posts nothing.
     assert live.worker().run(once=True).delivered == 0 and len(receiver.got) == 2
@@ -448,9 +452,12 @@ def test_a_dead_workers_lease_runs_out_and_its_late_outcome_is_ignored(
         session.execute(sa.update(WebhookDelivery).values(locked_until=utcnow() - timedelta(1)))
 
     assert live.worker().run(once=True).delivered == 1
-    dead.record([(claimed, Outcome(500, "HTTP 500", None, 1))], Tally())
+    assert dead.finish(claimed, Outcome(500, "HTTP 500", None, 1)) is None
     [delivery] = live.deliveries()
-    assert delivery.state is DeliveryState.delivered and delivery.attempt_count == 1
+    assert delivery.state is DeliveryState.delivered and delivery.attempt_count == 2
+    started, delivered = live.attempts(delivery.id or 0)
+    assert (started.status_code, started.error) == (None, IN_FLIGHT)  # the dead worker's
+    assert (delivered.status_code, delivered.error) == (200, None)
 
 
 def test_deleting_a_subscription_deletes_its_deliveries(live: Live, receiver: Receiver) -> None:
@@ -477,6 +484,7 @@ def test_the_worker_command_delivers_what_is_due_and_says_so(
     live.subscribe(receiver.url, ["vote.created"])
     live.log_vote()
     monkeypatch.setenv("OPTOUT_DATABASE_URL", live.settings.database_url)
+    monkeypatch.setenv("OPTOUT_WEBHOOK_ALLOW_PRIVATE", "true")
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(main, ["worker", "--once"])

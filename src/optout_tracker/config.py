@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     )
     webhook_allow_private: bool = Field(
         False,
-        description="Allow webhook URLs on loopback, private, link-local or metadata addresses.",
+        description="Allow webhook URLs on loopback, private, link-local or metadata addresses, "
+        "and plain http.",
     )
 
     @field_validator("secret_key")

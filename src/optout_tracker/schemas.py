@@ -575,7 +575,10 @@ Secret = Annotated[
 
 
 class WebhookCreate(WriteModel):
-    url: Url
+    url: Url = Field(
+        description="An https:// URL on a public address (see OPTOUT_WEBHOOK_ALLOW_PRIVATE).",
+        examples=["https://coalition.example.org/hooks/optout"],
+    )
     secret: Secret | None = Field(
         None, description="Keys the signature; one is made (and shown once) when omitted."
     )

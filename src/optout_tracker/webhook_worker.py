@@ -1,19 +1,23 @@
 """The webhook worker: claims due deliveries, POSTs them signed, and records every attempt.
 
-A claim is a short transaction that leases a batch of deliveries (`SELECT … FOR UPDATE SKIP
-LOCKED` on PostgreSQL, so concurrent workers take disjoint batches; SQLite serialises
-writers anyway). The POSTs happen outside any transaction, and the outcomes are written in
-a second one, so a slow receiver never holds a lock. If a worker dies mid-batch, its lease
-runs out and another worker sends those deliveries again, with the same delivery id.
+A claim is a short transaction that leases deliveries (`SELECT … FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so concurrent workers take disjoint ones; SQLite serialises writers anyway) and
+writes each one's attempt row, so an attempt cut short by a crash stays visible as started
+without an outcome. The POSTs happen outside any transaction, each within one deadline for
+everything (resolving, connecting, sending, the answer's headers and excerpt), and each
+outcome is written as soon as it is known, in its own transaction; a freed slot takes the
+next due delivery at once, so one slow receiver holds up nothing else. If a worker dies, its
+lease runs out and another worker sends those deliveries again, with the same delivery id;
+an outcome that comes back after its lease ran out is ignored.
 """
 
+import asyncio
 import hashlib
 import hmac
 import os
 import socket
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from importlib.metadata import version
@@ -24,16 +28,22 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
+from . import netguard
 from .config import Settings
 from .db import unit_of_work
 from .db_types import utcnow
 from .enums import DeliveryState
 from .models import Webhook, WebhookAttempt, WebhookDelivery
 
-BATCH = 8  # deliveries per claim, sent in parallel
+BATCH = 8  # deliveries in flight at once
 EXCERPT = 500  # bytes of the receiver's answer kept with the attempt
 MAX_BACKOFF = timedelta(hours=6)
 PRUNE_EVERY_SECONDS = 3600
+# What an attempt says from its claim until its outcome is written: if that never happens,
+# the worker stopped during it.
+IN_FLIGHT = "no outcome recorded: in flight, or the worker stopped during it"
+# Answers whose start is kept for admins to read: text, never bytes of some binary format.
+TEXT_TYPES = ("text/", "application/json", "application/xml", "application/problem+")
 D = WebhookDelivery
 
 
@@ -45,6 +55,7 @@ class Claimed:
     body: str
     url: str
     secret: str
+    attempt_id: int
 
 
 @dataclass(frozen=True)
@@ -68,6 +79,14 @@ class Tally:
     def __str__(self) -> str:
         return f"{self.delivered} delivered, {self.retrying} to retry, {self.failed} failed"
 
+    def count(self, state: DeliveryState | None) -> None:
+        if state is DeliveryState.delivered:
+            self.delivered += 1
+        elif state is DeliveryState.pending:
+            self.retrying += 1
+        elif state is DeliveryState.failed:
+            self.failed += 1
+
 
 @dataclass
 class Worker:
@@ -77,33 +96,93 @@ class Worker:
         default_factory=lambda: f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid4().hex[:8]}"
     )
 
+    # How deliveries find their receiver's addresses; a test may stand in for DNS.
+    resolver: netguard.Resolver = netguard.resolve
+
     def run(self, *, once: bool = False, stop: threading.Event | None = None,
             poll_seconds: float = 1.0) -> Tally:  # fmt: skip
         """Deliver until stopped; with `once`, until nothing is due, then return."""
-        stop = stop or threading.Event()
+        return asyncio.run(self._run(once, stop or threading.Event(), poll_seconds))
+
+    async def _run(self, once: bool, stop: threading.Event, poll_seconds: float) -> Tally:
         tally = Tally()
-        with (
-            httpx2.Client(
-                timeout=self.settings.webhook_timeout_seconds,
-                follow_redirects=False,
-                headers={"User-Agent": f"optout-tracker/{version('optout-tracker')}"},
-            ) as client,
-            ThreadPoolExecutor(BATCH, thread_name_prefix="webhook") as pool,
-        ):
-            pruned_at = 0.0
-            while not stop.is_set():
-                if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
-                    self.prune()
-                    pruned_at = time.monotonic()
-                batch = self.claim()
-                if not batch:
-                    if once:
+        in_flight: set[asyncio.Task[None]] = set()
+        pruned_at = -float("inf")
+        async with self._client() as client:
+            try:
+                while not stop.is_set():
+                    if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
+                        await asyncio.to_thread(self.prune)
+                        pruned_at = time.monotonic()
+                    free = BATCH - len(in_flight)
+                    for claimed in await asyncio.to_thread(self.claim, free) if free else []:
+                        in_flight.add(asyncio.create_task(self._deliver(client, claimed, tally)))
+                    if in_flight:
+                        done, in_flight = await asyncio.wait(
+                            in_flight, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
+                        )
+                        for task in done:
+                            task.result()  # a failure to record is the worker's own failure
+                    elif once:
                         break
-                    stop.wait(poll_seconds)
-                    continue
-                outcomes = list(pool.map(lambda c: post(client, c), batch))
-                self.record(list(zip(batch, outcomes, strict=True)), tally)
+                    else:
+                        await asyncio.to_thread(stop.wait, poll_seconds)
+            finally:
+                # Stopping lets the attempts in flight finish (each within its deadline).
+                if in_flight:
+                    await asyncio.wait(in_flight)
         return tally
+
+    def _client(self) -> httpx2.AsyncClient:
+        return httpx2.AsyncClient(
+            timeout=None,  # `post` keeps one deadline for the whole attempt instead
+            follow_redirects=False,
+            # Connections go to addresses, each TLS one made for one receiver's name: none
+            # may serve another subscription that happens to share the address.
+            limits=httpx2.Limits(max_keepalive_connections=0),
+            # A proxy from the environment would resolve names itself, past the guard.
+            trust_env=False,
+            headers={"User-Agent": f"optout-tracker/{version('optout-tracker')}"},
+        )
+
+    async def _deliver(self, client: httpx2.AsyncClient, claimed: Claimed, tally: Tally) -> None:
+        outcome = await self.post(client, claimed)
+        tally.count(await asyncio.to_thread(self.finish, claimed, outcome))
+
+    async def post(self, client: httpx2.AsyncClient, claimed: Claimed) -> Outcome:
+        """One attempt, within the deadline, to an address the guard has just checked."""
+        body = claimed.body.encode()
+        deadline = self.settings.webhook_timeout_seconds
+        start = time.perf_counter()
+        try:
+            async with asyncio.timeout(deadline):
+                target = await netguard.target(
+                    claimed.url,
+                    allow_private=self.settings.webhook_allow_private,
+                    resolver=self.resolver,
+                )
+                headers = {
+                    "Host": target.host_header,
+                    "Content-Type": "application/json",
+                    "X-Optout-Event": claimed.event,
+                    "X-Optout-Delivery": claimed.uuid,
+                    "X-Optout-Signature": sign(claimed.secret, body),
+                }
+                async with client.stream(
+                    "POST", target.url, content=body, headers=headers, extensions=target.extensions
+                ) as response:
+                    # A private receiver's answer may be some internal service's: never kept.
+                    excerpt = await _excerpt(response) if target.public else None
+        except netguard.Refused as exc:
+            return Outcome(None, f"refused: {exc}", None, _ms_since(start))
+        except TimeoutError:
+            return Outcome(None, f"timed out after {deadline:g} s", None, _ms_since(start))
+        except httpx2.HTTPError as exc:
+            return Outcome(None, _describe(exc), None, _ms_since(start))
+        except netguard.Unresolved as exc:
+            return Outcome(None, str(exc)[:500], None, _ms_since(start))
+        error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
+        return Outcome(response.status_code, error, excerpt, _ms_since(start))
 
     def prune(self) -> int:
         """Delete deliveries finished (delivered or failed) longer ago than the settings keep
@@ -118,6 +197,7 @@ class Worker:
         return int(getattr(result, "rowcount", 0) or 0)
 
     def claim(self, limit: int = BATCH) -> list[Claimed]:
+        """Lease up to `limit` due deliveries and write each one's attempt, as started."""
         now = utcnow()
         lease = timedelta(seconds=self.settings.webhook_timeout_seconds + 60)
         with unit_of_work(self.engine) as session:
@@ -144,55 +224,58 @@ class Worker:
                 .values(
                     locked_until=now + lease,
                     locked_by=self.name,
+                    attempt_count=D.attempt_count + 1,
                     updated_at=now,
                     version=D.version + 1,
                 )  # fmt: skip
             )
             rows = session.execute(
-                sa.select(
-                    col(D.id),
-                    col(D.uuid),
-                    col(D.event),
-                    col(D.body),
-                    col(Webhook.url),
-                    col(Webhook.secret),
-                )
+                sa.select(D, col(Webhook.url), col(Webhook.secret))
                 .join(Webhook, col(Webhook.id) == D.webhook_id)
                 .where(col(D.id).in_(ids))
                 .order_by(col(D.next_attempt_at), col(D.id))
-            )
-            return [Claimed(*row) for row in rows]
+            ).all()
+            attempts = [
+                WebhookAttempt(delivery_id=d.id, number=d.attempt_count, error=IN_FLIGHT)
+                for d, _, _ in rows
+            ]
+            session.add_all(attempts)
+            session.flush()
+            return [
+                Claimed(d.id, d.uuid, d.event, d.body, url, secret, attempt.id or 0)
+                for (d, url, secret), attempt in zip(rows, attempts, strict=True)
+            ]
 
-    def record(self, results: list[tuple[Claimed, Outcome]], tally: Tally) -> None:
+    def finish(self, claimed: Claimed, outcome: Outcome) -> DeliveryState | None:
+        """Write an attempt's outcome and what follows for its delivery (delivered, retry
+        later, failed); None when the lease ran out, and with it this worker's say."""
         now = utcnow()
         with unit_of_work(self.engine) as session:
-            for claimed, outcome in results:
-                delivery = session.get(D, claimed.id)
-                if delivery is None or delivery.locked_by != self.name:
-                    continue  # its webhook was deleted, or the lease ran out and moved on
-                delivery.attempt_count += 1
-                session.add(
-                    WebhookAttempt(
-                        delivery_id=claimed.id,
-                        number=delivery.attempt_count,
-                        status_code=outcome.status_code,
-                        error=outcome.error,
-                        response_excerpt=outcome.excerpt,
-                        duration_ms=outcome.duration_ms,
-                    )
-                )
-                delivery.locked_by = delivery.locked_until = None
-                if outcome.ok:
-                    delivery.state, delivery.delivered_at = DeliveryState.delivered, now
-                    delivery.next_attempt_at = None
-                    tally.delivered += 1
-                elif delivery.attempt_count >= self.settings.webhook_max_attempts:
-                    delivery.state, delivery.next_attempt_at = DeliveryState.failed, None
-                    tally.failed += 1
-                else:
-                    delivery.next_attempt_at = self.retry_at(now, delivery.attempt_count)
-                    tally.retrying += 1
-                session.add(delivery)
+            # Locked, so that no other worker claims it between this check and the write.
+            delivery = session.get(D, claimed.id, with_for_update=True)
+            if (
+                delivery is None  # its webhook was deleted
+                or delivery.locked_by != self.name
+                or delivery.locked_until is None
+                or delivery.locked_until < now
+            ):
+                return None
+            attempt = session.get(WebhookAttempt, claimed.attempt_id)
+            if attempt is not None:
+                attempt.status_code, attempt.error = outcome.status_code, outcome.error
+                attempt.response_excerpt = outcome.excerpt
+                attempt.duration_ms = outcome.duration_ms
+                session.add(attempt)
+            delivery.locked_by = delivery.locked_until = None
+            if outcome.ok:
+                delivery.state, delivery.delivered_at = DeliveryState.delivered, now
+                delivery.next_attempt_at = None
+            elif delivery.attempt_count >= self.settings.webhook_max_attempts:
+                delivery.state, delivery.next_attempt_at = DeliveryState.failed, None
+            else:
+                delivery.next_attempt_at = self.retry_at(now, delivery.attempt_count)
+            session.add(delivery)
+            return delivery.state
 
     def retry_at(self, now: datetime, attempts: int) -> datetime:
         """Exponential backoff: the base wait after the first failure, doubled after each."""
@@ -205,28 +288,13 @@ def sign(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
-def post(client: httpx2.Client, claimed: Claimed) -> Outcome:
-    body = claimed.body.encode()
-    headers = {
-        "Content-Type": "application/json",
-        "X-Optout-Event": claimed.event,
-        "X-Optout-Delivery": claimed.uuid,
-        "X-Optout-Signature": sign(claimed.secret, body),
-    }
-    start = time.perf_counter()
-    try:
-        with client.stream("POST", claimed.url, content=body, headers=headers) as response:
-            excerpt = _excerpt(response)
-    except httpx2.HTTPError as exc:
-        return Outcome(None, _describe(exc), None, _ms_since(start))
-    error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
-    return Outcome(response.status_code, error, excerpt, _ms_since(start))
-
-
-def _excerpt(response: httpx2.Response) -> str | None:
-    # Only the start of the answer is read: a receiver cannot make us download a lot.
+async def _excerpt(response: httpx2.Response) -> str | None:
+    """The start of a text answer; nothing of any other: only so much is read."""
+    content_type = response.headers.get("content-type", "").lower()
+    if not content_type.startswith(TEXT_TYPES) and "+json" not in content_type:
+        return None
     head = b""
-    for chunk in response.iter_raw():
+    async for chunk in response.aiter_raw():
         head += chunk
         if len(head) >= EXCERPT:
             break

@@ -17,7 +17,7 @@ from ..schemas import (
 )
 from ..services import webhooks as service
 from .auth import Admin
-from .deps import IdPath, SessionDep
+from .deps import IdPath, SessionDep, SettingsDep
 from .http import page
 from .idempotency import IdempotencyDep
 
@@ -44,6 +44,7 @@ def create_webhook(
     request: Request,
     response: Response,
     session: SessionDep,
+    settings: SettingsDep,
     principal: Admin,
     idempotency: IdempotencyDep,
 ) -> WebhookCreated | Response:
@@ -53,7 +54,9 @@ def create_webhook(
     return idempotency.create(
         payload,
         response,
-        lambda: WebhookCreated.model_validate(service.create(session, payload)),
+        lambda: WebhookCreated.model_validate(
+            service.create(session, payload, allow_private=settings.webhook_allow_private)
+        ),
         lambda body: str(request.url_for("get_webhook", webhook_id=body.id)),
     )
 
@@ -66,10 +69,19 @@ def get_webhook(webhook_id: IdPath, session: SessionDep, principal: Admin) -> We
 
 @router.patch("/{webhook_id}")
 def update_webhook(
-    webhook_id: IdPath, payload: WebhookUpdate, session: SessionDep, principal: Admin
+    webhook_id: IdPath,
+    payload: WebhookUpdate,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: Admin,
 ) -> WebhookPublic:
     """Change the URL, events, secret or `active` (inactive: deliveries wait, none are added)."""
-    webhook = service.update(session, service.get(session, webhook_id), payload)
+    webhook = service.update(
+        session,
+        service.get(session, webhook_id),
+        payload,
+        allow_private=settings.webhook_allow_private,
+    )
     return WebhookPublic.model_validate(webhook)
 
 

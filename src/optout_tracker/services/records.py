@@ -22,7 +22,8 @@ from .listing import equality_filters, fetch_page, order_by, range_filters
 T = TypeVar("T", bound=SQLModel)
 
 
-PRIVATE_COLUMNS = frozenset({"private_notes"})
+# A webhook's secret too: sorting by it would tell it apart, character by character.
+PRIVATE_COLUMNS = frozenset({"private_notes", "secret"})
 
 
 def columns_of(model: type[SQLModel]) -> dict[str, Any]:

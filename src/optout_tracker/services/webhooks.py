@@ -8,9 +8,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from .. import netguard
 from ..db_types import utcnow
 from ..enums import TEST_EVENT, DeliveryState
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Webhook, WebhookAttempt, WebhookDelivery
 from ..schemas import (
     DeliveryFilters,
@@ -38,16 +39,31 @@ def get(session: Session, webhook_id: int) -> Webhook:
     return records.get(session, Webhook, webhook_id)
 
 
-def create(session: Session, data: WebhookCreate) -> Webhook:
+def check_url(url: str, *, allow_private: bool) -> None:
+    """A 422 on `url` for a receiver the worker would refuse to send to."""
+    try:
+        netguard.check_subscription(url, allow_private=allow_private)
+    except netguard.Refused as exc:
+        message = f"not allowed: {exc}"
+        raise InvalidInput(message, [FieldError("url", message)]) from None
+
+
+def create(session: Session, data: WebhookCreate, *, allow_private: bool = False) -> Webhook:
     """A new subscription; its secret is the one given, or a new random one."""
+    check_url(data.url, allow_private=allow_private)
     webhook = Webhook(**data.model_dump(exclude={"secret"}), secret=data.secret or new_secret())
     session.add(webhook)
     session.flush()
     return webhook
 
 
-def update(session: Session, webhook: Webhook, data: WebhookUpdate) -> Webhook:
-    webhook.sqlmodel_update(records.changes_of(Webhook, data))
+def update(
+    session: Session, webhook: Webhook, data: WebhookUpdate, *, allow_private: bool = False
+) -> Webhook:
+    changes = records.changes_of(Webhook, data)
+    if changes.get("url") is not None:
+        check_url(changes["url"], allow_private=allow_private)
+    webhook.sqlmodel_update(changes)
     session.add(webhook)
     session.flush()
     return webhook

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from ..api.auth import PrincipalDep
-from ..api.deps import IdPath, SessionDep
+from ..api.deps import IdPath, SessionDep, SettingsDep
 from ..enums import RECORD_EVENTS, TEST_EVENT, WEBHOOK_EVENTS, DeliveryState
 from ..errors import AppError, Conflict, FieldError, InvalidInput
 from ..models import Webhook
@@ -158,14 +158,18 @@ def create_webhook(
     form: FormData,
     events: PostedEvents,
     session: SessionDep,
+    settings: SettingsDep,
     principal: PrincipalDep,
 ) -> Response:
     """Subscribe a URL to events; the answer shows its signing secret, this once."""
     if redirect := admin_gate(request, principal):
         return redirect
+    allow_private = settings.webhook_allow_private
     try:
         with session.begin_nested():
-            webhook = webhooks.create(session, _webhook_input(form, events))
+            webhook = webhooks.create(
+                session, _webhook_input(form, events), allow_private=allow_private
+            )
     except (ValidationError, AppError) as exc:
         response = _webhooks_page(
             request,
@@ -205,6 +209,7 @@ def edit_webhook(
     form: FormData,
     events: PostedEvents,
     session: SessionDep,
+    settings: SettingsDep,
     principal: PrincipalDep,
 ) -> Response:
     """Change a subscription's URL, description, events or secret; a generated secret is
@@ -215,7 +220,7 @@ def edit_webhook(
     try:
         with session.begin_nested():
             changes = _webhook_changes(form, events)
-            webhooks.update(session, webhook, changes)
+            webhooks.update(session, webhook, changes, allow_private=settings.webhook_allow_private)
     except (ValidationError, AppError) as exc:
         response = _webhook_page(
             request,
@@ -249,8 +254,12 @@ def set_webhook_active(
     if redirect := admin_gate(request, principal):
         return redirect
     active = form.get("active") == "true"
+    # The URL is not changed, so not checked: a refused one is refused at delivery.
     webhook = webhooks.update(
-        session, webhooks.get(session, webhook_id), WebhookUpdate(active=active)
+        session,
+        webhooks.get(session, webhook_id),
+        WebhookUpdate(active=active),
+        allow_private=False,
     )
     if active:
         flash(request, f"{webhook.url} is active again: its waiting deliveries resume.")
