@@ -150,7 +150,7 @@ def worker(once: bool, poll: float) -> None:
     settings, engine = _engine()
     migrate.upgrade(engine)
     stop = threading.Event()
-    # Ctrl-C or SIGTERM (a deploy) lets the batch in flight finish and record its outcomes.
+    # Ctrl-C or SIGTERM (a deploy) lets the attempts in flight finish and record their outcomes.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     if not once:
