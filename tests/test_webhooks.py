@@ -30,7 +30,7 @@ from optout_tracker.schemas import VoteCreate, VoteUpdate, WebhookCreate
 from optout_tracker.security import CLI
 from optout_tracker.seed import seed
 from optout_tracker.services import outbox, votes, webhooks
-from optout_tracker.webhook_worker import IN_FLIGHT, Outcome, Worker, sign
+from optout_tracker.webhook_worker import Outcome, Worker, sign
 from tests import factories
 from tests.conftest import Credentials, DatabaseFactory, make_settings
 
@@ -440,7 +440,7 @@ def test_two_workers_deliver_each_delivery_once(live: Live, receiver: Receiver) 
     assert {(d.state, d.attempt_count) for d in live.deliveries()} == {(DeliveryState.delivered, 1)}
 
 
-def test_a_dead_workers_lease_runs_out_and_its_late_outcome_is_ignored(
+def test_a_dead_workers_lease_runs_out_and_its_late_outcome_changes_only_its_attempt(
     live: Live, receiver: Receiver
 ) -> None:
     live.subscribe(receiver.url, ["vote.created"])
@@ -455,9 +455,32 @@ def test_a_dead_workers_lease_runs_out_and_its_late_outcome_is_ignored(
     assert dead.finish(claimed, Outcome(500, "HTTP 500", None, 1)) is None
     [delivery] = live.deliveries()
     assert delivery.state is DeliveryState.delivered and delivery.attempt_count == 2
-    started, delivered = live.attempts(delivery.id or 0)
-    assert (started.status_code, started.error) == (None, IN_FLIGHT)  # the dead worker's
+    late, delivered = live.attempts(delivery.id or 0)
+    assert (late.status_code, late.error) == (500, "HTTP 500")  # the slow worker's, as it ended
     assert (delivered.status_code, delivered.error) == (200, None)
+
+
+def test_a_failure_to_record_one_outcome_does_not_stop_the_worker(
+    live: Live, receiver: Receiver, caplog: pytest.LogCaptureFixture
+) -> None:
+    live.subscribe(receiver.url, ["vote.created"])
+    live.log_vote()
+    live.log_vote("06001")
+    worker = live.worker()
+    record = worker.finish
+    failed: list[int] = []
+
+    def finish(claimed: Any, outcome: Outcome) -> DeliveryState | None:
+        if not failed:  # the database refuses the first outcome
+            failed.append(claimed.id)
+            raise sa.exc.OperationalError("UPDATE webhook_attempt", {}, OSError("disk I/O error"))
+        return record(claimed, outcome)
+
+    worker.finish = finish  # type: ignore[method-assign]
+    assert worker.run(once=True).delivered == 1  # the other delivery still went out
+    assert "recording a webhook attempt failed" in caplog.text
+    states = {d.id: d.state for d in live.deliveries()}
+    assert states[failed[0]] is DeliveryState.pending  # sent again once its lease runs out
 
 
 def test_deleting_a_subscription_deletes_its_deliveries(live: Live, receiver: Receiver) -> None:

@@ -14,6 +14,7 @@ an outcome that comes back after its lease ran out is ignored.
 import asyncio
 import hashlib
 import hmac
+import logging
 import os
 import socket
 import threading
@@ -35,6 +36,7 @@ from .db_types import utcnow
 from .enums import DeliveryState
 from .models import Webhook, WebhookAttempt, WebhookDelivery
 
+log = logging.getLogger(__name__)
 BATCH = 8  # deliveries in flight at once
 EXCERPT = 500  # bytes of the receiver's answer kept with the attempt
 MAX_BACKOFF = timedelta(hours=6)
@@ -122,7 +124,10 @@ class Worker:
                             in_flight, timeout=poll_seconds, return_when=asyncio.FIRST_COMPLETED
                         )
                         for task in done:
-                            task.result()  # a failure to record is the worker's own failure
+                            if error := task.exception():
+                                # The database failed to take an outcome: log it and go on;
+                                # the lease runs out and the delivery is sent again.
+                                log.error("recording a webhook attempt failed", exc_info=error)
                     elif once:
                         break
                     else:
@@ -253,6 +258,13 @@ class Worker:
         with unit_of_work(self.engine) as session:
             # Locked, so that no other worker claims it between this check and the write.
             delivery = session.get(D, claimed.id, with_for_update=True)
+            # The attempt is this worker's whatever became of the lease: its outcome is kept.
+            attempt = session.get(WebhookAttempt, claimed.attempt_id)
+            if attempt is not None:  # None: deleted with its webhook
+                attempt.status_code, attempt.error = outcome.status_code, outcome.error
+                attempt.response_excerpt = outcome.excerpt
+                attempt.duration_ms = outcome.duration_ms
+                session.add(attempt)
             if (
                 delivery is None  # its webhook was deleted
                 or delivery.locked_by != self.name
@@ -260,12 +272,6 @@ class Worker:
                 or delivery.locked_until < now
             ):
                 return None
-            attempt = session.get(WebhookAttempt, claimed.attempt_id)
-            if attempt is not None:
-                attempt.status_code, attempt.error = outcome.status_code, outcome.error
-                attempt.response_excerpt = outcome.excerpt
-                attempt.duration_ms = outcome.duration_ms
-                session.add(attempt)
             delivery.locked_by = delivery.locked_until = None
             if outcome.ok:
                 delivery.state, delivery.delivered_at = DeliveryState.delivered, now
