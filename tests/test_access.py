@@ -490,6 +490,8 @@ def test_answers_made_for_a_known_caller_are_never_cached(
         reader = client.get(path, headers=credentials.headers("read"))
         assert reader.status_code == 200
         assert reader.headers["cache-control"] == "private, no-store", path
+        for answer in (anonymous, reader):  # one URL, two answers: caches must tell them apart
+            assert "Authorization, X-API-Key, Cookie" in answer.headers.get("vary", ""), path
     # A signed-in reader's dossier shows private notes too.
     credentials.user("viewer")
     sign_in(client, "viewer@example.org")

@@ -20,10 +20,12 @@ PERMISSIONS_POLICY = (
     "gyroscope=(), magnetometer=(), microphone=(), payment=(), usb=()"
 )
 HSTS = "max-age=31536000; includeSubDomains"  # a year, the usual minimum for preload lists
-# Set in the request's state when the answer is made for a known caller (a key or a signed-in
-# user): it may hold private fields, so no cache, shared or the browser's, may keep it.
-FOR_A_KNOWN_CALLER = "for_a_known_caller"
+# Set in the request's state by whatever asks who is calling: True for a known caller (a key
+# or a signed-in user), whose answer may hold private fields, so that no cache, shared or the
+# browser's, may keep it; False for an anonymous one. Either way the answer varies by caller.
+KNOWN_CALLER = "known_caller"
 PRIVATE_CACHE = (b"cache-control", b"private, no-store")
+VARY_BY_CALLER = (b"vary", b"Authorization, X-API-Key, Cookie")
 
 
 class SecurityHeaders:
@@ -64,11 +66,14 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                extra = headers
-                if scope.get("state", {}).get(FOR_A_KNOWN_CALLER):
-                    kept = [h for h in message.get("headers", []) if h[0] != b"cache-control"]
-                    message["headers"], extra = kept, [*headers, PRIVATE_CACHE]
-                message["headers"] = [*message.get("headers", []), *extra]
+                sent, extra = message.get("headers", []), headers
+                known = scope.get("state", {}).get(KNOWN_CALLER)
+                if known is not None:
+                    extra = [*extra, VARY_BY_CALLER]
+                if known:
+                    sent = [h for h in sent if h[0] != b"cache-control"]
+                    extra = [*extra, PRIVATE_CACHE]
+                message["headers"] = [*sent, *extra]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

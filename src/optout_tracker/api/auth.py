@@ -8,7 +8,7 @@ from fastapi import Depends, Request
 from .. import csrf
 from ..enums import Access
 from ..errors import Forbidden, Unauthorized
-from ..middleware import FOR_A_KNOWN_CALLER
+from ..middleware import KNOWN_CALLER
 from ..security import ANONYMOUS, Principal
 from ..services import accounts
 from .deps import SessionDep
@@ -31,8 +31,8 @@ def api_token(request: Request) -> str | None:
 
 def get_principal(request: Request, session: SessionDep) -> Principal:
     principal = _identify(request, session)
-    if not principal.anonymous:  # the answer may show private fields: never cached
-        setattr(request.state, FOR_A_KNOWN_CALLER, True)
+    # The answer depends on who asks (Vary), and a known caller's is never cached.
+    setattr(request.state, KNOWN_CALLER, not principal.anonymous)
     return principal
 
 
