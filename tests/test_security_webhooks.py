@@ -477,3 +477,28 @@ def test_a_worker_that_dies_leaves_its_claimed_attempt_visible(live: Live) -> No
     assert failed.error and failed.error.startswith("hooks.partner.example does not resolve (")
     [delivery] = live.deliveries()
     assert delivery.state is DeliveryState.failed and delivery.attempt_count == 2
+
+
+@pytest.mark.parametrize(
+    ("address", "refused"),
+    [
+        ("64:ff9b::5db8:d70e", False),  # NAT64 of 93.184.215.14: a public receiver via DNS64
+        ("64:ff9b::7f00:1", True),  # NAT64 of 127.0.0.1
+        ("::ffff:93.184.215.14", False),
+        ("::ffff:10.0.0.1", True),
+        ("2002:5db8:d70e::1", False),  # 6to4 of a public address
+        ("2002:0a00:0001::1", True),  # 6to4 of 10.0.0.1
+    ],
+)
+def test_an_ipv6_address_carrying_an_ipv4_one_is_judged_by_it(address: str, refused: bool) -> None:
+    assert (netguard.kind_of(ipaddress.ip_address(address)) is not None) is refused
+
+
+def test_a_resolver_that_does_not_answer_holds_a_subscription_two_seconds_at_most(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The subscription's transaction holds SQLite's write lock while the name is checked.
+    monkeypatch.setattr(netguard.socket, "getaddrinfo", lambda *a, **k: time.sleep(5))
+    started = time.monotonic()
+    netguard.check_subscription("https://slow-dns.example.org/hook", allow_private=False)
+    assert time.monotonic() - started < netguard.SUBSCRIPTION_LOOKUP_SECONDS + 1

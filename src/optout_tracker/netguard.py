@@ -9,9 +9,11 @@ for the connection (DNS rebinding).
 """
 
 import asyncio
+import functools
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,8 +64,11 @@ class Target:
 def kind_of(address: IPAddress) -> tuple[IPAddress, str] | None:
     """Why no webhook may go to this address (the address meant, and what it is), or None.
 
-    An IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is judged by it too."""
-    for a in (*_embedded(address), address):
+    An IPv6 address that carries an IPv4 one (mapped, 6to4, NAT64) is judged by the IPv4
+    address alone: that is where the packets go, and the prefixes themselves are reserved
+    ranges, so judging them too would refuse every receiver behind DNS64."""
+    judged: list[IPAddress] = [*_embedded(address)] or [address]
+    for a in judged:
         if a in METADATA_ADDRESSES:
             return a, "a cloud metadata address"
         for kind, flag in (
@@ -167,11 +172,22 @@ def check_subscription(url: str, *, allow_private: bool) -> None:
     found = destination(url, allow_private=allow_private)
     if allow_private or literal(found.host) is not None:
         return
+    # Bounded: the caller holds a write transaction (on SQLite, the database's one write lock)
+    # and a resolver that does not answer must not hold it for its whole timeout.
+    lookup = _lookups().submit(socket.getaddrinfo, found.host, found.port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(found.host, found.port, type=socket.SOCK_STREAM)
-    except OSError:
+        infos = lookup.result(timeout=SUBSCRIPTION_LOOKUP_SECONDS)
+    except (OSError, TimeoutError):
         return
     _refuse(found.host, _addresses(infos))
+
+
+SUBSCRIPTION_LOOKUP_SECONDS = 2.0
+
+
+@functools.cache
+def _lookups() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(2, thread_name_prefix="webhook-dns")
 
 
 async def target(url: str, *, allow_private: bool, resolver: Resolver = resolve) -> Target:

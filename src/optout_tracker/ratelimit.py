@@ -33,8 +33,17 @@ class ClientBudget:
                 )
             self._buckets.pop(client, None)  # re-inserted last: the dict is oldest-first
             self._buckets[client] = (tokens - 1, now)
-            while len(self._buckets) > self.MAX_CLIENTS:
-                del self._buckets[next(iter(self._buckets))]
+            if len(self._buckets) > self.MAX_CLIENTS:
+                self._forget(now)
+
+    def _forget(self, now: float) -> None:
+        """Forget clients whose budget is full again: remembering them changes nothing. If none
+        is, the one with the most left, so that memory stays bounded and a client that spent
+        its budget is the last to get a fresh one."""
+        left = {c: self._tokens(c, now) for c in self._buckets}
+        full = [c for c, tokens in left.items() if tokens >= self.burst]
+        for client in full or [max(left, key=left.__getitem__)]:
+            del self._buckets[client]
 
     def _tokens(self, client: str, now: float) -> float:
         tokens, at = self._buckets.get(client, (self.burst, now))

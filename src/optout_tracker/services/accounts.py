@@ -89,23 +89,18 @@ def authenticate_user(units: UnitsOfWork, email: str, password: str, client: str
     if user is None or not user.active:
         return None
     with units() as session:
-        # This pair's count, and any count past its window (ineffective already; updated_at
-        # is indexed), so that guesses at made-up emails do not pile up.
-        cutoff = utcnow() - LOCK_WINDOW
-        session.execute(
-            sa.delete(LoginThrottle).where(
-                sa.or_(
-                    sa.and_(col(LoginThrottle.email) == email, col(LoginThrottle.client) == client),
-                    col(LoginThrottle.updated_at) < cutoff,
-                )
-            )
-        )
+        session.execute(sa.delete(LoginThrottle).filter_by(email=email, client=client))
     return user
 
 
 def _count_attempt(session: Session, email: str, client: str) -> None:
     """Record one more attempt for (email, client), or raise TooManyRequests without one."""
     now = utcnow()
+    # Counts past their window are spent: gone, so that guesses at made-up emails from ever
+    # new addresses do not pile up (updated_at is indexed).
+    session.execute(
+        sa.delete(LoginThrottle).where(col(LoginThrottle.updated_at) < now - LOCK_WINDOW)
+    )
     row = {"email": email, "client": client, "failures": 0, "created_at": now,
            "updated_at": now, "version": 1}  # fmt: skip
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite

@@ -1,5 +1,6 @@
 """Signing in and out."""
 
+import ipaddress
 import re
 from typing import Annotated
 from urllib.parse import unquote, urlsplit
@@ -36,8 +37,19 @@ def safe_next(target: str | None) -> str:
 
 
 def client_address(request: Request) -> str:
-    """The caller's address; behind a proxy, uvicorn's proxy_headers has put the real one here."""
-    return request.client.host[:100] if request.client else "unknown"  # login_throttle.client
+    """The caller, for the sign-in budget and throttle: its address (behind a proxy, uvicorn's
+    proxy_headers has put the real one here), or for IPv6 its /64, which one host commonly
+    holds whole and could otherwise step through."""
+    host = request.client.host if request.client else "unknown"
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host[:100]  # login_throttle.client
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:  # an IPv4 client on a dual-stack socket
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 @router.get("/login", response_class=HTMLResponse)
