@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("token_hash", name=op.f("uq_user_session_token_hash")),
     )
     with op.batch_alter_table("user_session", schema=None) as batch_op:
+        batch_op.create_index("ix_user_session_created_at", ["created_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_user_session_updated_at"), ["updated_at"], unique=False
         )
@@ -60,5 +61,6 @@ def downgrade() -> None:
     with op.batch_alter_table("user_session", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_user_session_user_id"))
         batch_op.drop_index(batch_op.f("ix_user_session_updated_at"))
+        batch_op.drop_index("ix_user_session_created_at")
 
     op.drop_table("user_session")

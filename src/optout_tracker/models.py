@@ -235,6 +235,8 @@ class UserSession(Tracked, table=True):
     hash, so that signing out or deactivation ends the session on the server."""
 
     __tablename__ = "user_session"
+    # Sessions expire by age, and sign-in deletes the expired ones.
+    __table_args__ = (sa.Index("ix_user_session_created_at", "created_at"),)
 
     user_id: int = Field(foreign_key="user.id", index=True)
     token_hash: str = Field(max_length=64, unique=True)
