@@ -14,7 +14,9 @@ from .errors import InvalidInput
 from .schemas import PRIVATE_FIELDS
 
 BATCH = 1_000  # rows fetched at a time, so memory stays flat however long the export
-SPOOL_IN_MEMORY = 1_048_576  # a spooled export moves to a temporary file beyond this
+# A spooled file moves from memory to disk beyond this: a client that never reads its
+# export holds a file, not memory (a thousand of them would hold a gigabyte at 1 MiB).
+SPOOL_IN_MEMORY = 65_536
 
 
 def columns(model: type[BaseModel], *, private: bool) -> list[str]:

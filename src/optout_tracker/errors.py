@@ -79,8 +79,10 @@ class TooManyRequests(AppError):
 
 
 class Busy(AppError):
+    """Overloaded, not broken: nothing of the request was done, and a retry may well pass."""
+
     status = 503
     title = "Service unavailable"
 
-    def __init__(self, detail: str, retry_after: int) -> None:
+    def __init__(self, detail: str, retry_after: int = 5) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})

@@ -47,7 +47,7 @@ def _csv(
     header = csv_io.columns(model, private=principal.can(Access.read))
     slots: threading.BoundedSemaphore = request.app.state.export_slots
     if not slots.acquire(blocking=False):  # waiting would hold a worker thread: refuse now
-        raise Busy("too many exports are being prepared; try again in a few seconds", 5)
+        raise Busy("too many exports are being prepared; try again in a few seconds")
     try:
         spooled = csv_io.spool(session, statement, to_record, header)
     finally:

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
+from .. import csv_io
 from ..enums import Access
 from ..errors import FieldError, InvalidInput
 from ..middleware import grant_larger_body
@@ -30,9 +31,6 @@ class ImportResult(BaseModel):
     rows: int
     created: int
     dry_run: bool
-
-
-IN_MEMORY = 1_048_576  # a spooled body moves to a temporary file beyond this
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,7 @@ async def csv_upload(
             raise InvalidInput("no file uploaded", [FieldError("file", "upload the CSV as 'file'")])
         raw = await upload.read()
     else:
-        with tempfile.SpooledTemporaryFile(max_size=IN_MEMORY) as spooled:
+        with tempfile.SpooledTemporaryFile(max_size=csv_io.SPOOL_IN_MEMORY) as spooled:
             async for chunk in request.stream():
                 spooled.write(chunk)
             spooled.seek(0)

@@ -13,7 +13,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
-from ..errors import AppError, FieldError
+from ..errors import AppError, Busy, FieldError
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
@@ -142,12 +142,12 @@ def install(app: FastAPI) -> None:
         # SQLite lets one transaction write at a time; a long one (an import) makes the others
         # give up after the busy timeout. Nothing was written: the client may simply retry.
         log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
-        return respond(
+        return await app_error(
             request,
-            503,
-            "the database is busy with another change, such as a large import; "
-            "nothing was saved: try again in a few seconds",
-            headers={"Retry-After": "5"},
+            Busy(
+                "the database is busy with another change, such as a large import; "
+                "nothing was saved: try again in a few seconds"
+            ),
         )
 
     @app.exception_handler(PoolTimeout)
@@ -155,12 +155,12 @@ def install(app: FastAPI) -> None:
         # Every pooled connection stayed busy for OPTOUT_DB_POOL_TIMEOUT_SECONDS: the server
         # is overloaded, not broken, and nothing of this request was written.
         log.warning("no free database connection for %s %s", request.method, request.url.path)
-        return respond(
+        return await app_error(
             request,
-            503,
-            "the server is busy: no database connection came free in time; "
-            "nothing was saved: try again in a few seconds",
-            headers={"Retry-After": "5"},
+            Busy(
+                "the server is busy: no database connection came free in time; "
+                "nothing was saved: try again in a few seconds"
+            ),
         )
 
     @app.exception_handler(RequestValidationError)
