@@ -5,6 +5,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session
@@ -93,6 +94,13 @@ class UnitsOfWork(Protocol):
     """Opens units of work on the app's database, for the rare service that needs several."""
 
     def __call__(self, *, write: bool = True) -> AbstractContextManager[Session]: ...
+
+
+def insert_or(session: Session, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT that may say what to do ON CONFLICT: both databases can, and SQLAlchemy
+    spells it per dialect."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def in_chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:

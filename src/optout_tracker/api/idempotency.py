@@ -13,9 +13,9 @@ from typing import Annotated, TypeVar
 import sqlalchemy as sa
 from fastapi import Depends, Request, Response
 from pydantic import BaseModel
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
+from ..db import insert_or
 from ..errors import FieldError, InvalidInput
 from ..models import IdempotencyKey
 from ..security import Principal
@@ -43,10 +43,9 @@ class Idempotency:
         if self.key is None:
             return None
         digest = hashlib.sha256(f"{self.scope}\n{request}".encode()).hexdigest()
-        dialect = self.session.get_bind().dialect.name
-        insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(IdempotencyKey)
         self.claimed = self.session.scalar(
-            insert.values(
+            insert_or(self.session, IdempotencyKey)
+            .values(
                 actor=self.principal.key,
                 key=self.key,
                 request_hash=digest,

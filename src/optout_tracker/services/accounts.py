@@ -5,10 +5,9 @@ import secrets
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from ..db import UnitsOfWork
+from ..db import UnitsOfWork, insert_or
 from ..db_types import utcnow
 from ..enums import ROLE_ACCESS, SCOPE_ACCESS, ActorKind, Role, Scope
 from ..errors import Conflict, FieldError, InvalidInput, NotFound, TooManyRequests, Unauthorized
@@ -103,8 +102,7 @@ def _count_attempt(session: Session, email: str, client: str) -> None:
     )
     row = {"email": email, "client": client, "failures": 0, "created_at": now,
            "updated_at": now, "version": 1}  # fmt: skip
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(LoginThrottle).values(row).on_conflict_do_nothing())
+    session.execute(insert_or(session, LoginThrottle).values(row).on_conflict_do_nothing())
     # The row lock (PostgreSQL; SQLite's writer holds the whole database) serialises attempts.
     throttle = session.scalars(
         sa.select(LoginThrottle).filter_by(email=email, client=client).with_for_update()
