@@ -30,11 +30,6 @@ Run them: `make test` (with the rest), or `.venv/bin/python -m pytest tests/brow
 import os
 import re
 import shutil
-import socket
-import threading
-import time
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,7 +38,6 @@ from typing import Any, NoReturn
 from urllib.parse import quote
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
@@ -55,6 +49,7 @@ from optout_tracker.main import create_app
 from optout_tracker.seed import seed
 from optout_tracker.services import accounts
 from tests.conftest import IN_CI, DatabaseFactory, make_settings
+from tests.live import serving
 
 ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
@@ -125,53 +120,16 @@ def _prepare_database(url: str) -> tuple[Account, Account]:
     return organizer, admin
 
 
-def _wait_until_answering(url: str, server: uvicorn.Server, thread: threading.Thread) -> None:
-    deadline = time.monotonic() + 30
-    last_error: Exception | None = None
-    while time.monotonic() < deadline:
-        if not thread.is_alive():
-            raise RuntimeError("the live server stopped while starting: see its log above")
-        if server.started:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, OSError) as exc:
-                last_error = exc
-        time.sleep(0.05)
-    raise RuntimeError(f"the live server did not answer {url} within 30s: {last_error}")
-
-
 @pytest.fixture(scope="session")
 def live_server(backend: str, databases: DatabaseFactory) -> Iterator[LiveServer]:
     url = databases.new_url()
     organizer, admin = _prepare_database(url)
     app = create_app(make_settings(url))
-
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))  # a free port, held from here on: no race with others
-    port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, host="127.0.0.1", port=port, loop="asyncio", lifespan="on",
-        log_level="warning", access_log=False,
-    )  # fmt: skip
-    server = uvicorn.Server(config)
-    thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name=f"live-server-{backend}", daemon=True
-    )
-    thread.start()
-    base_url = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_answering(base_url + "/login", server, thread)
-        yield LiveServer(backend, base_url, url, organizer, admin)
+        with serving(app) as port:
+            yield LiveServer(backend, f"http://127.0.0.1:{port}", url, organizer, admin)
     finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
         app.state.engine.dispose()
-        if thread.is_alive():
-            warnings.warn("the live server did not stop within 15s", stacklevel=1)
 
 
 @pytest.fixture(scope="package")
