@@ -102,7 +102,12 @@ def test_exports_beyond_the_concurrency_are_refused_at_once(database_url: str) -
             first: list[int] = []
             waiting = threading.Thread(target=lambda: first.append(client.get(EXPORT).status_code))
             waiting.start()
-            time.sleep(0.3)
+            slots = app.state.export_slots
+            deadline = time.monotonic() + 5
+            while slots.acquire(blocking=False):  # free yet: the first has not taken it
+                slots.release()
+                assert time.monotonic() < deadline, "the first export never took its slot"
+                time.sleep(0.005)
             started = time.monotonic()
             second = client.get(EXPORT)  # ...so the second is refused without waiting
             elapsed = time.monotonic() - started
