@@ -33,7 +33,6 @@ import argparse
 import asyncio
 import gzip
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -43,8 +42,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
+from serving import HOST, free_port, start_server, stop_server, wait_until_up
 
-HOST = "127.0.0.1"
 API = "/api/v1"
 SANTA_CLARA_FIPS = "06085"
 MAP_PAGE = "/"
@@ -54,7 +53,6 @@ PAGE_HEADERS = {"Accept": "text/html", "Accept-Encoding": "gzip"}
 MAP_TARGET_BYTES = 180 * 1024  # the map page's gzipped size should stay about here
 WARMUP = 200  # untimed requests per endpoint before the rounds, at most a fifth of its share
 ROUNDS = 5  # each endpoint's requests are split into this many turns, interleaved
-START_TIMEOUT = 60.0  # seconds for a server to answer after it is started
 BARE_APP = """\
 from fastapi import FastAPI
 
@@ -115,14 +113,6 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def free_port() -> int:
-    # The OS picks an unused port; the tiny race until the server binds it is acceptable here.
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def timed_command(cli: Path, command: str, env: Mapping[str, str]) -> float:
     """Run `optout-tracker COMMAND` and return its wall-clock seconds."""
     start = time.perf_counter()
@@ -134,42 +124,6 @@ def timed_command(cli: Path, command: str, env: Mapping[str, str]) -> float:
     own = "; ".join(line for line in done.stdout.splitlines() if line.strip())
     print(f"{command:<5} {elapsed:6.2f}s wall clock  [{own}]")
     return elapsed
-
-
-def start_server(
-    args: list[str], log: Path, env: Mapping[str, str], cwd: Path
-) -> subprocess.Popen[bytes]:
-    # Output goes to a file, not a pipe: uvicorn logs every request and a full pipe would block it.
-    with log.open("wb") as out:
-        return subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
-
-
-def stop_server(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate gracefully, then kill if it does not exit in time."""
-    if proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-
-
-def wait_until_up(base: str, path: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"server {base} exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            if httpx2.get(base + path, timeout=2).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass  # not listening yet
-        time.sleep(0.1)
-    sys.exit(
-        f"server {base} did not answer within {START_TIMEOUT:.0f}s:\n{log.read_text()[-2000:]}"
-    )
 
 
 async def get_page(client: httpx2.AsyncClient, url: str) -> tuple[httpx2.Response, bytes]:

@@ -17,16 +17,14 @@ set of cases in CI; this one runs longer and in sequences, so it is kept out of 
 import argparse
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from pathlib import Path
 
-import httpx2
 import sqlalchemy as sa
+from serving import HOST, free_port, start_server, stop_server, wait_until_up
 from sqlmodel import Session
 
 from optout_tracker import migrate
@@ -37,17 +35,10 @@ from optout_tracker.history import load_history
 from optout_tracker.seed import seed
 from optout_tracker.services import accounts
 
-HOST = "127.0.0.1"
 BIN = Path(sys.executable).parent
 POSTGRES_ADMIN_URL = os.environ.get(
     "OPTOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        return int(s.getsockname()[1])
 
 
 def prepare(url: str) -> str:
@@ -73,22 +64,12 @@ def fuzz(name: str, url: str, minutes: float, workdir: Path) -> bool:
         "OPTOUT_SECRET_KEY": secrets.token_urlsafe(32),
         "OPTOUT_WEBHOOK_ALLOW_PRIVATE": "false",
     }
-    log = (workdir / f"server-{name}.log").open("w")
-    server = subprocess.Popen(
-        [str(BIN / "optout-tracker"), "serve", "--host", HOST, "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
-    )  # fmt: skip
+    log = workdir / f"server-{name}.log"
+    cli = [str(BIN / "optout-tracker"), "serve", "--host", HOST, "--port", str(port)]
+    server = start_server(cli, log, env, workdir)
     try:
         base = f"http://{HOST}:{port}"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx2.get(f"{base}/openapi.json", timeout=2).status_code == 200:
-                    break
-            except httpx2.HTTPError:
-                time.sleep(0.3)
-        else:
-            raise SystemExit(f"{name}: the server did not start; see {log.name}")
+        wait_until_up(base, "/openapi.json", server, log)
         print(f"== {name}: schemathesis for {minutes:g} min against {base}", flush=True)
         run = subprocess.run(
             [
@@ -107,14 +88,8 @@ def fuzz(name: str, url: str, minutes: float, workdir: Path) -> bool:
             cwd=workdir,
         )  # fmt: skip
     finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
-    errors = [
-        line
-        for line in (workdir / f"server-{name}.log").read_text().splitlines()
-        if '" 5' in line or "Traceback" in line
-    ]
+        stop_server(server)
+    errors = [line for line in log.read_text().splitlines() if '" 5' in line or "Traceback" in line]
     print(f"== {name}: schemathesis exit {run.returncode}; server 5xx/tracebacks: {len(errors)}")
     for line in errors[:20]:
         print("   ", line)

@@ -23,7 +23,6 @@ With `--database-url URL` it uses that (empty) database instead, e.g. PostgreSQL
 import argparse
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 
 import httpx2
 import sqlalchemy as sa
+from serving import HOST, free_port, start_server, stop_server, wait_until_up
 from sqlmodel import Session, col
 
 from optout_tracker.config import Settings
@@ -43,11 +43,9 @@ from optout_tracker.enums import AgencyKind, LetterPurpose, ResponseKind, VoteOu
 from optout_tracker.models import Agency, Jurisdiction, Letter, Response, Vote
 from optout_tracker.services import status_projection
 
-HOST = "127.0.0.1"
 SANTA_CLARA_FIPS = "06085"
 FIRST_DAY, DAYS = date(2008, 10, 27), 6 * 365  # the Secure Communities years
 BATCH = 5_000
-START_TIMEOUT = 60.0
 
 
 def parse_args() -> argparse.Namespace:
@@ -103,28 +101,6 @@ def crowd(session: Session, n: int) -> tuple[int, str]:
     return j.id, j.slug
 
 
-def free_port() -> int:
-    # The OS picks an unused port; the tiny race until the server binds it is acceptable here.
-    with socket.socket() as s:
-        s.bind((HOST, 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def wait_until_up(base: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"the server exited with {proc.returncode}:\n{log.read_text()[-2000:]}")
-        try:
-            if httpx2.get(f"{base}/api/v1/status/summary", timeout=2).status_code == 200:
-                return
-        except httpx2.TransportError:
-            pass  # not listening yet
-        time.sleep(0.1)
-    sys.exit(f"the server did not answer within {START_TIMEOUT:.0f}s:\n{log.read_text()[-2000:]}")
-
-
 def measure(base: str, path: str, n: int, timeout: float) -> tuple[list[float], int] | None:
     """Seconds of each of n GETs of path (after an untimed one) and the answer's size; None
     when an answer takes longer than `timeout`."""
@@ -154,7 +130,7 @@ def main() -> None:
         seeded = subprocess.run([str(cli), "seed"], env=env, capture_output=True, text=True)
         if seeded.returncode:
             sys.exit(f"optout-tracker seed failed:\n{seeded.stdout}{seeded.stderr}")
-        engine = create_db_engine(Settings(database_url=url, environment="development"))
+        engine = create_db_engine(Settings(database_url=url, secret_key=env["OPTOUT_SECRET_KEY"]))
         t0 = time.perf_counter()
         with unit_of_work(engine) as session:
             j_id, slug = crowd(session, args.events)
@@ -164,17 +140,12 @@ def main() -> None:
 
         port = free_port()
         log = work / "app.log"
-        with log.open("wb") as out:
-            server = subprocess.Popen(
-                [str(cli), "serve", "--host", HOST, "--port", str(port)],
-                env=env,
-                cwd=work,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+        server = start_server(
+            [str(cli), "serve", "--host", HOST, "--port", str(port)], log, env, work
+        )
         base = f"http://{HOST}:{port}"
         try:
-            wait_until_up(base, server, log)
+            wait_until_up(base, "/api/v1/status/summary", server, log)
             print(f"\n{'answer':<38} {'median s':>9} {'slowest s':>9} {'bytes':>12}")
             for path in (
                 "/",
@@ -190,12 +161,7 @@ def main() -> None:
                 median, slowest = statistics.median(seconds), max(seconds)
                 print(f"{path:<38} {median:>9.3f} {slowest:>9.3f} {size:>12,}")
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server)
 
 
 if __name__ == "__main__":
