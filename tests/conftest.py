@@ -20,9 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from optout_tracker import migrate
-from optout_tracker.api import deps
 from optout_tracker.config import Settings
 from optout_tracker.db import create_db_engine
+from optout_tracker.http import deps
 from optout_tracker.main import create_app
 from optout_tracker.seed import seed
 

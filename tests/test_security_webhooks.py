@@ -17,10 +17,10 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, col
 
 from optout_tracker import netguard
-from optout_tracker.api import deps
 from optout_tracker.config import Settings
 from optout_tracker.db_types import utcnow
 from optout_tracker.enums import DeliveryState
+from optout_tracker.http import deps
 from optout_tracker.main import create_app
 from optout_tracker.models import Webhook, WebhookAttempt, WebhookDelivery
 from optout_tracker.webhook_worker import IN_FLIGHT, Worker, _excerpt

@@ -1,4 +1,4 @@
-"""Typed errors. api/problems.py renders them as problem+json; the CLI prints them."""
+"""Typed errors. http/problems.py renders them as problem+json; the CLI prints them."""
 
 from dataclasses import dataclass
 

@@ -21,21 +21,21 @@ from .api import (
     imports,
     jurisdictions,
     letters,
-    problems,
     responses,
     status,
     votes,
     webhooks,
 )
-from .api.auth import get_principal
 from .config import Settings, get_settings
 from .db import create_db_engine
+from .http import problems
+from .http.auth import get_principal
 from .middleware import BodyLimit, SecurityHeaders
 from .paths import PACKAGE_DIR
 from .ratelimit import ClientBudget
 from .schemas import Problem
 from .session_secret import session_secret
-from .web import admin, admin_webhooks, feeds, maps, pages
+from .web import admin, admin_webhooks, feeds, maps, pages, templating
 from .web import jurisdictions as web_jurisdictions
 from .web.static import CachedStatic
 
@@ -89,7 +89,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router)  # each checks the CSRF token of every form it receives
     app.mount("/static", CachedStatic(directory=PACKAGE_DIR / "static"), name="static")
-    problems.install(app)
+    problems.install(app, html_error=templating.error_page)
     _document_problem_schema(app)
 
     # Outermost last: headers go on every answer, the limit applies before anything reads.

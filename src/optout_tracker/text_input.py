@@ -1,12 +1,12 @@
 """Text fields (a form, a CSV row) to the API's schemas, and their errors back per field."""
 
 import re
+from collections.abc import Sequence
 from functools import cache
 from typing import Any, TypeVar, get_args
 
 from pydantic import BaseModel, ValidationError
 
-from .api.problems import error_message, field_name
 from .errors import AppError, FieldError
 
 M = TypeVar("M", bound=BaseModel)
@@ -47,3 +47,17 @@ def field_errors(exc: ValidationError | AppError) -> dict[str, str]:
         return {field_name(("body", *e["loc"])): error_message(e) for e in exc.errors()}
     errors: list[FieldError] = exc.errors or [FieldError("form", exc.detail)]
     return {e.field: e.message for e in errors}
+
+
+def field_name(loc: Sequence[int | str]) -> str:
+    """('query', 'limit') -> 'limit'; ('body', 'votes', 0, 'yes') -> 'votes[0].yes'."""
+    parts = list(loc[1:] if loc and loc[0] in {"query", "body", "path", "header"} else loc)
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name or (str(loc[0]) if loc else "request")
+
+
+def error_message(error: Any) -> str:
+    """Pydantic's message without the "Value error, " its own validators' messages get."""
+    return str(error["msg"]).removeprefix("Value error, ")

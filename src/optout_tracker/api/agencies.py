@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ..http.auth import Admin, PrincipalDep, Writer
+from ..http.deps import IdPath, SessionDep
 from ..schemas import AgencyCreate, AgencyFilters, AgencyPublic, AgencyUpdate, Page
 from ..services import agencies as service
-from .auth import Admin, PrincipalDep, Writer
-from .deps import IdPath, SessionDep
 from .http import check_if_match, conditional, page, record_tag, visible
 from .idempotency import IdempotencyDep
 

@@ -3,10 +3,10 @@
 from fastapi import APIRouter, Request, Response
 
 from ..errors import Conflict
+from ..http.auth import Admin
+from ..http.deps import IdPath, SessionDep
 from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from ..services import accounts
-from .auth import Admin
-from .deps import IdPath, SessionDep
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])

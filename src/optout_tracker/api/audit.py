@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ..http.auth import Admin
+from ..http.deps import SessionDep
 from ..models import AuditEntry
 from ..schemas import AuditEntryPublic, AuditFilters, Page
 from ..services import records
-from .auth import Admin
-from .deps import SessionDep
 from .http import page
 
 router = APIRouter(prefix="/audit", tags=["audit"])

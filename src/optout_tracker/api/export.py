@@ -16,6 +16,9 @@ from sqlmodel import Session
 from .. import csv_io
 from ..enums import Access
 from ..errors import Busy
+from ..http import problems
+from ..http.auth import PrincipalDep
+from ..http.deps import SessionDep
 from ..schemas import (
     AgencyFilters,
     JurisdictionFilters,
@@ -26,9 +29,6 @@ from ..schemas import (
 )
 from ..security import Principal
 from ..services import exports
-from . import problems
-from .auth import PrincipalDep
-from .deps import SessionDep
 
 router = APIRouter(prefix="/export", tags=["export"])
 CSV: dict[int | str, dict[str, Any]] = {

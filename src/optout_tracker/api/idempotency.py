@@ -17,10 +17,10 @@ from sqlmodel import Session, col
 
 from ..db import insert_or
 from ..errors import FieldError, InvalidInput
+from ..http.auth import PrincipalDep
+from ..http.deps import SessionDep
 from ..models import IdempotencyKey
 from ..security import Principal
-from .auth import PrincipalDep
-from .deps import SessionDep
 
 HEADER = "Idempotency-Key"
 M = TypeVar("M", bound=BaseModel)

@@ -16,10 +16,10 @@ from starlette.datastructures import UploadFile
 from .. import csv_io
 from ..enums import Access
 from ..errors import FieldError, InvalidInput
+from ..http.auth import PrincipalDep, Writer
+from ..http.deps import SessionDep, SettingsDep
 from ..middleware import grant_larger_body
 from ..services import imports
-from .auth import PrincipalDep, Writer
-from .deps import SessionDep, SettingsDep
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/import", tags=["import"])

@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ..http.auth import Admin, PrincipalDep, Writer
+from ..http.deps import IdPath, SessionDep
 from ..schemas import (
     JurisdictionCreate,
     JurisdictionFilters,
@@ -15,8 +17,6 @@ from ..schemas import (
 )
 from ..services import campaign, public
 from ..services import jurisdictions as service
-from .auth import Admin, PrincipalDep, Writer
-from .deps import IdPath, SessionDep
 from .http import check_if_match, conditional, link_pages, page, visible
 from .idempotency import IdempotencyDep
 

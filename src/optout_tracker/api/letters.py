@@ -4,10 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
+from ..http.auth import Admin, PrincipalDep, Writer
+from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..schemas import LetterCreate, LetterFilters, LetterPublic, LetterUpdate, Page
 from ..services import letters as service
-from .auth import Admin, PrincipalDep, Writer
-from .deps import IdPath, SessionDep, SettingsDep
 from .http import check_if_match, conditional, page, record_tag, visible
 from .idempotency import IdempotencyDep
 

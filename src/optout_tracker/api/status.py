@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from ..http.deps import SessionDep
 from ..schemas import ByFipsFilters, FipsStatus, StatusSummary, SummaryFilters
 from ..services import campaign
-from .deps import SessionDep
 
 router = APIRouter(prefix="/status", tags=["status"])
 

@@ -4,6 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from ..http.auth import Admin
+from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..schemas import (
     MAX_ID,
     DeliveryFilters,
@@ -16,8 +18,6 @@ from ..schemas import (
     WebhookUpdate,
 )
 from ..services import webhooks as service
-from .auth import Admin
-from .deps import IdPath, SessionDep, SettingsDep
 from .http import page
 from .idempotency import IdempotencyDep
 

@@ -7,18 +7,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from ..api.auth import PrincipalDep
-from ..api.deps import IdPath, SessionDep
 from ..enums import Access, Role
 from ..errors import AppError, FieldError, Forbidden, InvalidInput
+from ..http import csrf
+from ..http.auth import PrincipalDep
+from ..http.deps import IdPath, SessionDep
 from ..schemas import ApiKeyCreate
 from ..security import Principal
 from ..services import accounts
 from ..text_input import field_errors, parse
-from .forms import FormData, csrf_protected
+from .forms import FormData
 from .templating import flash, gate, render
 
-router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf.verify)])
 
 
 def admin_gate(request: Request, principal: Principal) -> Response | None:

@@ -8,20 +8,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from ..api.auth import PrincipalDep
-from ..api.deps import IdPath, SessionDep, SettingsDep
 from ..enums import RECORD_EVENTS, TEST_EVENT, WEBHOOK_EVENTS, DeliveryState
 from ..errors import AppError, Conflict, FieldError, InvalidInput
+from ..http import csrf
+from ..http.auth import PrincipalDep
+from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..models import Webhook
 from ..schemas import DeliveryFilters, ListParams, WebhookCreate, WebhookUpdate
 from ..security import Principal
 from ..services import webhooks
 from ..text_input import field_errors
 from .admin import admin_gate
-from .forms import FormData, csrf_protected
+from .forms import FormData
 from .templating import flash, pager_links, render
 
-router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf_protected)])
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf.verify)])
 
 # The event boxes of the add and edit forms: a grid of record events (entity by action),
 # then the others.

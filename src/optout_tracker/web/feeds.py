@@ -9,8 +9,8 @@ import icalendar
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from ..api.auth import PrincipalDep
-from ..api.deps import SessionDep, SettingsDep
+from ..http.auth import PrincipalDep
+from ..http.deps import SessionDep, SettingsDep
 from ..schemas import CONTROL, StateCode
 from ..services import campaign, feeds
 from ..services import jurisdictions as jurisdiction_service

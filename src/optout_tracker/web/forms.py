@@ -4,19 +4,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from .. import csrf
-from ..errors import FieldError, Forbidden, InvalidInput
+from ..errors import FieldError, InvalidInput
 from ..schemas import CONTROL
 
 
-async def csrf_protected(request: Request) -> None:
-    """Every form post carries the session's CSRF token (see csrf.py)."""
-    if request.method not in csrf.SAFE_METHODS and not await csrf.is_valid(request):
-        raise Forbidden("missing or wrong CSRF token: reload the page and submit again")
-
-
 async def form_data(request: Request) -> dict[str, str]:
-    """The posted fields as text (the CSRF token is checked before this, for every form)."""
+    """The posted fields as text (each page router has checked the CSRF token: csrf.verify)."""
     form = await request.form()
     data = {k: v.strip() for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
     if bad := [k for k, v in data.items() if CONTROL.search(v)]:

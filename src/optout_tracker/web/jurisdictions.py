@@ -8,10 +8,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, col
 
-from ..api.auth import PrincipalDep
-from ..api.deps import SessionDep, SettingsDep
 from ..enums import Access, AgencyKind, Channel, LetterPurpose, ResponseKind, VoteOutcome
 from ..errors import AppError, NotFound
+from ..http import csrf
+from ..http.auth import PrincipalDep
+from ..http.deps import SessionDep, SettingsDep
 from ..models import Agency, AuditEntry, Jurisdiction
 from ..schemas import (
     MAX_ID,
@@ -26,10 +27,10 @@ from ..security import Principal
 from ..services import agencies, campaign, letters, public, responses, votes
 from ..services import jurisdictions as service
 from ..text_input import field_errors, parse
-from .forms import FormData, csrf_protected
+from .forms import FormData
 from .templating import day, flash, gate, pager_links, render, words
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 FORMS: dict[str, type[BaseModel]] = {
     "vote": VoteCreate,
     "letter": LetterCreate,

@@ -9,19 +9,19 @@ from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from .. import mapsvg
-from ..api.auth import PrincipalDep
-from ..api.deps import SessionDep
 from ..clock import today
 from ..enums import STATE_LEVEL, STATUS_LABELS, CampaignStatus, JurisdictionKind
 from ..errors import NotFound
+from ..http import csrf
+from ..http.auth import PrincipalDep
+from ..http.deps import SessionDep
 from ..models import Jurisdiction
 from ..schemas import ByFipsFilters, FipsStatus
 from ..services import agencies, campaign, public
 from ..services import jurisdictions as jurisdiction_service
-from .forms import csrf_protected
 from .templating import day, render
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 View = Literal["counties", "states"]
 
 

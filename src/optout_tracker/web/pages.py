@@ -8,17 +8,16 @@ from urllib.parse import unquote, urlsplit
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from .. import csrf
-from ..api.auth import SESSION_TOKEN, PrincipalDep, get_principal
-from ..api.deps import SessionDep, UnitsDep
 from ..db import UnitsOfWork
 from ..errors import TooManyRequests
+from ..http import csrf
+from ..http.auth import SESSION_TOKEN, PrincipalDep, get_principal
+from ..http.deps import SessionDep, UnitsDep
 from ..schemas import CONTROL
 from ..services import accounts
-from .forms import csrf_protected
 from .templating import templates
 
-router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf_protected)])
+router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 
 
 # Browsers read a backslash as a slash and drop tabs and newlines: "/\\evil.example" and

@@ -8,9 +8,9 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from .. import csrf
 from ..enums import STATUS_LABELS, Access, CampaignStatus
 from ..errors import Forbidden
+from ..http import csrf
 from ..paths import TEMPLATES_DIR
 from ..schemas import PageParams
 from ..security import Principal
@@ -70,3 +70,13 @@ def render(
 ) -> Response:
     context |= {"principal": principal, "flash": request.session.pop("flash", None)}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
+
+
+def error_page(
+    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None
+) -> Response:
+    """An error as a page in the site's style, for people (http/problems.py asks for it)."""
+    context = {"status": status, "title": title, "detail": detail, "principal": None, "flash": None}
+    return templates.TemplateResponse(
+        request, "error.html", context, status_code=status, headers=headers
+    )

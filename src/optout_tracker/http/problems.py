@@ -1,7 +1,7 @@
 """The one place errors become responses: problem+json (RFC 9457)."""
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
@@ -14,30 +14,13 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from ..errors import AppError, Busy, FieldError
+from ..text_input import error_message, field_name
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
-
-def respond(
-    request: Request,
-    status: int,
-    detail: str,
-    *,
-    title: str | None = None,
-    errors: Sequence[FieldError] = (),
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """problem+json for the API and machines; a page in the site's style for people."""
-    if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
-        return problem(status, detail, title=title, errors=errors, headers=headers)
-    from ..web.templating import templates  # the pages are optional for the API's own use
-
-    context = {"status": status, "title": title or HTTPStatus(status).phrase, "detail": detail}
-    return templates.TemplateResponse(
-        request, "error.html", {**context, "principal": None, "flash": None},
-        status_code=status, headers=headers,
-    )  # fmt: skip
+# An error as a page for people: (request, status, title, detail, headers) -> the page.
+HtmlError = Callable[[Request, int, str, str, dict[str, str] | None], Response]
 
 
 def problem(
@@ -70,15 +53,6 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def field_name(loc: Sequence[int | str]) -> str:
-    """('query', 'limit') -> 'limit'; ('body', 'votes', 0, 'yes') -> 'votes[0].yes'."""
-    parts = list(loc[1:] if loc and loc[0] in {"query", "body", "path", "header"} else loc)
-    name = ""
-    for part in parts:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
-    return name or (str(loc[0]) if loc else "request")
-
-
 def _field_error(error: dict[str, Any]) -> FieldError:
     loc = error["loc"]
     if error["type"] == "json_invalid":
@@ -94,12 +68,24 @@ def _field_error(error: dict[str, Any]) -> FieldError:
     return FieldError(field_name(loc), error_message(error))
 
 
-def error_message(error: Any) -> str:
-    """Pydantic's message without the "Value error, " its own validators' messages get."""
-    return str(error["msg"]).removeprefix("Value error, ")
+def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
+    """Turn every error into problem+json, or into `html_error`'s page for a browser asking
+    for HTML outside /api/ (the pages hand it in: this layer knows no templates)."""
 
+    def respond(
+        request: Request,
+        status: int,
+        detail: str,
+        *,
+        title: str | None = None,
+        errors: Sequence[FieldError] = (),
+        headers: dict[str, str] | None = None,
+    ) -> Response:
+        wants_page = "text/html" in request.headers.get("accept", "")
+        if html_error is None or request.url.path.startswith("/api/") or not wants_page:
+            return problem(status, detail, title=title, errors=errors, headers=headers)
+        return html_error(request, status, title or HTTPStatus(status).phrase, detail, headers)
 
-def install(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def app_error(request: Request, exc: AppError) -> Response:
         return respond(

@@ -5,6 +5,8 @@ import secrets
 
 from starlette.requests import Request
 
+from ..errors import Forbidden
+
 FORM_FIELD = "csrf_token"
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -37,3 +39,10 @@ async def is_valid(request: Request) -> bool:
     expected = request.session.get("csrf")
     submitted = await submitted_token(request)
     return bool(expected and submitted and hmac.compare_digest(str(expected), submitted))
+
+
+async def verify(request: Request) -> None:
+    """403 for a request that changes something without the session's token: the one check,
+    for every form post and for API calls made with the session cookie."""
+    if request.method not in SAFE_METHODS and not await is_valid(request):
+        raise Forbidden("missing or wrong CSRF token: reload the page and submit again")
