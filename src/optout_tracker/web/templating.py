@@ -1,6 +1,6 @@
 """Jinja setup shared by the page routers, and the bits every page needs."""
 
-from datetime import date
+import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +14,7 @@ from ..errors import Forbidden
 from ..paths import TEMPLATES_DIR
 from ..schemas import PageParams
 from ..security import Principal
+from ..wording import day, words
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)  # autoescapes .html templates
 templates.env.globals.update(
@@ -22,15 +23,6 @@ templates.env.globals.update(
     statuses=list(CampaignStatus),
     Access=Access,
 )
-
-
-def day(value: date | None) -> str:
-    return f"{value:%b} {value.day}, {value.year}" if value else "—"
-
-
-def words(value: str | None) -> str:
-    """snake_case vocabulary as words: 'opt_out_request' -> 'opt out request'."""
-    return (value or "").replace("_", " ")
 
 
 templates.env.filters.update(day=day, words=words)
@@ -66,7 +58,16 @@ def pager_links(request: Request, params: PageParams, total: int) -> dict[str, s
 
 
 def render(
-    request: Request, principal: Principal, name: str, status_code: int = 200, **context: Any
+    request: Request,
+    principal: Principal,
+    name: str,
+    status_code: int = 200,
+    *,
+    page: Any = None,
+    **context: Any,
 ) -> Response:
+    """The template `name` given the fields of `page` (a service's dataclass) and `context`."""
+    if page is not None:
+        context = {f.name: getattr(page, f.name) for f in dataclasses.fields(page)} | context
     context |= {"principal": principal, "flash": request.session.pop("flash", None)}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
