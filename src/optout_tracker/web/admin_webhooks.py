@@ -8,7 +8,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from ..api.auth import PrincipalDep
 from ..api.deps import IdPath, SessionDep, SettingsDep
 from ..enums import RECORD_EVENTS, TEST_EVENT, WEBHOOK_EVENTS, DeliveryState
 from ..errors import AppError, Conflict, FieldError, InvalidInput
@@ -17,7 +16,7 @@ from ..schemas import DeliveryFilters, ListParams, WebhookCreate, WebhookUpdate
 from ..security import Principal
 from ..services import webhooks
 from ..text_input import field_errors
-from .admin import admin_gate
+from .access import AdminUser
 from .forms import FormData, csrf_protected
 from .templating import flash, pager_links, render
 
@@ -143,12 +142,10 @@ def _back(form: dict[str, str], webhook_id: int) -> str:
 def webhooks_page(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
     params: Annotated[ListParams, Query()],
 ) -> Response:
     """Webhook subscriptions, their undelivered events, and a form to add one."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     return _webhooks_page(request, principal, session, params=params)
 
 
@@ -159,11 +156,9 @@ def create_webhook(
     events: PostedEvents,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
 ) -> Response:
     """Subscribe a URL to events; the answer shows its signing secret, this once."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     allow_private = settings.webhook_allow_private
     try:
         with session.begin_nested():
@@ -192,12 +187,10 @@ def webhook_page(
     request: Request,
     webhook_id: IdPath,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
     params: Annotated[DeliveryFilters, Query()],
 ) -> Response:
     """One subscription and its deliveries, newest first, with every attempt."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     webhook = webhooks.get(session, webhook_id)
     return _webhook_page(request, principal, session, webhook, params=params)
 
@@ -210,12 +203,10 @@ def edit_webhook(
     events: PostedEvents,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
 ) -> Response:
     """Change a subscription's URL, description, events or secret; a generated secret is
     shown on this answer only."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     webhook = webhooks.get(session, webhook_id)
     try:
         with session.begin_nested():
@@ -248,11 +239,9 @@ def set_webhook_active(
     webhook_id: IdPath,
     form: FormData,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
 ) -> Response:
     """Pause or resume a subscription."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     active = form.get("active") == "true"
     # The URL is not changed, so not checked: a refused one is refused at delivery.
     webhook = webhooks.update(
@@ -274,11 +263,9 @@ def send_test_event(
     webhook_id: IdPath,
     form: FormData,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
 ) -> Response:
     """Queue a `webhook.test` event for this subscription only."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     webhook = webhooks.get(session, webhook_id)
     try:
         with session.begin_nested():
@@ -296,11 +283,9 @@ def send_test_event(
 
 @router.post("/webhooks/{webhook_id}/delete", response_class=HTMLResponse)
 def delete_webhook(
-    request: Request, webhook_id: IdPath, session: SessionDep, principal: PrincipalDep
+    request: Request, webhook_id: IdPath, session: SessionDep, principal: AdminUser
 ) -> Response:
     """Unsubscribe: the subscription goes, with its deliveries."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     webhook = webhooks.get(session, webhook_id)
     url = webhook.url
     webhooks.delete(session, webhook)

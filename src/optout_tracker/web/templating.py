@@ -6,11 +6,10 @@ from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from .. import csrf
 from ..enums import STATUS_LABELS, Access, CampaignStatus
-from ..errors import Forbidden
 from ..paths import TEMPLATES_DIR
 from ..schemas import PageParams
 from ..security import Principal
@@ -26,16 +25,6 @@ templates.env.globals.update(
 
 
 templates.env.filters.update(day=day, words=words)
-
-
-def gate(request: Request, principal: Principal, access: Access, refusal: str) -> Response | None:
-    """A sign-in redirect for visitors, 403 for users without `access`, None to go on."""
-    if principal.anonymous:
-        target = f"/login?{urlencode({'next': request.url.path})}"
-        return RedirectResponse(target, status_code=303)
-    if not principal.can(access):
-        raise Forbidden(refusal)
-    return None
 
 
 def flash(request: Request, message: str) -> None:
