@@ -14,7 +14,7 @@ from ..errors import AppError, Conflict, FieldError, InvalidInput
 from ..models import Webhook
 from ..schemas import DeliveryFilters, ListParams, WebhookCreate, WebhookUpdate
 from ..security import Principal
-from ..services import webhooks
+from ..services import webhook_pages, webhooks
 from ..text_input import field_errors
 from .access import AdminUser
 from .forms import FormData, csrf_protected
@@ -48,19 +48,15 @@ def _webhooks_page(
     **form: Any,
 ) -> Response:
     """The subscriptions and the add form; `created` shows a new subscription's secret once."""
-    params = params or ListParams()
-    items, total = webhooks.list_(session, params)
+    page = webhook_pages.subscriptions(session, params or ListParams())
     context = {"values": {}, "errors": {}, "chosen": ["*"], "created": None, **form}
     return render(
         request,
         principal,
         "admin_webhooks.html",
         status_code,
-        webhooks=items,
-        total=total,
-        params=params,
-        links=pager_links(request, params, total),
-        counts=webhooks.undelivered_counts(session, [w.id for w in items if w.id is not None]),
+        page=page,
+        links=pager_links(request, page.params, page.total),
         **EVENT_BOXES,
         **context,
     )
@@ -77,8 +73,7 @@ def _webhook_page(
 ) -> Response:
     """One subscription, its deliveries and the edit form, filled with what is stored unless
     `values`/`chosen`/`errors` of a refused edit are given; `new_secret` is shown once."""
-    params = params or DeliveryFilters()
-    deliveries, total = webhooks.deliveries(session, webhook.id or 0, params)
+    page = webhook_pages.subscription(session, webhook, params or DeliveryFilters())
     stored = {"url": webhook.url, "description": webhook.description or ""}
     context = {"values": stored, "chosen": webhook.events, "errors": {}, "new_secret": None}
     return render(
@@ -86,11 +81,8 @@ def _webhook_page(
         principal,
         "admin_webhook.html",
         status_code,
-        webhook=webhook,
-        deliveries=deliveries,
-        total=total,
-        params=params,
-        links=pager_links(request, params, total),
+        page=page,
+        links=pager_links(request, page.params, page.total),
         states=list(DeliveryState),
         event_names=[*WEBHOOK_EVENTS, TEST_EVENT],
         as_json=lambda value: json.dumps(value, indent=2, ensure_ascii=False),
