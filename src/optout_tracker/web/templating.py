@@ -22,8 +22,6 @@ templates.env.globals.update(
     statuses=list(CampaignStatus),
     Access=Access,
 )
-
-
 templates.env.filters.update(day=day, words=words)
 
 
