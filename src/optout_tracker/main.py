@@ -37,6 +37,7 @@ from .schemas import Problem
 from .session_secret import session_secret
 from .web import admin, admin_webhooks, feeds, maps, pages, templating
 from .web import jurisdictions as web_jurisdictions
+from .web.access import SignInFirst, sign_in_first
 from .web.static import CachedStatic
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)  # each checks the CSRF token of every form it receives
     app.mount("/static", CachedStatic(directory=PACKAGE_DIR / "static"), name="static")
     problems.install(app, html_error=templating.error_page)
+    app.add_exception_handler(SignInFirst, sign_in_first)  # pages send visitors to /login
     _document_problem_schema(app)
 
     # Outermost last: headers go on every answer, the limit applies before anything reads.

@@ -253,11 +253,6 @@ def _view_box(point_sets: Iterable[Iterable[Point]]) -> tuple[float, float, floa
     )
 
 
-def _state_border_arcs(topo: _Topology, state_fips: Iterable[str]) -> list[int]:
-    """Every arc of the given states' outlines, shared borders and coast alike."""
-    return [i if i >= 0 else ~i for s in state_fips for ring in topo.states[s] for i in ring]
-
-
 def _interior_border_arcs(topo: _Topology) -> list[int]:
     """Arcs between two states: the coast is already the edge of the filled counties."""
     owners: dict[int, set[str]] = {}

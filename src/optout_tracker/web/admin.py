@@ -7,23 +7,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from ..enums import Access, Role
+from ..enums import Role
 from ..errors import AppError, FieldError, Forbidden, InvalidInput
 from ..http import csrf
-from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep
 from ..schemas import ApiKeyCreate
 from ..security import Principal
 from ..services import accounts
 from ..text_input import field_errors, parse
+from .access import AdminUser
 from .forms import FormData
-from .templating import flash, gate, render
+from .templating import flash, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf.verify)])
-
-
-def admin_gate(request: Request, principal: Principal) -> Response | None:
-    return gate(request, principal, Access.admin, "the admin pages need the admin role")
 
 
 def _users_page(
@@ -50,18 +46,14 @@ def admin_home() -> Response:
 
 
 @router.get("/users", response_class=HTMLResponse)
-def users_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
-    if redirect := admin_gate(request, principal):
-        return redirect
+def users_page(request: Request, session: SessionDep, principal: AdminUser) -> Response:
     return _users_page(request, principal, session)
 
 
 @router.post("/users", response_class=HTMLResponse)
 def create_user(
-    request: Request, form: FormData, session: SessionDep, principal: PrincipalDep
+    request: Request, form: FormData, session: SessionDep, principal: AdminUser
 ) -> Response:
-    if redirect := admin_gate(request, principal):
-        return redirect
     try:
         with session.begin_nested():
             if form.get("role") not in {r.value for r in Role}:
@@ -80,10 +72,8 @@ def create_user(
 
 @router.post("/users/{user_id}/active", response_class=HTMLResponse)
 def set_user_active(
-    request: Request, user_id: IdPath, form: FormData, session: SessionDep, principal: PrincipalDep
+    request: Request, user_id: IdPath, form: FormData, session: SessionDep, principal: AdminUser
 ) -> Response:
-    if redirect := admin_gate(request, principal):
-        return redirect
     active = form.get("active") == "true"
     if not active and user_id == principal.id:
         raise Forbidden("you cannot deactivate your own account")
@@ -93,18 +83,14 @@ def set_user_active(
 
 
 @router.get("/api-keys", response_class=HTMLResponse)
-def keys_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
-    if redirect := admin_gate(request, principal):
-        return redirect
+def keys_page(request: Request, session: SessionDep, principal: AdminUser) -> Response:
     return _keys_page(request, principal, session)
 
 
 @router.post("/api-keys", response_class=HTMLResponse)
 def create_key(
-    request: Request, form: FormData, session: SessionDep, principal: PrincipalDep
+    request: Request, form: FormData, session: SessionDep, principal: AdminUser
 ) -> Response:
-    if redirect := admin_gate(request, principal):
-        return redirect
     try:
         with session.begin_nested():
             data = parse(ApiKeyCreate, form)
@@ -119,10 +105,8 @@ def create_key(
 
 @router.post("/api-keys/{key_id}/revoke", response_class=HTMLResponse)
 def revoke_key(
-    request: Request, key_id: IdPath, session: SessionDep, principal: PrincipalDep
+    request: Request, key_id: IdPath, session: SessionDep, principal: AdminUser
 ) -> Response:
-    if redirect := admin_gate(request, principal):
-        return redirect
     key = accounts.revoke_api_key(session, key_id)
     flash(request, f"Revoked the key {key.name!r}.")
     return RedirectResponse("/admin/api-keys", status_code=303)

@@ -11,14 +11,13 @@ from sqlmodel import Session
 from ..enums import RECORD_EVENTS, TEST_EVENT, WEBHOOK_EVENTS, DeliveryState
 from ..errors import AppError, Conflict, FieldError, InvalidInput
 from ..http import csrf
-from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..models import Webhook
 from ..schemas import DeliveryFilters, ListParams, WebhookCreate, WebhookUpdate
 from ..security import Principal
-from ..services import webhooks
+from ..services import webhook_pages, webhooks
 from ..text_input import field_errors
-from .admin import admin_gate
+from .access import AdminUser
 from .forms import FormData
 from .templating import flash, pager_links, render
 
@@ -50,19 +49,15 @@ def _webhooks_page(
     **form: Any,
 ) -> Response:
     """The subscriptions and the add form; `created` shows a new subscription's secret once."""
-    params = params or ListParams()
-    items, total = webhooks.list_(session, params)
+    page = webhook_pages.subscriptions(session, params or ListParams())
     context = {"values": {}, "errors": {}, "chosen": ["*"], "created": None, **form}
     return render(
         request,
         principal,
         "admin_webhooks.html",
         status_code,
-        webhooks=items,
-        total=total,
-        params=params,
-        links=pager_links(request, params, total),
-        counts=webhooks.undelivered_counts(session, [w.id for w in items if w.id is not None]),
+        page=page,
+        links=pager_links(request, page.params, page.total),
         **EVENT_BOXES,
         **context,
     )
@@ -79,8 +74,7 @@ def _webhook_page(
 ) -> Response:
     """One subscription, its deliveries and the edit form, filled with what is stored unless
     `values`/`chosen`/`errors` of a refused edit are given; `new_secret` is shown once."""
-    params = params or DeliveryFilters()
-    deliveries, total = webhooks.deliveries(session, webhook.id or 0, params)
+    page = webhook_pages.subscription(session, webhook, params or DeliveryFilters())
     stored = {"url": webhook.url, "description": webhook.description or ""}
     context = {"values": stored, "chosen": webhook.events, "errors": {}, "new_secret": None}
     return render(
@@ -88,11 +82,8 @@ def _webhook_page(
         principal,
         "admin_webhook.html",
         status_code,
-        webhook=webhook,
-        deliveries=deliveries,
-        total=total,
-        params=params,
-        links=pager_links(request, params, total),
+        page=page,
+        links=pager_links(request, page.params, page.total),
         states=list(DeliveryState),
         event_names=[*WEBHOOK_EVENTS, TEST_EVENT],
         as_json=lambda value: json.dumps(value, indent=2, ensure_ascii=False),
@@ -144,12 +135,10 @@ def _back(form: dict[str, str], webhook_id: int) -> str:
 def webhooks_page(
     request: Request,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
     params: Annotated[ListParams, Query()],
 ) -> Response:
     """Webhook subscriptions, their undelivered events, and a form to add one."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     return _webhooks_page(request, principal, session, params=params)
 
 
@@ -160,11 +149,9 @@ def create_webhook(
     events: PostedEvents,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
 ) -> Response:
     """Subscribe a URL to events; the answer shows its signing secret, this once."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     allow_private = settings.webhook_allow_private
     try:
         with session.begin_nested():
@@ -193,12 +180,10 @@ def webhook_page(
     request: Request,
     webhook_id: IdPath,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
     params: Annotated[DeliveryFilters, Query()],
 ) -> Response:
     """One subscription and its deliveries, newest first, with every attempt."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     webhook = webhooks.get(session, webhook_id)
     return _webhook_page(request, principal, session, webhook, params=params)
 
@@ -211,12 +196,10 @@ def edit_webhook(
     events: PostedEvents,
     session: SessionDep,
     settings: SettingsDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
 ) -> Response:
     """Change a subscription's URL, description, events or secret; a generated secret is
     shown on this answer only."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     webhook = webhooks.get(session, webhook_id)
     try:
         with session.begin_nested():
@@ -249,11 +232,9 @@ def set_webhook_active(
     webhook_id: IdPath,
     form: FormData,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
 ) -> Response:
     """Pause or resume a subscription."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     active = form.get("active") == "true"
     # The URL is not changed, so not checked: a refused one is refused at delivery.
     webhook = webhooks.update(
@@ -275,11 +256,9 @@ def send_test_event(
     webhook_id: IdPath,
     form: FormData,
     session: SessionDep,
-    principal: PrincipalDep,
+    principal: AdminUser,
 ) -> Response:
     """Queue a `webhook.test` event for this subscription only."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     webhook = webhooks.get(session, webhook_id)
     try:
         with session.begin_nested():
@@ -297,11 +276,9 @@ def send_test_event(
 
 @router.post("/webhooks/{webhook_id}/delete", response_class=HTMLResponse)
 def delete_webhook(
-    request: Request, webhook_id: IdPath, session: SessionDep, principal: PrincipalDep
+    request: Request, webhook_id: IdPath, session: SessionDep, principal: AdminUser
 ) -> Response:
     """Unsubscribe: the subscription goes, with its deliveries."""
-    if redirect := admin_gate(request, principal):
-        return redirect
     webhook = webhooks.get(session, webhook_id)
     url = webhook.url
     webhooks.delete(session, webhook)

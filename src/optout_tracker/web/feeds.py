@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep, SettingsDep
 from ..schemas import CONTROL, StateCode
-from ..services import campaign, feeds
+from ..services import activity, feeds
 from ..services import jurisdictions as jurisdiction_service
 from .templating import render
 
@@ -53,13 +53,7 @@ def _text(parent: ET.Element, tag: str, text: str) -> None:
 @router.get("/activity", response_class=HTMLResponse)
 def activity_page(request: Request, session: SessionDep, principal: PrincipalDep) -> Response:
     """The latest changes and the latest events, with the Atom and calendar twins."""
-    return render(
-        request,
-        principal,
-        "activity.html",
-        changes=feeds.changes(session, limit=100),
-        recent=campaign.recent_events(session, limit=25),
-    )
+    return render(request, principal, "activity.html", page=activity.activity(session))
 
 
 @router.get("/feeds/activity.atom")

@@ -1,19 +1,19 @@
 """Jinja setup shared by the page routers, and the bits every page needs."""
 
-from datetime import date
+import dataclasses
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 
 from ..enums import STATUS_LABELS, Access, CampaignStatus
-from ..errors import Forbidden
 from ..http import csrf
 from ..paths import TEMPLATES_DIR
 from ..schemas import PageParams
 from ..security import Principal
+from ..wording import day, words
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)  # autoescapes .html templates
 templates.env.globals.update(
@@ -22,28 +22,7 @@ templates.env.globals.update(
     statuses=list(CampaignStatus),
     Access=Access,
 )
-
-
-def day(value: date | None) -> str:
-    return f"{value:%b} {value.day}, {value.year}" if value else "—"
-
-
-def words(value: str | None) -> str:
-    """snake_case vocabulary as words: 'opt_out_request' -> 'opt out request'."""
-    return (value or "").replace("_", " ")
-
-
 templates.env.filters.update(day=day, words=words)
-
-
-def gate(request: Request, principal: Principal, access: Access, refusal: str) -> Response | None:
-    """A sign-in redirect for visitors, 403 for users without `access`, None to go on."""
-    if principal.anonymous:
-        target = f"/login?{urlencode({'next': request.url.path})}"
-        return RedirectResponse(target, status_code=303)
-    if not principal.can(access):
-        raise Forbidden(refusal)
-    return None
 
 
 def flash(request: Request, message: str) -> None:
@@ -66,8 +45,17 @@ def pager_links(request: Request, params: PageParams, total: int) -> dict[str, s
 
 
 def render(
-    request: Request, principal: Principal, name: str, status_code: int = 200, **context: Any
+    request: Request,
+    principal: Principal,
+    name: str,
+    status_code: int = 200,
+    *,
+    page: Any = None,
+    **context: Any,
 ) -> Response:
+    """The template `name` given the fields of `page` (a service's dataclass) and `context`."""
+    if page is not None:
+        context = {f.name: getattr(page, f.name) for f in dataclasses.fields(page)} | context
     context |= {"principal": principal, "flash": request.session.pop("flash", None)}
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 

@@ -1,0 +1,92 @@
+"""What a jurisdiction's dossier shows: its record, a page of its timeline, the notice
+facts, its change history, and what the forms that log its events offer."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..enums import Access, AgencyKind
+from ..models import Agency, AuditEntry
+from ..schemas import JurisdictionPublic, PageParams, TimelineEntry
+from ..security import Principal
+from ..wording import day, words
+from . import agencies, campaign, jurisdictions, public
+
+DOSSIER_EVENTS = 50  # the dossier shows the latest events; earlier ones a page at a time
+HISTORY_ENTRIES = 50  # the latest changes to the record
+ANSWERABLE_LETTERS = 200  # the letters a logged response may answer, newest first
+
+
+@dataclass(frozen=True)
+class Dossier:
+    j: JurisdictionPublic  # without private fields for those who may not read them
+    timeline: list[TimelineEntry]
+    params: PageParams
+    total: int
+    agency_names: dict[int, str]
+    activated_despite: bool  # the program went live though notice was given before that day
+    first_notice: date | None
+    sib: Agency | None
+    ice: Agency | None
+    correspondents: list[tuple[int, str]]  # national offices and this state's agencies
+    history: list[AuditEntry]
+    can_write: bool
+    answerable: list[tuple[int, str]]  # on the forms only: the letters a response may answer
+
+
+def dossier(
+    session: Session,
+    key: str,
+    principal: Principal,
+    offset: int | None = None,
+    *,
+    forms: bool = False,
+) -> Dossier:
+    """The dossier of the jurisdiction `key` (slug or FIPS) as `principal` may see it: the
+    latest events, or those from `offset`; with `forms`, the letters a response may answer."""
+    j, status = jurisdictions.get_by_key(session, key)
+    shown = public.jurisdiction(j, status)
+    jurisdiction_id = j.id or 0
+    total = campaign.count_events(session, jurisdiction_id)
+    latest = max(total - DOSSIER_EVENTS, 0)
+    params = PageParams(limit=DOSSIER_EVENTS, offset=latest if offset is None else offset)
+    agency_names: dict[int, str] = dict(
+        session.execute(sa.select(col(Agency.id), col(Agency.name))).all()
+    )
+    first_notice = campaign.first_notice_on(session, jurisdiction_id)
+    history = list(
+        session.scalars(
+            sa.select(AuditEntry)
+            .where(col(AuditEntry.jurisdiction_id) == j.id)
+            .order_by(col(AuditEntry.id).desc())
+            .limit(HISTORY_ENTRIES)
+        )
+    )
+    letters = campaign.latest_letters(session, jurisdiction_id, ANSWERABLE_LETTERS) if forms else []
+    answerable = [
+        (x.id or 0, f"{day(x.sent_on)} to {agency_names.get(x.agency_id, '?')}: {words(x.purpose)}")
+        for x in letters
+    ]
+    return Dossier(
+        j=shown if principal.can(Access.read) else shown.hide_private(),
+        timeline=campaign.events(session, jurisdiction_id, params, total),
+        params=params,
+        total=total,
+        agency_names=agency_names,
+        activated_despite=j.activated_on is not None
+        and first_notice is not None
+        and first_notice <= j.activated_on,
+        first_notice=first_notice,
+        sib=agencies.state_bureau(session, j.state),
+        ice=session.scalars(sa.select(Agency).filter_by(kind=AgencyKind.ice)).first(),
+        correspondents=[
+            (a.id or 0, a.name)
+            for a in session.scalars(sa.select(Agency).order_by(col(Agency.name)))
+            if a.state in (None, j.state)
+        ],
+        history=history,
+        can_write=principal.can(Access.write),
+        answerable=answerable,
+    )
