@@ -144,7 +144,7 @@ def _document_answers(
         answers: dict[int | str, dict[str, Any]] = {}
         for call in _dependency_calls(route.dependant):
             answers |= getattr(call, ANSWERS, {})
-        for method in route.methods:
+        for method in route.methods or ():
             operation = paths[prefix + route.path_format][method.lower()]
             operation["responses"] |= {str(status): doc for status, doc in answers.items()}
 
