@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, WithJsonSchema
 
 from ..enums import Access
 from ..errors import PreconditionFailed
@@ -18,6 +18,8 @@ T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R", bound=Record)
 D = TypeVar("D", bound=Callable[..., Any])
 ANSWERS = "openapi_answers"  # attribute of a dependency: the responses it may give
+# A header a client may send: documented as a string (absent is not a value one can send).
+OptionalHeader = Annotated[str | None, WithJsonSchema({"type": "string"})]
 
 
 def visible(item: R, principal: Principal) -> R:
@@ -108,7 +110,7 @@ def answers(responses: dict[int | str, dict[str, Any]]) -> Callable[[D], D]:
 @answers(problems.documented(412))
 def get_if_match(
     header: Annotated[
-        str | None,
+        OptionalHeader,
         Header(alias="If-Match", description="The ETag you read: 412 if the record changed."),
     ] = None,
 ) -> IfMatch:
@@ -118,7 +120,7 @@ def get_if_match(
 @answers({304: {"description": "Not Modified: your copy is current."}})
 def get_if_none_match(
     header: Annotated[
-        str | None,
+        OptionalHeader,
         Header(alias="If-None-Match", description="An ETag you hold: 304 if still current."),
     ] = None,
 ) -> IfNoneMatch:

@@ -21,6 +21,7 @@ from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
 from ..models import IdempotencyKey
 from ..security import Principal
+from .http import OptionalHeader
 
 HEADER = "Idempotency-Key"
 M = TypeVar("M", bound=BaseModel)
@@ -123,7 +124,7 @@ def dependency(description: str) -> Callable[..., Idempotency]:
         request: Request,
         session: SessionDep,
         principal: PrincipalDep,
-        key: Annotated[str | None, Header(alias=HEADER, description=description)] = None,
+        key: Annotated[OptionalHeader, Header(alias=HEADER, description=description)] = None,
     ) -> Idempotency:
         return Idempotency(key, request, session, principal)
 
