@@ -157,8 +157,9 @@ def _dependency_calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
 
 
 def _document_openapi(app: FastAPI, api_routers: Sequence[APIRouter]) -> None:
-    """Put the Problem schema into the OpenAPI document, say 422 answers problem+json, and
-    add the answers that dependencies are marked with."""
+    """Put the Problem schema into the OpenAPI document, say 422 answers problem+json,
+    untitle header schemas (FastAPI titles every parameter's) and add the answers that
+    dependencies are marked with."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -175,6 +176,9 @@ def _document_openapi(app: FastAPI, api_routers: Sequence[APIRouter]) -> None:
                 responses = operation.setdefault("responses", {})
                 if "422" in responses:
                     responses["422"] = problems.documented(422)[422]
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "header":  # a plain string, as HTTP knows it
+                        parameter["schema"].pop("title", None)
         _document_answers(schema["paths"], API_PREFIX, api_routers)
         schema["components"]["schemas"].pop("HTTPValidationError", None)
         schema["components"]["schemas"].pop("ValidationError", None)
