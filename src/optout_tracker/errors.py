@@ -64,11 +64,6 @@ class PreconditionFailed(AppError):
     title = "Precondition failed"
 
 
-class PayloadTooLarge(AppError):
-    status = 413
-    title = "Payload too large"
-
-
 class TooManyRequests(AppError):
     status = 429
     title = "Too many requests"

@@ -5,11 +5,14 @@ import hashlib
 import logging
 import re
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -26,6 +29,7 @@ from .api import (
     votes,
     webhooks,
 )
+from .api.http import ANSWERS
 from .config import Settings, get_settings
 from .db import create_db_engine
 from .http import problems
@@ -77,8 +81,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(get_principal)],
     )
     records = (jurisdictions, agencies, votes, letters, responses)
-    for module in (*records, status, export, imports, audit, api_keys, webhooks):
-        api.include_router(module.router)
+    routers = [m.router for m in (*records, status, export, imports, audit, api_keys, webhooks)]
+    for router in routers:
+        api.include_router(router)
     app.include_router(api)
     for router in (
         pages.router,
@@ -92,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", CachedStatic(directory=PACKAGE_DIR / "static"), name="static")
     problems.install(app, html_error=templating.error_page)
     app.add_exception_handler(SignInFirst, sign_in_first)  # pages send visitors to /login
-    _document_problem_schema(app)
+    _document_openapi(app, routers)
 
     # Outermost last: headers go on every answer, the limit applies before anything reads.
     app.add_middleware(
@@ -130,30 +135,33 @@ def inline_script_hashes(html: bytes | memoryview) -> tuple[str, ...]:
     return tuple(base64.b64encode(hashlib.sha256(s).digest()).decode() for s in scripts)
 
 
-def _header(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "header", "required": False, "description": description,
-            "schema": {"type": "string"}}  # fmt: skip
+def _document_answers(
+    paths: dict[str, dict[str, Any]], prefix: str, routers: Sequence[APIRouter]
+) -> None:
+    """Add to each operation the responses its dependencies are marked with (api/http.py answers):
+    a dependency that honours a header answers 412 or 304 wherever it is used."""
+    for route in (r for router in routers for r in router.routes):
+        if not isinstance(route, APIRoute):
+            continue
+        answers: dict[int | str, dict[str, Any]] = {}
+        for call in _dependency_calls(route.dependant):
+            answers |= getattr(call, ANSWERS, {})
+        for method in route.methods or ():
+            operation = paths[prefix + route.path_format][method.lower()]
+            operation["responses"] |= {str(status): doc for status, doc in answers.items()}
 
 
-def _document_headers(method: str, path: str, operation: dict[str, Any]) -> None:
-    """The HTTP conventions of http.py and idempotency.py, as each operation honours them."""
-    parameters = operation.setdefault("parameters", [])
-    responses = operation["responses"]
-    if method == "post":
-        retry = "A retry with the same key and body gets the first answer, not a duplicate."
-        if path.endswith("/api-keys"):  # a key's token is kept by nobody but its holder
-            retry = "A retry with the same key and body creates no second key: 409 names it."
-        parameters.append(_header("Idempotency-Key", retry))
-    elif method in {"patch", "delete"} and path.endswith("}"):
-        parameters.append(_header("If-Match", "The ETag you read: 412 if the record changed."))
-        responses["412"] = problems.documented(412)[412]
-    elif method == "get" and path.endswith("}") and "api-keys" not in path:
-        parameters.append(_header("If-None-Match", "An ETag you hold: 304 if still current."))
-        responses["304"] = {"description": "Not Modified: your copy is current."}
+def _dependency_calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
+    for dependency in dependant.dependencies:
+        if dependency.call is not None:
+            yield dependency.call
+        yield from _dependency_calls(dependency)
 
 
-def _document_problem_schema(app: FastAPI) -> None:
-    """Put the Problem schema into the OpenAPI document and say 422 answers problem+json."""
+def _document_openapi(app: FastAPI, api_routers: Sequence[APIRouter]) -> None:
+    """Put the Problem schema into the OpenAPI document, say 422 answers problem+json,
+    untitle header schemas (FastAPI titles every parameter's) and add the answers that
+    dependencies are marked with."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -165,13 +173,15 @@ def _document_problem_schema(app: FastAPI) -> None:
         )
         for defs in schema["components"]["schemas"]["Problem"].pop("$defs", {}).items():
             schema["components"]["schemas"].setdefault(*defs)
-        for path, operations in schema["paths"].items():
-            for method, operation in operations.items():
+        for operations in schema["paths"].values():
+            for operation in operations.values():
                 responses = operation.setdefault("responses", {})
                 if "422" in responses:
                     responses["422"] = problems.documented(422)[422]
-                if path.startswith(API_PREFIX):
-                    _document_headers(method, path, operation)
+                for parameter in operation.get("parameters", []):
+                    if parameter["in"] == "header":  # a plain string, as HTTP knows it
+                        parameter["schema"].pop("title", None)
+        _document_answers(schema["paths"], API_PREFIX, api_routers)
         schema["components"]["schemas"].pop("HTTPValidationError", None)
         schema["components"]["schemas"].pop("ValidationError", None)
         return schema

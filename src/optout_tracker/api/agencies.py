@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import AgencyCreate, AgencyFilters, AgencyPublic, AgencyUpdate, Page
 from ..services import agencies as service
-from .http import check_if_match, conditional, page, record_tag, visible
+from .http import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
@@ -31,20 +31,16 @@ def list_agencies(
 @router.get("/{agency_id}", response_model=AgencyPublic)
 def get_agency(
     agency_id: IdPath,
-    request: Request,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
+    if_none_match: IfNoneMatchDep,
 ) -> AgencyPublic | Response:
     """One agency."""
     x = service.get(session, agency_id)
     tag = record_tag("agency", x.id, x.version)
-    return conditional(
-        request,
-        response,
-        tag,
-        principal,
-        lambda: visible(AgencyPublic.model_validate(x), principal),
+    return if_none_match.answer(
+        response, tag, principal, lambda: visible(AgencyPublic.model_validate(x), principal)
     )
 
 
@@ -70,29 +66,23 @@ def create_agency(
 def update_agency(
     agency_id: IdPath,
     payload: AgencyUpdate,
-    request: Request,
     session: SessionDep,
     principal: Writer,
+    if_match: IfMatchDep,
 ) -> AgencyPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, agency_id)
-    check_if_match(
-        request,
-        record_tag("agency", x.id, x.version),
-        principal,
-        AgencyPublic.model_validate(x),
-        payload,
+    if_match.check(
+        record_tag("agency", x.id, x.version), principal, AgencyPublic.model_validate(x), payload
     )
     return AgencyPublic.model_validate(service.update(session, x, payload, principal))
 
 
 @router.delete("/{agency_id}", status_code=204, response_class=Response)
 def delete_agency(
-    agency_id: IdPath, request: Request, session: SessionDep, principal: Admin
+    agency_id: IdPath, session: SessionDep, principal: Admin, if_match: IfMatchDep
 ) -> None:
     """Delete a agency (admins only); If-Match is honoured."""
     x = service.get(session, agency_id)
-    check_if_match(
-        request, record_tag("agency", x.id, x.version), principal, AgencyPublic.model_validate(x)
-    )
+    if_match.check(record_tag("agency", x.id, x.version), principal, AgencyPublic.model_validate(x))
     service.delete(session, x, principal)

@@ -7,7 +7,7 @@ from ..http.auth import Admin
 from ..http.deps import IdPath, SessionDep
 from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from ..services import accounts
-from .idempotency import IdempotencyDep
+from .idempotency import ApiKeyIdempotencyDep
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
@@ -25,7 +25,7 @@ def create_api_key(
     response: Response,
     session: SessionDep,
     principal: Admin,
-    idempotency: IdempotencyDep,
+    idempotency: ApiKeyIdempotencyDep,
 ) -> ApiKeyCreated:
     """Create a key; the answer holds the key itself, shown this once."""
     # A retry with the same Idempotency-Key creates no second key, and cannot replay the

@@ -1,20 +1,25 @@
-"""HTTP conventions of the API: pages with a Link header, ETags with conditional GET."""
+"""HTTP conventions of the API: pages with a Link header, ETags with conditional requests."""
 
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request, Response
-from pydantic import BaseModel
+from fastapi import Depends, Header, Request, Response
+from pydantic import BaseModel, WithJsonSchema
 
 from ..enums import Access
 from ..errors import PreconditionFailed
+from ..http import problems
 from ..schemas import PRIVATE_FIELDS, Page, PageParams, Record
 from ..security import Principal
 
 T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R", bound=Record)
+D = TypeVar("D", bound=Callable[..., Any])
+ANSWERS = "openapi_answers"  # attribute of a dependency: the responses it may give
+# A header a client may send: documented as a string (absent is not a value one can send).
+OptionalHeader = Annotated[str | None, WithJsonSchema({"type": "string"})]
 
 
 def visible(item: R, principal: Principal) -> R:
@@ -40,34 +45,90 @@ def public_tag(shown: Record) -> str:
     return f"public-{hashlib.sha256(text.encode()).hexdigest()[:32]}"
 
 
-def check_if_match(
-    request: Request,
-    tag: str,
-    principal: Principal,
-    shown: Record,
-    changes: BaseModel | None = None,
-) -> None:
-    """412 when the client edits a version other than the current one (RFC 9110 If-Match).
+class IfMatch:
+    """The If-Match header of a request that changes or deletes one record."""
 
-    Either view's tag may be sent: a writer may have read the record anonymously. The private
-    tag names the version, so any edit since makes it stale. The public tag vouches for the
-    public fields only (W/ is ignored here, unlike RFC 9110's strong comparison): it still
-    matches after an edit of private fields, which its holder never saw and so cannot have
-    based its change on; but not for `changes` that write private fields, which would
-    overwrite notes the sender never read.
-    """
-    header = request.headers.get("if-match")
-    if header is None:
-        return
-    held = _tags(header)
-    current = {f'"{tag}-private"'}
-    if changes is None or not changes.model_fields_set & PRIVATE_FIELDS:
-        current.add(f'"{public_tag(shown)}"')
-    if "*" not in held and not held & current:
-        raise PreconditionFailed(
-            f"the record changed since you read it: it is now at ETag "
-            f"{representation_tag(tag, shown, principal)}; fetch it again and reapply your change"
-        )
+    def __init__(self, header: str | None) -> None:
+        self.header = header
+
+    def check(
+        self, tag: str, principal: Principal, shown: Record, changes: BaseModel | None = None
+    ) -> None:
+        """412 when the client edits a version other than the current one (RFC 9110 If-Match).
+
+        Either view's tag may be sent: a writer may have read the record anonymously. The
+        private tag names the version, so any edit since makes it stale. The public tag
+        vouches for the public fields only (W/ is ignored here, unlike RFC 9110's strong
+        comparison): it still matches after an edit of private fields, which its holder never
+        saw and so cannot have based its change on; but not for `changes` that write private
+        fields, which would overwrite notes the sender never read.
+        """
+        if self.header is None:
+            return
+        held = _tags(self.header)
+        current = {f'"{tag}-private"'}
+        if changes is None or not changes.model_fields_set & PRIVATE_FIELDS:
+            current.add(f'"{public_tag(shown)}"')
+        if "*" not in held and not held & current:
+            raise PreconditionFailed(
+                f"the record changed since you read it: it is now at ETag "
+                f"{representation_tag(tag, shown, principal)}; "
+                "fetch it again and reapply your change"
+            )
+
+
+class IfNoneMatch:
+    """The If-None-Match header of a request that reads one record."""
+
+    def __init__(self, header: str | None) -> None:
+        self.header = header
+
+    def answer(
+        self, response: Response, tag: str, principal: Principal, body: Callable[[], R]
+    ) -> R | Response:
+        """304 when the client already holds this version, else the body with its ETag."""
+        shown = body()
+        etag = representation_tag(tag, shown, principal)
+        held = _tags(self.header)
+        if etag.removeprefix("W/") in held or "*" in held:
+            return Response(status_code=304, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        return shown
+
+
+def answers(responses: dict[int | str, dict[str, Any]]) -> Callable[[D], D]:
+    """Mark a dependency with the answers it may give; main.py documents them on every
+    operation that depends on it (FastAPI documents its parameters itself)."""
+
+    def mark(dependency: D) -> D:
+        setattr(dependency, ANSWERS, responses)
+        return dependency
+
+    return mark
+
+
+@answers(problems.documented(412))
+def get_if_match(
+    header: Annotated[
+        OptionalHeader,
+        Header(alias="If-Match", description="The ETag you read: 412 if the record changed."),
+    ] = None,
+) -> IfMatch:
+    return IfMatch(header)
+
+
+@answers({304: {"description": "Not Modified: your copy is current."}})
+def get_if_none_match(
+    header: Annotated[
+        OptionalHeader,
+        Header(alias="If-None-Match", description="An ETag you hold: 304 if still current."),
+    ] = None,
+) -> IfNoneMatch:
+    return IfNoneMatch(header)
+
+
+IfMatchDep = Annotated[IfMatch, Depends(get_if_match)]
+IfNoneMatchDep = Annotated[IfNoneMatch, Depends(get_if_none_match)]
 
 
 def page(
@@ -91,19 +152,6 @@ def link_pages(request: Request, response: Response, total: int, params: PagePar
         f'<{request.url.include_query_params(offset=offset, limit=params.limit)}>; rel="{rel}"'
         for rel, offset in links.items()
     )
-
-
-def conditional(
-    request: Request, response: Response, tag: str, principal: Principal, body: Callable[[], R]
-) -> R | Response:
-    """Answer 304 when the client already holds this version, else the body with its ETag."""
-    shown = body()
-    etag = representation_tag(tag, shown, principal)
-    held = _tags(request.headers.get("if-none-match"))
-    if etag.removeprefix("W/") in held or "*" in held:
-        return Response(status_code=304, headers={"ETag": etag})
-    response.headers["ETag"] = etag
-    return shown
 
 
 def record_tag(table: str, record_id: int | None, version: int) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 import sqlalchemy as sa
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
 from sqlmodel import Session, col
 
@@ -21,14 +21,17 @@ from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
 from ..models import IdempotencyKey
 from ..security import Principal
+from .http import OptionalHeader
 
 HEADER = "Idempotency-Key"
 M = TypeVar("M", bound=BaseModel)
 
 
 class Idempotency:
-    def __init__(self, request: Request, session: Session, principal: Principal) -> None:
-        self.key = request.headers.get(HEADER)
+    def __init__(
+        self, key: str | None, request: Request, session: Session, principal: Principal
+    ) -> None:
+        self.key = key
         self.scope = f"{request.method} {request.url.path}"
         self.session, self.principal = session, principal
         self.claimed: int | None = None  # the id of the row this request holds
@@ -114,8 +117,28 @@ class Idempotency:
         return self.once(payload.model_dump_json(), response, make, status=201, location=location)
 
 
-def get_idempotency(request: Request, session: SessionDep, principal: PrincipalDep) -> Idempotency:
-    return Idempotency(request, session, principal)
+def dependency(description: str) -> Callable[..., Idempotency]:
+    """The dependency of a POST that honours the header, documented with `description`."""
+
+    def get_idempotency(
+        request: Request,
+        session: SessionDep,
+        principal: PrincipalDep,
+        key: Annotated[OptionalHeader, Header(alias=HEADER, description=description)] = None,
+    ) -> Idempotency:
+        return Idempotency(key, request, session, principal)
+
+    return get_idempotency
 
 
-IdempotencyDep = Annotated[Idempotency, Depends(get_idempotency)]
+IdempotencyDep = Annotated[
+    Idempotency,
+    Depends(
+        dependency("A retry with the same key and body gets the first answer, not a duplicate.")
+    ),
+]
+# A new API key's token is kept by nobody but its holder: a retry cannot replay it.
+ApiKeyIdempotencyDep = Annotated[
+    Idempotency,
+    Depends(dependency("A retry with the same key and body creates no second key: 409 names it.")),
+]

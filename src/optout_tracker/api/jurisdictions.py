@@ -17,7 +17,7 @@ from ..schemas import (
 )
 from ..services import campaign, public
 from ..services import jurisdictions as service
-from .http import check_if_match, conditional, link_pages, page, visible
+from .http import IfMatchDep, IfNoneMatchDep, link_pages, page, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/jurisdictions", tags=["jurisdictions"])
@@ -39,15 +39,14 @@ def list_jurisdictions(
 @router.get("/{jurisdiction_id}", response_model=JurisdictionPublic)
 def get_jurisdiction(
     jurisdiction_id: IdPath,
-    request: Request,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
+    if_none_match: IfNoneMatchDep,
 ) -> JurisdictionPublic | Response:
     """One jurisdiction with its campaign status."""
     j, s = service.get(session, jurisdiction_id)
-    return conditional(
-        request,
+    return if_none_match.answer(
         response,
         service.etag(j, s),
         principal,
@@ -99,22 +98,22 @@ def create_jurisdiction(
 def update_jurisdiction(
     jurisdiction_id: IdPath,
     payload: JurisdictionUpdate,
-    request: Request,
     session: SessionDep,
     principal: Writer,
+    if_match: IfMatchDep,
 ) -> JurisdictionPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     j, s = service.get(session, jurisdiction_id)
-    check_if_match(request, service.etag(j, s), principal, public.jurisdiction(j, s), payload)
+    if_match.check(service.etag(j, s), principal, public.jurisdiction(j, s), payload)
     service.update(session, j, payload, principal)
     return public.jurisdiction(j, s)
 
 
 @router.delete("/{jurisdiction_id}", status_code=204, response_class=Response)
 def delete_jurisdiction(
-    jurisdiction_id: IdPath, request: Request, session: SessionDep, principal: Admin
+    jurisdiction_id: IdPath, session: SessionDep, principal: Admin, if_match: IfMatchDep
 ) -> None:
     """Delete a jurisdiction that has no events (admins only); If-Match is honoured."""
     j, s = service.get(session, jurisdiction_id)
-    check_if_match(request, service.etag(j, s), principal, public.jurisdiction(j, s))
+    if_match.check(service.etag(j, s), principal, public.jurisdiction(j, s))
     service.delete(session, j, principal)

@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..schemas import LetterCreate, LetterFilters, LetterPublic, LetterUpdate, Page
 from ..services import letters as service
-from .http import check_if_match, conditional, page, record_tag, visible
+from .http import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/letters", tags=["letters"])
@@ -31,20 +31,16 @@ def list_letters(
 @router.get("/{letter_id}", response_model=LetterPublic)
 def get_letter(
     letter_id: IdPath,
-    request: Request,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
+    if_none_match: IfNoneMatchDep,
 ) -> LetterPublic | Response:
     """One letter."""
     x = service.get(session, letter_id)
     tag = record_tag("letter", x.id, x.version)
-    return conditional(
-        request,
-        response,
-        tag,
-        principal,
-        lambda: visible(LetterPublic.model_validate(x), principal),
+    return if_none_match.answer(
+        response, tag, principal, lambda: visible(LetterPublic.model_validate(x), principal)
     )
 
 
@@ -73,29 +69,23 @@ def create_letter(
 def update_letter(
     letter_id: IdPath,
     payload: LetterUpdate,
-    request: Request,
     session: SessionDep,
     principal: Writer,
+    if_match: IfMatchDep,
 ) -> LetterPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, letter_id)
-    check_if_match(
-        request,
-        record_tag("letter", x.id, x.version),
-        principal,
-        LetterPublic.model_validate(x),
-        payload,
+    if_match.check(
+        record_tag("letter", x.id, x.version), principal, LetterPublic.model_validate(x), payload
     )
     return LetterPublic.model_validate(service.update(session, x, payload, principal))
 
 
 @router.delete("/{letter_id}", status_code=204, response_class=Response)
 def delete_letter(
-    letter_id: IdPath, request: Request, session: SessionDep, principal: Admin
+    letter_id: IdPath, session: SessionDep, principal: Admin, if_match: IfMatchDep
 ) -> None:
     """Delete a letter (admins only); If-Match is honoured."""
     x = service.get(session, letter_id)
-    check_if_match(
-        request, record_tag("letter", x.id, x.version), principal, LetterPublic.model_validate(x)
-    )
+    if_match.check(record_tag("letter", x.id, x.version), principal, LetterPublic.model_validate(x))
     service.delete(session, x, principal)

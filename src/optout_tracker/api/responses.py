@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import Page, ResponseCreate, ResponseFilters, ResponsePublic, ResponseUpdate
 from ..services import responses as service
-from .http import check_if_match, conditional, page, record_tag, visible
+from .http import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/responses", tags=["responses"])
@@ -31,20 +31,16 @@ def list_responses(
 @router.get("/{response_id}", response_model=ResponsePublic)
 def get_response(
     response_id: IdPath,
-    request: Request,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
+    if_none_match: IfNoneMatchDep,
 ) -> ResponsePublic | Response:
     """One response."""
     x = service.get(session, response_id)
     tag = record_tag("response", x.id, x.version)
-    return conditional(
-        request,
-        response,
-        tag,
-        principal,
-        lambda: visible(ResponsePublic.model_validate(x), principal),
+    return if_none_match.answer(
+        response, tag, principal, lambda: visible(ResponsePublic.model_validate(x), principal)
     )
 
 
@@ -70,14 +66,13 @@ def create_response(
 def update_response(
     response_id: IdPath,
     payload: ResponseUpdate,
-    request: Request,
     session: SessionDep,
     principal: Writer,
+    if_match: IfMatchDep,
 ) -> ResponsePublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, response_id)
-    check_if_match(
-        request,
+    if_match.check(
         record_tag("response", x.id, x.version),
         principal,
         ResponsePublic.model_validate(x),
@@ -88,14 +83,11 @@ def update_response(
 
 @router.delete("/{response_id}", status_code=204, response_class=Response)
 def delete_response(
-    response_id: IdPath, request: Request, session: SessionDep, principal: Admin
+    response_id: IdPath, session: SessionDep, principal: Admin, if_match: IfMatchDep
 ) -> None:
     """Delete a response (admins only); If-Match is honoured."""
     x = service.get(session, response_id)
-    check_if_match(
-        request,
-        record_tag("response", x.id, x.version),
-        principal,
-        ResponsePublic.model_validate(x),
+    if_match.check(
+        record_tag("response", x.id, x.version), principal, ResponsePublic.model_validate(x)
     )
     service.delete(session, x, principal)

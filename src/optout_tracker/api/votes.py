@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import Page, VoteCreate, VoteFilters, VotePublic, VoteUpdate
 from ..services import votes as service
-from .http import check_if_match, conditional, page, record_tag, visible
+from .http import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/votes", tags=["votes"])
@@ -31,16 +31,16 @@ def list_votes(
 @router.get("/{vote_id}", response_model=VotePublic)
 def get_vote(
     vote_id: IdPath,
-    request: Request,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
+    if_none_match: IfNoneMatchDep,
 ) -> VotePublic | Response:
     """One vote."""
     x = service.get(session, vote_id)
     tag = record_tag("vote", x.id, x.version)
-    return conditional(
-        request, response, tag, principal, lambda: visible(VotePublic.model_validate(x), principal)
+    return if_none_match.answer(
+        response, tag, principal, lambda: visible(VotePublic.model_validate(x), principal)
     )
 
 
@@ -64,25 +64,25 @@ def create_vote(
 
 @router.patch("/{vote_id}")
 def update_vote(
-    vote_id: IdPath, payload: VoteUpdate, request: Request, session: SessionDep, principal: Writer
+    vote_id: IdPath,
+    payload: VoteUpdate,
+    session: SessionDep,
+    principal: Writer,
+    if_match: IfMatchDep,
 ) -> VotePublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, vote_id)
-    check_if_match(
-        request,
-        record_tag("vote", x.id, x.version),
-        principal,
-        VotePublic.model_validate(x),
-        payload,
+    if_match.check(
+        record_tag("vote", x.id, x.version), principal, VotePublic.model_validate(x), payload
     )
     return VotePublic.model_validate(service.update(session, x, payload, principal))
 
 
 @router.delete("/{vote_id}", status_code=204, response_class=Response)
-def delete_vote(vote_id: IdPath, request: Request, session: SessionDep, principal: Admin) -> None:
+def delete_vote(
+    vote_id: IdPath, session: SessionDep, principal: Admin, if_match: IfMatchDep
+) -> None:
     """Delete a vote (admins only); If-Match is honoured."""
     x = service.get(session, vote_id)
-    check_if_match(
-        request, record_tag("vote", x.id, x.version), principal, VotePublic.model_validate(x)
-    )
+    if_match.check(record_tag("vote", x.id, x.version), principal, VotePublic.model_validate(x))
     service.delete(session, x, principal)

@@ -4,6 +4,10 @@ Services `publish` events as they change records. Just before the session commit
 event is matched against the active subscriptions and one delivery row is written per
 match, so a change and its deliveries commit or roll back together; events published in a
 savepoint that rolls back are dropped with it. The worker (webhook_worker.py) sends them.
+
+The commit and rollback hooks are attached to a session by its first event, whoever made
+it: a session into which nothing is published is left alone, and importing this module
+changes no other.
 """
 
 import json
@@ -44,7 +48,12 @@ class Event:
 def publish(session: Session, name: str, data: Data, jurisdiction_id: int | None = None) -> None:
     transaction = session.get_nested_transaction() or session.get_transaction()
     event = Event(name, utcnow(), data, transaction, jurisdiction_id)
-    session.info.setdefault(PENDING, []).append(event)
+    pending: list[Event] | None = session.info.get(PENDING)
+    if pending is None:  # the session's first event: from now on its commits deliver
+        pending = session.info[PENDING] = []
+        sa.event.listen(session, "before_commit", _write_deliveries)
+        sa.event.listen(session, "after_soft_rollback", _drop_rolled_back)
+    pending.append(event)
 
 
 def publish_change(session: Session, action: AuditAction, record: SQLModel) -> None:
@@ -99,13 +108,13 @@ def visible(session: Session, record: SQLModel) -> dict[str, Any]:
     return public.of(session, record).hide_private().model_dump(mode="json")
 
 
-@sa.event.listens_for(Session, "before_commit")
 def _write_deliveries(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint is released: its events wait for the outer commit
-    events: list[Event] = session.info.pop(PENDING, [])
+    events: list[Event] = session.info[PENDING]
     if not events:
         return
+    session.info[PENDING] = []
     hooks = list(session.scalars(sa.select(Webhook).where(col(Webhook.active))))
     wanted = [(e, [h for h in hooks if wants(h, e.name)]) for e in events]
     wanted = [(event, targets) for event, targets in wanted if targets]
@@ -139,9 +148,8 @@ def _load_jurisdictions(session: Session, ids: set[int]) -> list[SQLModel]:
     return loaded
 
 
-@sa.event.listens_for(Session, "after_soft_rollback")
 def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
-    events: list[Event] = session.info.get(PENDING, [])
+    events: list[Event] = session.info[PENDING]
     if events:
         session.info[PENDING] = [e for e in events if not _within(e.transaction, previous)]
 
