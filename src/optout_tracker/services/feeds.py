@@ -9,9 +9,9 @@ from sqlmodel import Session, col
 
 from ..enums import AuditAction, VoteOutcome
 from ..models import Agency, AuditEntry, Jurisdiction, Letter, Response, Vote
-from ..schemas import PRIVATE_FIELDS
+from ..schemas import ENTITIES, PRIVATE_FIELDS
 
-CAMPAIGN_RECORDS = ("jurisdiction", "agency", "vote", "letter", "response")
+CAMPAIGN_RECORDS = ENTITIES
 
 
 @dataclass(frozen=True)

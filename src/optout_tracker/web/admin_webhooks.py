@@ -10,10 +10,17 @@ from sqlmodel import Session
 
 from ..api.auth import PrincipalDep
 from ..api.deps import IdPath, SessionDep, SettingsDep
-from ..enums import RECORD_EVENTS, TEST_EVENT, WEBHOOK_EVENTS, DeliveryState
+from ..enums import TEST_EVENT, DeliveryState
 from ..errors import AppError, Conflict, FieldError, InvalidInput
 from ..models import Webhook
-from ..schemas import DeliveryFilters, ListParams, WebhookCreate, WebhookUpdate
+from ..schemas import (
+    RECORD_EVENTS,
+    WEBHOOK_EVENTS,
+    DeliveryFilters,
+    ListParams,
+    WebhookCreate,
+    WebhookUpdate,
+)
 from ..security import Principal
 from ..services import webhooks
 from ..text_input import field_errors
