@@ -24,6 +24,7 @@ from optout_tracker.models import (
     Vote,
 )
 from optout_tracker.schemas import (
+    BY_PLURAL,
     AgencyCreate,
     JurisdictionCreate,
     LetterCreate,
@@ -197,7 +198,7 @@ def test_the_audit_entry_of_an_imported_record_is_the_one_the_api_writes(
     session: Session, kind: str
 ) -> None:
     row, create = KINDS[kind][0](_world(session)), KINDS[kind][1]
-    entity = str(imports.SPECS[kind].model.__tablename__)
+    entity = str(BY_PLURAL[kind].model.__tablename__)
     with session.begin_nested() as savepoint:
         create(session, row)
         session.flush()
@@ -207,7 +208,7 @@ def test_the_audit_entry_of_an_imported_record_is_the_one_the_api_writes(
     assert import_rows(session, kind, [row]).created == 1
     entry = audit_entries(session, entity)[-1]
     assert _content(entry) == expected
-    record = session.get(imports.SPECS[kind].model, entry.entity_id)
+    record = session.get(BY_PLURAL[kind].model, entry.entity_id)
     assert record is not None and record.version == 1  # type: ignore[attr-defined]
     assert record.created_at == record.updated_at is not None  # type: ignore[attr-defined]
 

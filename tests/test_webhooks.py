@@ -24,9 +24,9 @@ from optout_tracker.cli import main
 from optout_tracker.config import Settings, get_settings
 from optout_tracker.db import create_db_engine, unit_of_work
 from optout_tracker.db_types import utcnow
-from optout_tracker.enums import STATUS_CHANGED, WEBHOOK_EVENTS, AgencyKind, DeliveryState
+from optout_tracker.enums import STATUS_CHANGED, AgencyKind, DeliveryState
 from optout_tracker.models import Vote, Webhook, WebhookAttempt, WebhookDelivery
-from optout_tracker.schemas import VoteCreate, VoteUpdate, WebhookCreate
+from optout_tracker.schemas import WEBHOOK_EVENTS, VoteCreate, VoteUpdate, WebhookCreate
 from optout_tracker.security import CLI
 from optout_tracker.seed import seed
 from optout_tracker.services import outbox, votes, webhooks

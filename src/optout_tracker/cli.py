@@ -22,6 +22,7 @@ from .enums import Role, Scope
 from .errors import AppError, ConfigError, InvalidInput
 from .history import load_history
 from .models import Letter, Response, Vote
+from .schemas import BY_PLURAL
 from .security import CLI
 from .seed import is_seeded, seed
 from .services import accounts, exports, imports
@@ -302,7 +303,7 @@ def revoke_key(key_id: int) -> None:
         click.echo(f"revoked API key {key.id} {key.name!r}")
 
 
-KIND = click.Choice(["jurisdictions", "agencies", "votes", "letters", "responses"])
+KIND = click.Choice(list(BY_PLURAL))
 
 
 @main.command(name="import")

@@ -149,8 +149,8 @@ STATUS_LABELS: dict[CampaignStatus, str] = {
 }
 
 
-# Webhook events: one per change of a campaign record, and the derived status moving on.
-WEBHOOK_ENTITIES = ("jurisdiction", "agency", "vote", "letter", "response")
+# Webhook events: one per change of a campaign record (schemas.RECORD_EVENTS), and the
+# derived status moving on.
 PAST_TENSE = {
     AuditAction.create: "created",
     AuditAction.update: "updated",
@@ -158,7 +158,3 @@ PAST_TENSE = {
 }
 STATUS_CHANGED = "jurisdiction.status_changed"
 TEST_EVENT = "webhook.test"  # sent only on request, to the one subscription tested
-RECORD_EVENTS = tuple(
-    f"{entity}.{past}" for entity in WEBHOOK_ENTITIES for past in PAST_TENSE.values()
-)
-WEBHOOK_EVENTS = (*RECORD_EVENTS, STATUS_CHANGED)

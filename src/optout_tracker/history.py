@@ -4,23 +4,27 @@ Activation dates go onto every county the file names. The curated campaign event
 onto votes, letters and responses only where the record says what happened (CURATED below);
 everything else becomes a dated, sourced line in the jurisdiction's public notes, so the demo
 never invents an event. Loading is idempotent and never overwrites a value users have set.
+The votes, letters and responses are created as the API creates them (services' `create`),
+with their audit entries and webhook events, by the CLI.
 """
 
 import csv
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from functools import partial
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from .enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
-from .models import Agency, DatasetRecord, Jurisdiction, Letter, Response, Vote
+from .models import Agency, DatasetRecord, Jurisdiction
 from .paths import DATA_DIR
 from .refdata import resolve_fips
-from .services import status_projection
+from .schemas import LetterCreate, ResponseCreate, VoteCreate
+from .security import CLI, Principal
+from .services import letters, responses, votes
 
 DATASET = "secure_communities_history"
 HISTORY_CSV = DATA_DIR / "secure_communities_history.csv"
@@ -192,9 +196,10 @@ class DemoReport:
 class _Loader:
     """Applies rows once each: what a row made is recorded in dataset_record under its key."""
 
-    def __init__(self, session: Session, response_window_days: int) -> None:
+    def __init__(self, session: Session, response_window_days: int, actor: Principal) -> None:
         self.session = session
-        self.window = timedelta(days=response_window_days)
+        self.window = response_window_days
+        self.actor = actor
         self.report = DemoReport()
         self.by_fips = {j.fips: j for j in session.scalars(sa.select(Jurisdiction)) if j.fips}
         self.agencies = list(session.scalars(sa.select(Agency)))
@@ -202,7 +207,6 @@ class _Loader:
             session.scalars(sa.select(col(DatasetRecord.key)).filter_by(dataset=DATASET))
         )
         self.letters: dict[tuple[str, str, str], int] = {}
-        self.touched: set[int] = set()
 
     def once(self, key: str, entity: str, make: Callable[[], int | None]) -> None:
         """Run `make` unless this key was loaded before; remember what it made."""
@@ -262,12 +266,12 @@ class _Loader:
 
     def curated(self, j: Jurisdiction, row: HistoryRow, spec: Spec) -> int | None:
         source = row.urls[0] if row.urls else None
-        self.touched.add(j.id or 0)
         match spec:
             case VoteSpec():
                 self.report.votes += 1
-                return self.add(
-                    Vote(
+                vote = votes.create(
+                    self.session,
+                    VoteCreate(
                         jurisdiction_id=j.id or 0,
                         body=spec.body,
                         held_on=row.on,
@@ -277,13 +281,16 @@ class _Loader:
                         no=spec.no,
                         source_url=source,
                         public_notes=row.described,
-                    )
+                    ),
+                    self.actor,
                 )
+                return vote.id
             case LetterSpec():
                 self.report.letters += 1
                 to = self.agency(spec.to, j.state)
-                letter_id = self.add(
-                    Letter(
+                letter = letters.create(
+                    self.session,
+                    LetterCreate(
                         jurisdiction_id=j.id or 0,
                         agency_id=to.id or 0,
                         sent_on=row.on,
@@ -292,16 +299,18 @@ class _Loader:
                         subject=spec.subject,
                         summary=row.described,
                         document_url=source,
-                        response_due_on=row.on + self.window,
-                    )
+                    ),
+                    self.actor,
+                    self.window,
                 )
-                self.letters[(row.fips, row.date_text, spec.to)] = letter_id
-                return letter_id
+                self.letters[(row.fips, row.date_text, spec.to)] = letter.id or 0
+                return letter.id
             case ResponseSpec():
                 self.report.responses += 1
                 answered = self.letters.get((*spec.answers, spec.sender)) if spec.answers else None
-                return self.add(
-                    Response(
+                response = responses.create(
+                    self.session,
+                    ResponseCreate(
                         jurisdiction_id=j.id or 0,
                         agency_id=self.agency(spec.sender, j.state).id or 0,
                         letter_id=answered,
@@ -309,25 +318,24 @@ class _Loader:
                         kind=spec.kind,
                         summary=row.described,
                         document_url=source,
-                    )
+                    ),
+                    self.actor,
                 )
+                return response.id
             case ActivationSpec():
                 return self.activation(j, row)
 
-    def add(self, record: Vote | Letter | Response) -> int:
-        self.session.add(record)
-        self.session.flush()
-        return record.id or 0
-
 
 def load_history(
-    session: Session, response_window_days: int, rows: list[HistoryRow] | None = None
+    session: Session,
+    response_window_days: int,
+    rows: list[HistoryRow] | None = None,
+    actor: Principal = CLI,
 ) -> DemoReport:
     """Apply the historical dataset to a seeded database, in the caller's transaction."""
-    loader = _Loader(session, response_window_days)
+    loader = _Loader(session, response_window_days, actor)
     # Oldest first, so that letters exist before the responses that answer them.
     for row in sorted(rows if rows is not None else read_history(), key=lambda r: r.on):
         loader.apply(row)
     session.flush()
-    status_projection.refresh(session, loader.touched)
     return loader.report

@@ -1,8 +1,24 @@
 """API shapes: what the JSON API accepts and answers (tables are in models.py)."""
 
 import re
+from copy import copy
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Annotated, Any, Generic, Literal, Self, TypeVar
+from types import UnionType
+from typing import (
+    TYPE_CHECKING,
+    Annotated,
+    Any,
+    Generic,
+    Literal,
+    Optional,
+    Self,
+    TypeVar,
+    Union,
+    cast,
+    get_args,
+    get_origin,
+)
 
 from pydantic import (
     AfterValidator,
@@ -16,10 +32,13 @@ from pydantic import (
     field_validator,
     model_serializer,
 )
+from pydantic.fields import FieldInfo
+from sqlmodel import SQLModel
 
 from .enums import (
+    PAST_TENSE,
+    STATUS_CHANGED,
     TEST_EVENT,
-    WEBHOOK_EVENTS,
     ActorKind,
     AgencyKind,
     AuditAction,
@@ -32,6 +51,7 @@ from .enums import (
     Scope,
     VoteOutcome,
 )
+from .models import Agency, Jurisdiction, Letter, Response, Vote
 from .refdata import state_codes
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: larger values would reach the database and fail there
@@ -85,13 +105,58 @@ Fips = Annotated[str, StringConstraints(pattern=r"^(\d{2}|\d{5}|\d{7})$")]
 PRIVATE_FIELDS = frozenset({"private_notes"})
 
 
+PRIVATE_NOTE = "Only for signed-in users and API keys; absent for anonymous callers."
+
+
+def _plain(annotation: Any) -> Any:
+    """The type without its constraints: `Text200 | None` is `str | None`."""
+    if get_origin(annotation) is Annotated:
+        return _plain(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        return Union[tuple(_plain(a) for a in get_args(annotation))]  # noqa: UP007
+    return annotation
+
+
+def _rebuild(cls: type[BaseModel], fields: dict[str, FieldInfo]) -> None:
+    cls.__pydantic_fields__ = fields
+    cls.model_rebuild(force=True)
+
+
 class Record(BaseModel):
+    """A stored record as the API shows it.
+
+    The fields a subclass gets from a kind's `...Fields` are shown with their plain types,
+    each present (null when empty): their constraints are the input's, checked when the
+    values came in. A private field may be left out (see hide_private).
+    """
+
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     created_at: datetime
     updated_at: datetime
     version: int
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        shown = {
+            n
+            for c in cls.__mro__
+            if issubclass(c, Record)
+            for n in vars(c).get("__annotations__", {})
+        }
+        fields = dict(cls.model_fields)
+        for name in fields.keys() - shown:
+            plain = _plain(fields[name].annotation)
+            private = name in PRIVATE_FIELDS
+            fields[name] = (
+                FieldInfo(annotation=plain, default=None, description=PRIVATE_NOTE)
+                if private
+                else FieldInfo(annotation=plain)
+            )
+        if fields.keys() - shown:
+            _rebuild(cls, fields)
 
     @model_serializer(mode="wrap")
     def _omit_hidden(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
@@ -108,22 +173,95 @@ class Record(BaseModel):
         return shown
 
 
-PRIVATE_NOTE = "Only for signed-in users and API keys; absent for anonymous callers."
+# Each kind of record declares its fields once, in `...Fields`, with the types its input is
+# checked with; its Create, Update and Public shapes derive from them. Unknown fields are
+# refused; PATCH bodies change only the fields they name.
+
+Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+LongText = Annotated[str, StringConstraints(max_length=20_000)]
+WEB_ADDRESS = re.compile(r"https?://\S+")
 
 
-class JurisdictionPublic(Record):
-    name: str
+def _web_address(value: str) -> str:
+    # Checked here rather than as a pattern constraint, whose error quotes the regex.
+    if not WEB_ADDRESS.fullmatch(value):
+        raise ValueError("must be an http:// or https:// URL without spaces")
+    return value
+
+
+Url = Annotated[
+    str,
+    StringConstraints(max_length=2000),
+    AfterValidator(_web_address),
+    # The document still gives the pattern, for clients and generated test data.
+    WithJsonSchema({"type": "string", "maxLength": 2000, "pattern": f"^{WEB_ADDRESS.pattern}$"}),
+]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
+OCD_PATTERN = r"^ocd-division/country:[a-z]{2}(/[^/\s]+:[^/\s]+)*$"
+OcdId = Annotated[str, StringConstraints(pattern=OCD_PATTERN, max_length=200)]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
+# Strict: JSON `true` is not a tally of 1, nor "3" an id.
+Tally = Annotated[StrictInt, Field(ge=0, le=100_000)]
+BodyId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+Fax = Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. ]{5,40}$")]
+FIPS_LENGTHS = {
+    JurisdictionKind.state: {2},
+    JurisdictionKind.territory: {2},
+    JurisdictionKind.federal_district: {2, 5},
+    JurisdictionKind.county: {5},
+    JurisdictionKind.city: {7},
+}
+
+
+class WriteModel(Input):
+    pass
+
+
+class Partial(WriteModel):
+    """Every field optional and without a default, for a PATCH body that names only what
+    it changes (the descriptions are the create's)."""
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        fields = {}
+        for name, field in cls.model_fields.items():
+            optional = copy(field)
+            optional.annotation = cast(Any, Optional[field.annotation])  # noqa: UP045
+            optional.default = None
+            optional.description = None
+            fields[name] = optional
+        _rebuild(cls, fields)
+
+
+class JurisdictionFields(BaseModel):
+    name: Text200
     kind: JurisdictionKind
-    slug: str
-    state: str
-    parent_id: int | None
-    fips: str | None
-    ocd_id: str | None
-    population: int | None
-    scheduled_activation_on: date | None
-    activated_on: date | None
-    public_notes: str | None
-    private_notes: str | None = Field(None, description=PRIVATE_NOTE)
+    slug: Slug | None = Field(None, description="Derived from state and name when omitted.")
+    state: StateCode
+    parent_id: BodyId | None = Field(None, description="Defaults to the state's jurisdiction.")
+    fips: Fips | None = None
+    ocd_id: OcdId | None = None
+    population: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] | None = None
+    scheduled_activation_on: date | None = None
+    activated_on: date | None = None
+    public_notes: LongText | None = None
+    private_notes: LongText | None = None
+
+
+class JurisdictionCreate(WriteModel, JurisdictionFields):
+    pass
+
+
+class JurisdictionUpdate(Partial, JurisdictionFields):
+    if TYPE_CHECKING:  # every field optional, as Partial makes them
+
+        def __init__(self, **fields: Any) -> None: ...
+
+
+class JurisdictionPublic(JurisdictionFields, Record):
+    slug: str  # always set once created
     status: CampaignStatus
     status_label: str
     status_since: date | None
@@ -137,54 +275,118 @@ class JurisdictionPublic(Record):
     activated: bool
 
 
-class AgencyPublic(Record):
-    name: str
+class AgencyFields(BaseModel):
+    name: Text200
     kind: AgencyKind
-    state: str | None
-    email: str | None
-    fax: str | None
-    postal_address: str | None
-    notes: str | None
+    state: StateCode | None = Field(None, description="Required for a state identification bureau.")
+    email: Email | None = None
+    fax: Fax | None = None
+    postal_address: LongText | None = None
+    notes: LongText | None = None
 
 
-class VotePublic(Record):
-    jurisdiction_id: int
-    body: str
-    held_on: date
-    measure: str | None
+class AgencyCreate(WriteModel, AgencyFields):
+    pass
+
+
+class AgencyUpdate(Partial, AgencyFields):
+    if TYPE_CHECKING:  # every field optional, as Partial makes them
+
+        def __init__(self, **fields: Any) -> None: ...
+
+
+class AgencyPublic(AgencyFields, Record):
+    pass
+
+
+class VoteFields(BaseModel):
+    jurisdiction_id: BodyId
+    body: Text200 = Field(description='Who voted, e.g. "Board of Supervisors".')
+    held_on: date = Field(description="Only a scheduled vote may lie in the future.")
+    measure: Text500 | None = None
     outcome: VoteOutcome
-    yes: int | None
-    no: int | None
-    abstain: int | None
-    absent: int | None
-    source_url: str | None
-    public_notes: str | None
-    private_notes: str | None = Field(None, description=PRIVATE_NOTE)
+    yes: Tally | None = None
+    no: Tally | None = None
+    abstain: Tally | None = None
+    absent: Tally | None = None
+    source_url: Url | None = None
+    public_notes: LongText | None = None
+    private_notes: LongText | None = None
 
 
-class LetterPublic(Record):
-    jurisdiction_id: int
-    agency_id: int
-    channel: Channel | None
-    sent_on: date
+class VoteCreate(WriteModel, VoteFields):
+    pass
+
+
+class VoteUpdate(Partial, VoteFields):
+    if TYPE_CHECKING:  # every field optional, as Partial makes them
+
+        def __init__(self, **fields: Any) -> None: ...
+
+
+class VotePublic(VoteFields, Record):
+    pass
+
+
+class LetterFields(BaseModel):
+    jurisdiction_id: BodyId
+    agency_id: BodyId = Field(description="The recipient.")
+    channel: Channel | None = None
+    sent_on: date = Field(description="Not in the future.")
     purpose: LetterPurpose
-    signed_by: str | None
-    subject: str | None
-    summary: str | None
-    document_url: str | None
-    response_due_on: date
+    signed_by: Text200 | None = None
+    subject: Text500 | None = None
+    summary: LongText | None = None
+    document_url: Url | None = None
+    response_due_on: date | None = Field(
+        None, description="Defaults to sent_on plus the response window (30 days)."
+    )
 
 
-class ResponsePublic(Record):
-    jurisdiction_id: int
-    agency_id: int
-    letter_id: int | None
+class LetterCreate(WriteModel, LetterFields):
+    pass
+
+
+class LetterUpdate(Partial, LetterFields):
+    if TYPE_CHECKING:  # every field optional, as Partial makes them
+
+        def __init__(self, **fields: Any) -> None: ...
+
+
+class LetterPublic(LetterFields, Record):
+    response_due_on: date  # always set once created
+
+
+class ResponseFields(BaseModel):
+    jurisdiction_id: BodyId
+    agency_id: BodyId = Field(description="The sender.")
+    letter_id: BodyId | None = Field(
+        None, description="The letter answered: same jurisdiction, sent on or before received_on."
+    )
     received_on: date
-    channel: Channel | None
+    channel: Channel | None = None
     kind: ResponseKind
-    summary: str | None
-    new_activation_on: date | None
-    document_url: str | None
+    summary: LongText | None = None
+    new_activation_on: date | None = Field(
+        None,
+        description="Required for activation_date_adjusted; becomes the jurisdiction's "
+        "scheduled_activation_on.",
+    )
+    document_url: Url | None = None
+
+
+class ResponseCreate(WriteModel, ResponseFields):
+    pass
+
+
+class ResponseUpdate(Partial, ResponseFields):
+    if TYPE_CHECKING:  # every field optional, as Partial makes them
+
+        def __init__(self, **fields: Any) -> None: ...
+
+
+class ResponsePublic(ResponseFields, Record):
+    pass
 
 
 class ProblemFieldError(BaseModel):
@@ -334,185 +536,53 @@ class ByFipsFilters(Input):
     status: CampaignStatus | None = None
 
 
-# Writes. Unknown fields are refused; PATCH bodies change only the fields they name.
-
-Text200 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Text500 = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
-LongText = Annotated[str, StringConstraints(max_length=20_000)]
-WEB_ADDRESS = re.compile(r"https?://\S+")
+# The record kinds: the one list of them. Imports, exports, the CLI, public shapes, webhook
+# events and feeds derive from it; services.kinds adds what the services do with each.
 
 
-def _web_address(value: str) -> str:
-    # Checked here rather than as a pattern constraint, whose error quotes the regex.
-    if not WEB_ADDRESS.fullmatch(value):
-        raise ValueError("must be an http:// or https:// URL without spaces")
-    return value
+@dataclass(frozen=True)
+class RecordKind:
+    plural: str  # in URLs and file names: what imports, exports and the CLI call the kind
+    model: type[SQLModel]
+    create: type[WriteModel]
+    update: type[WriteModel]
+    public: type[Record]
+    filters: type[ListParams]
+    described: str = ""  # what the rows are, for the export's summary, if more than the plural
+
+    @property
+    def entity(self) -> str:
+        """The table's name: audit entries' `entity` and webhook events' prefix."""
+        return str(self.model.__tablename__)
+
+    @property
+    def export_summary(self) -> str:
+        return (
+            f"{self.described or self.plural.capitalize()} as CSV; the list's filters, all pages."
+        )
 
 
-Url = Annotated[
-    str,
-    StringConstraints(max_length=2000),
-    AfterValidator(_web_address),
-    # The document still gives the pattern, for clients and generated test data.
-    WithJsonSchema({"type": "string", "maxLength": 2000, "pattern": f"^{WEB_ADDRESS.pattern}$"}),
-]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=120)]
-OCD_PATTERN = r"^ocd-division/country:[a-z]{2}(/[^/\s]+:[^/\s]+)*$"
-OcdId = Annotated[str, StringConstraints(pattern=OCD_PATTERN, max_length=200)]
-Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254)]
-# Strict: JSON `true` is not a tally of 1, nor "3" an id.
-Tally = Annotated[StrictInt, Field(ge=0, le=100_000)]
-BodyId = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Fax = Annotated[str, StringConstraints(pattern=r"^[0-9+()\-. ]{5,40}$")]
-FIPS_LENGTHS = {
-    JurisdictionKind.state: {2},
-    JurisdictionKind.territory: {2},
-    JurisdictionKind.federal_district: {2, 5},
-    JurisdictionKind.county: {5},
-    JurisdictionKind.city: {7},
-}
-
-
-class WriteModel(Input):
-    pass
-
-
-class JurisdictionCreate(WriteModel):
-    name: Text200
-    kind: JurisdictionKind
-    slug: Slug | None = Field(None, description="Derived from state and name when omitted.")
-    state: StateCode
-    parent_id: BodyId | None = Field(None, description="Defaults to the state's jurisdiction.")
-    fips: Fips | None = None
-    ocd_id: OcdId | None = None
-    population: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] | None = None
-    scheduled_activation_on: date | None = None
-    activated_on: date | None = None
-    public_notes: LongText | None = None
-    private_notes: LongText | None = None
-
-
-class JurisdictionUpdate(WriteModel):
-    name: Text200 | None = None
-    kind: JurisdictionKind | None = None
-    slug: Slug | None = None
-    state: StateCode | None = None
-    parent_id: BodyId | None = None
-    fips: Fips | None = None
-    ocd_id: OcdId | None = None
-    population: Annotated[StrictInt, Field(ge=0, le=1_000_000_000)] | None = None
-    scheduled_activation_on: date | None = None
-    activated_on: date | None = None
-    public_notes: LongText | None = None
-    private_notes: LongText | None = None
-
-
-class AgencyCreate(WriteModel):
-    name: Text200
-    kind: AgencyKind
-    state: StateCode | None = Field(None, description="Required for a state identification bureau.")
-    email: Email | None = None
-    fax: Fax | None = None
-    postal_address: LongText | None = None
-    notes: LongText | None = None
-
-
-class AgencyUpdate(WriteModel):
-    name: Text200 | None = None
-    kind: AgencyKind | None = None
-    state: StateCode | None = None
-    email: Email | None = None
-    fax: Fax | None = None
-    postal_address: LongText | None = None
-    notes: LongText | None = None
-
-
-class VoteCreate(WriteModel):
-    jurisdiction_id: BodyId
-    body: Text200 = Field(description='Who voted, e.g. "Board of Supervisors".')
-    held_on: date = Field(description="Only a scheduled vote may lie in the future.")
-    measure: Text500 | None = None
-    outcome: VoteOutcome
-    yes: Tally | None = None
-    no: Tally | None = None
-    abstain: Tally | None = None
-    absent: Tally | None = None
-    source_url: Url | None = None
-    public_notes: LongText | None = None
-    private_notes: LongText | None = None
-
-
-class VoteUpdate(WriteModel):
-    jurisdiction_id: BodyId | None = None
-    body: Text200 | None = None
-    held_on: date | None = None
-    measure: Text500 | None = None
-    outcome: VoteOutcome | None = None
-    yes: Tally | None = None
-    no: Tally | None = None
-    abstain: Tally | None = None
-    absent: Tally | None = None
-    source_url: Url | None = None
-    public_notes: LongText | None = None
-    private_notes: LongText | None = None
-
-
-class LetterCreate(WriteModel):
-    jurisdiction_id: BodyId
-    agency_id: BodyId = Field(description="The recipient.")
-    channel: Channel | None = None
-    sent_on: date = Field(description="Not in the future.")
-    purpose: LetterPurpose
-    signed_by: Text200 | None = None
-    subject: Text500 | None = None
-    summary: LongText | None = None
-    document_url: Url | None = None
-    response_due_on: date | None = Field(
-        None, description="Defaults to sent_on plus the response window (30 days)."
-    )
-
-
-class LetterUpdate(WriteModel):
-    jurisdiction_id: BodyId | None = None
-    agency_id: BodyId | None = None
-    channel: Channel | None = None
-    sent_on: date | None = None
-    purpose: LetterPurpose | None = None
-    signed_by: Text200 | None = None
-    subject: Text500 | None = None
-    summary: LongText | None = None
-    document_url: Url | None = None
-    response_due_on: date | None = None
-
-
-class ResponseCreate(WriteModel):
-    jurisdiction_id: BodyId
-    agency_id: BodyId = Field(description="The sender.")
-    letter_id: BodyId | None = Field(
-        None, description="The letter answered: same jurisdiction, sent on or before received_on."
-    )
-    received_on: date
-    channel: Channel | None = None
-    kind: ResponseKind
-    summary: LongText | None = None
-    new_activation_on: date | None = Field(
-        None,
-        description="Required for activation_date_adjusted; becomes the jurisdiction's "
-        "scheduled_activation_on.",
-    )
-    document_url: Url | None = None
-
-
-class ResponseUpdate(WriteModel):
-    jurisdiction_id: BodyId | None = None
-    agency_id: BodyId | None = None
-    letter_id: BodyId | None = None
-    received_on: date | None = None
-    channel: Channel | None = None
-    kind: ResponseKind | None = None
-    summary: LongText | None = None
-    new_activation_on: date | None = None
-    document_url: Url | None = None
+JURISDICTIONS = RecordKind(
+    "jurisdictions",
+    Jurisdiction,
+    JurisdictionCreate,
+    JurisdictionUpdate,
+    JurisdictionPublic,
+    JurisdictionFilters,
+    described="Jurisdictions with their campaign status",
+)
+AGENCIES = RecordKind("agencies", Agency, AgencyCreate, AgencyUpdate, AgencyPublic, AgencyFilters)
+VOTES = RecordKind("votes", Vote, VoteCreate, VoteUpdate, VotePublic, VoteFilters)
+LETTERS = RecordKind("letters", Letter, LetterCreate, LetterUpdate, LetterPublic, LetterFilters)
+RESPONSES = RecordKind(
+    "responses", Response, ResponseCreate, ResponseUpdate, ResponsePublic, ResponseFilters
+)
+KINDS = (JURISDICTIONS, AGENCIES, VOTES, LETTERS, RESPONSES)
+BY_PLURAL = {k.plural: k for k in KINDS}
+BY_MODEL: dict[type[SQLModel], RecordKind] = {k.model: k for k in KINDS}
+ENTITIES = tuple(k.entity for k in KINDS)
+RECORD_EVENTS = tuple(f"{entity}.{past}" for entity in ENTITIES for past in PAST_TENSE.values())
+WEBHOOK_EVENTS = (*RECORD_EVENTS, STATUS_CHANGED)
 
 
 # Accounts and the audit log.

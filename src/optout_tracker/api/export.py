@@ -6,7 +6,7 @@ connections. At most `export_concurrency` exports are prepared at once per proce
 """
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import IO, Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -19,14 +19,7 @@ from ..errors import Busy
 from ..http import problems
 from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
-from ..schemas import (
-    AgencyFilters,
-    JurisdictionFilters,
-    LetterFilters,
-    ListParams,
-    ResponseFilters,
-    VoteFilters,
-)
+from ..schemas import KINDS, ListParams, RecordKind
 from ..security import Principal
 from ..services import exports
 
@@ -71,56 +64,27 @@ def _chunks(spooled: IO[bytes]) -> Iterator[bytes]:
             yield chunk
 
 
-@router.get("/jurisdictions.csv", response_class=StreamingResponse, responses=CSV)
-def export_jurisdictions(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[JurisdictionFilters, Query()],
-) -> StreamingResponse:
-    """Jurisdictions with their campaign status as CSV; the list's filters, all pages."""
-    return _csv(request, session, principal, "jurisdictions", params)
+def _route(kind: RecordKind) -> Callable[..., StreamingResponse]:
+    """GET /export/<plural>.csv, operation export_<plural>: the kind's list as CSV."""
+
+    def export(
+        request: Request, session: SessionDep, principal: PrincipalDep, params: ListParams
+    ) -> StreamingResponse:
+        return _csv(request, session, principal, kind.plural, params)
+
+    # The kind's own filters, so that the document lists them as the list's query parameters.
+    export.__annotations__["params"] = Annotated[kind.filters, Query()]
+    export.__name__ = f"export_{kind.plural}"
+    export.__doc__ = kind.export_summary
+    return export
 
 
-@router.get("/agencies.csv", response_class=StreamingResponse, responses=CSV)
-def export_agencies(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[AgencyFilters, Query()],
-) -> StreamingResponse:
-    """Agencies as CSV; the list's filters, all pages."""
-    return _csv(request, session, principal, "agencies", params)
-
-
-@router.get("/votes.csv", response_class=StreamingResponse, responses=CSV)
-def export_votes(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[VoteFilters, Query()],
-) -> StreamingResponse:
-    """Votes as CSV; the list's filters, all pages."""
-    return _csv(request, session, principal, "votes", params)
-
-
-@router.get("/letters.csv", response_class=StreamingResponse, responses=CSV)
-def export_letters(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[LetterFilters, Query()],
-) -> StreamingResponse:
-    """Letters as CSV; the list's filters, all pages."""
-    return _csv(request, session, principal, "letters", params)
-
-
-@router.get("/responses.csv", response_class=StreamingResponse, responses=CSV)
-def export_responses(
-    request: Request,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[ResponseFilters, Query()],
-) -> StreamingResponse:
-    """Responses as CSV; the list's filters, all pages."""
-    return _csv(request, session, principal, "responses", params)
+for _kind in KINDS:
+    router.add_api_route(
+        f"/{_kind.plural}.csv",
+        _route(_kind),
+        methods=["GET"],
+        response_class=StreamingResponse,
+        responses=CSV,
+        name=f"export_{_kind.plural}",
+    )

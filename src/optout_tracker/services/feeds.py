@@ -9,9 +9,7 @@ from sqlmodel import Session, col
 
 from ..enums import AuditAction, VoteOutcome
 from ..models import Agency, AuditEntry, Jurisdiction, Letter, Response, Vote
-from ..schemas import PRIVATE_FIELDS
-
-CAMPAIGN_RECORDS = ("jurisdiction", "agency", "vote", "letter", "response")
+from ..schemas import ENTITIES, PRIVATE_FIELDS
 
 
 @dataclass(frozen=True)
@@ -28,7 +26,7 @@ def changes(session: Session, jurisdiction_id: int | None = None, limit: int = 5
     stmt = (
         sa.select(AuditEntry, Jurisdiction)
         .outerjoin(Jurisdiction, col(Jurisdiction.id) == AuditEntry.jurisdiction_id)
-        .where(col(AuditEntry.entity).in_(CAMPAIGN_RECORDS), _public(session))
+        .where(col(AuditEntry.entity).in_(ENTITIES), _public(session))
         .order_by(col(AuditEntry.id).desc())
         .limit(limit)
     )

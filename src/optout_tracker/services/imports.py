@@ -8,93 +8,26 @@ each created record would have had through the API.
 
 import gc
 import threading
-from collections.abc import Callable
 from contextlib import ContextDecorator
 from dataclasses import dataclass, field
-from functools import partial
-from typing import Any, cast
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, SQLModel, col
 
-from .. import audit, bulk, csv_io
+from .. import bulk, csv_io
 from ..db import in_chunks
 from ..db_types import utcnow
 from ..errors import AppError, FieldError, InvalidInput
-from ..models import Agency, Jurisdiction, Letter, Response, Tracked, Vote
-from ..schemas import (
-    AgencyCreate,
-    AgencyPublic,
-    JurisdictionCreate,
-    JurisdictionPublic,
-    LetterCreate,
-    LetterPublic,
-    ResponseCreate,
-    ResponsePublic,
-    VoteCreate,
-    VotePublic,
-)
+from ..models import Agency, Jurisdiction, Letter
+from ..schemas import BY_PLURAL, JURISDICTIONS, RecordKind
 from ..security import Principal
 from ..text_input import INTEGER, field_errors, parse
-from . import (
-    agencies,
-    jurisdictions,
-    letters,
-    outbox,
-    public,
-    records,
-    responses,
-    status_projection,
-    votes,
-)
+from . import records
+from .kinds import AGGREGATES
 
-KINDS = ("jurisdictions", "agencies", "votes", "letters", "responses")
 REFERENCE_COLUMNS = ("jurisdiction_fips", "jurisdiction_slug")
-TRACKED = set(Tracked.model_fields)  # set on writing, never read from the file
-BATCH = 1_000  # rows per INSERT
-
-
-@dataclass(frozen=True)
-class Kind:
-    model: type[SQLModel]
-    create: type[BaseModel]
-    public: type[BaseModel]  # its other columns are what exports add, ignored on import
-    # Checks a parsed body with the service's rules (AppError if one fails) and returns what
-    # to write: the body, or the record the service made of it.
-    prepare: Callable[[Session, Any, int], BaseModel]
-
-
-def _jurisdiction(session: Session, data: JurisdictionCreate, _: int) -> BaseModel:
-    return jurisdictions.prepare(session, data)
-
-
-def _agency(session: Session, data: AgencyCreate, _: int) -> BaseModel:
-    agencies.check(data)
-    return data
-
-
-def _vote(session: Session, data: VoteCreate, _: int) -> BaseModel:
-    votes.check(session, data)
-    return data
-
-
-def _letter(session: Session, data: LetterCreate, window: int) -> BaseModel:
-    return letters.prepare(session, data, window)
-
-
-def _response(session: Session, data: ResponseCreate, _: int) -> BaseModel:
-    responses.check(session, data)
-    return data
-
-
-SPECS = {
-    "jurisdictions": Kind(Jurisdiction, JurisdictionCreate, JurisdictionPublic, _jurisdiction),
-    "agencies": Kind(Agency, AgencyCreate, AgencyPublic, _agency),
-    "votes": Kind(Vote, VoteCreate, VotePublic, _vote),
-    "letters": Kind(Letter, LetterCreate, LetterPublic, _letter),
-    "responses": Kind(Response, ResponseCreate, ResponsePublic, _response),
-}
+BATCH = records.BATCH
 
 
 @dataclass
@@ -153,7 +86,7 @@ def import_csv(
 
     Raises InvalidInput naming each bad row (`row N: field`) and writes nothing then.
     """
-    spec = SPECS[kind]
+    spec, aggregate = BY_PLURAL[kind], AGGREGATES[kind]
     header, rows = csv_io.read(text)
     _check_header(spec, header)
     if len(rows) > max_rows:
@@ -169,8 +102,9 @@ def import_csv(
         for number, row in enumerate(rows, start=2):  # row 1 is the header
             try:
                 data = _resolve_jurisdiction(row, by_key) if by_key else row
-                record = spec.prepare(session, parse(spec.create, data), response_window_days)
-                if kind == "jurisdictions":
+                body = parse(spec.create, data)
+                record = aggregate.prepare(session, body, response_window_days)
+                if spec is JURISDICTIONS:
                     _no_duplicate_in_file(record, number, seen)
             except (ValidationError, AppError) as exc:
                 report.errors += [
@@ -189,7 +123,7 @@ def import_csv(
     return report
 
 
-def _check_header(spec: Kind, header: list[str]) -> None:
+def _check_header(spec: RecordKind, header: list[str]) -> None:
     known = set(spec.create.model_fields) | set(spec.public.model_fields) | set(REFERENCE_COLUMNS)
     unknown = [h for h in header if h not in known]
     if unknown or not header:
@@ -247,36 +181,21 @@ def _no_duplicate_in_file(record: BaseModel, number: int, seen: dict[str, int]) 
 def _write(
     session: Session, model: type[SQLModel], checked: list[BaseModel], actor: Principal
 ) -> None:
-    """Insert the records, then what each insert through the API comes with: its audit entry,
-    its webhook event, and the derived status of the jurisdictions it touches."""
+    """Insert the records, a thousand to a statement, then what every created record comes
+    with (`records.created`), as through the API."""
     now = utcnow()
     stamps = {"created_at": now, "updated_at": now, "version": 1}
     table = model.__table__  # type: ignore[attr-defined]
-    created = f"{model.__tablename__}.created"
-    every_id = _take_ids(session, table, len(checked))
-    # A thousand at a time, so that what a batch needs is dropped before the next is built.
+    ids = _take_ids(session, table, len(checked))
     for start in range(0, len(checked), BATCH):
-        batch = checked[start : start + BATCH]
-        ids = every_id[start : start + BATCH]
         rows = [
-            {**record.model_dump(exclude=TRACKED), "id": record_id}
-            for record_id, record in zip(ids, batch, strict=True)
+            {**record.model_dump(exclude=records.TRACKED), "id": record_id}
+            for record_id, record in zip(
+                ids[start : start + BATCH], checked[start : start + BATCH], strict=True
+            )
         ]
         bulk.insert_many(session, table, rows, stamps)
-        audit.record_created(session, actor, model, zip(ids, batch, strict=True), stamps)
-        for record_id, record in zip(ids, batch, strict=True):
-            shown = partial(_shown, model, record, stamps, record_id)
-            outbox.publish(session, created, shown, record_id if model is Jurisdiction else None)
-        if model is Jurisdiction:
-            status_projection.initialize(session, ids)
-    if model not in (Jurisdiction, Agency):  # votes, letters or responses: the status they set
-        events = cast(list[VoteCreate | LetterCreate | ResponseCreate], checked)
-        for event in events:
-            if isinstance(event, ResponseCreate):
-                j = session.get(Jurisdiction, event.jurisdiction_id)
-                if j is not None:
-                    responses.move_activation(session, j, event, actor)
-        status_projection.refresh(session, {e.jurisdiction_id for e in events})
+    records.created(session, model, list(zip(ids, checked, strict=True)), actor, stamps)
     session.flush()
 
 
@@ -296,20 +215,3 @@ def _take_ids(session: Session, table: sa.Table, n: int) -> list[int]:
     # so the ids above the largest are free (and a clash would fail on the primary key).
     last = session.scalar(sa.select(sa.func.max(table.c.id))) or 0
     return list(range(last + 1, last + n + 1))
-
-
-def _shown(
-    model: type[SQLModel],
-    record: BaseModel,
-    written: dict[str, Any],
-    record_id: int,
-    session: Session,
-) -> dict[str, Any]:
-    """A created record as its webhook event shows it, as the API's create would show it.
-    Made at commit, if a subscription wants the event."""
-    values = {**record.model_dump(exclude=TRACKED), **written, "id": record_id}
-    if model is Jurisdiction:  # its shape adds the derived status, read at commit
-        return outbox.visible(session, Jurisdiction(**values))
-    # What outbox.visible makes of a record, from the values: building a table object first
-    # made the commit of 100,000 imported votes with a subscriber take 23 s instead of 10.
-    return public.SHAPES[model].model_validate(values).hide_private().model_dump(mode="json")

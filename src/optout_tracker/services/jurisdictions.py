@@ -11,6 +11,7 @@ from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..schemas import (
     FIPS_LENGTHS,
+    JURISDICTIONS,
     JurisdictionCreate,
     JurisdictionFilters,
     JurisdictionPublic,
@@ -18,12 +19,13 @@ from ..schemas import (
 )
 from ..security import Principal
 from ..slugs import slugify
-from . import public, records, status_projection
+from . import public, records
 from .listing import contains, equality_filters, fetch_page, order_by, range_filters
 from .records import columns_of
 from .status_projection import overdue_condition
 
 J, S = Jurisdiction, JurisdictionStatus
+KIND = JURISDICTIONS
 
 COLUMNS: dict[str, Any] = {
     **columns_of(Jurisdiction),
@@ -124,15 +126,16 @@ def list_(session: Session, params: JurisdictionFilters) -> tuple[list[Jurisdict
 # Writing
 
 
-def check(session: Session, j: Jurisdiction) -> None:
-    """The rules a jurisdiction must meet after any change."""
+def check(session: Session, j: Jurisdiction | JurisdictionCreate) -> None:
+    """The rules a jurisdiction must meet after any change (a row, or a new one's body)."""
+    own_id = getattr(j, "id", None)  # none yet for a new one
     errors = []
     if j.fips and len(j.fips) not in FIPS_LENGTHS[j.kind]:
         digits = " or ".join(str(n) for n in sorted(FIPS_LENGTHS[j.kind]))
         errors.append(FieldError("fips", f"a {j.kind} has a {digits}-digit FIPS code"))
     if j.parent_id is not None:
         parent = records.reference(session, Jurisdiction, j.parent_id, "parent_id")
-        if j.id is not None and j.id in (parent.id, parent.parent_id):
+        if own_id is not None and own_id in (parent.id, parent.parent_id):
             errors.append(FieldError("parent_id", "would make a cycle"))
     for field in ("slug", "fips", "ocd_id"):
         value = getattr(j, field)
@@ -140,7 +143,7 @@ def check(session: Session, j: Jurisdiction) -> None:
             value
             and session.scalars(
                 sa.select(Jurisdiction).where(
-                    getattr(Jurisdiction, field) == value, col(Jurisdiction.id) != j.id
+                    getattr(Jurisdiction, field) == value, col(Jurisdiction.id) != own_id
                 )
             ).first()
         )
@@ -178,24 +181,25 @@ def _free_slug(session: Session, base: str) -> str:
 
 
 def create(session: Session, data: JurisdictionCreate, actor: Principal) -> Jurisdiction:
-    j = prepare(session, data)
-    records.insert(session, j, actor)
-    status_projection.initialize(session, [j.id or 0])
-    return j
+    return records.insert(session, Jurisdiction(**prepare(session, data).model_dump()), actor)
 
 
-def prepare(session: Session, data: JurisdictionCreate) -> Jurisdiction:
-    """A new jurisdiction with its slug and parent derived when missing, checked."""
-    j = Jurisdiction(**data.model_dump())
-    if j.kind in STATE_LEVEL:
-        j.parent_id = None if data.parent_id is None else j.parent_id
-        j.slug = j.slug or _free_slug(session, j.state.lower())
+def prepare(
+    session: Session,
+    data: JurisdictionCreate,
+    response_window_days: int = 0,  # the signature of every kind's; unused here
+) -> JurisdictionCreate:
+    """A new jurisdiction's body with its slug and parent derived when missing, checked."""
+    parent_id, slug = data.parent_id, data.slug
+    if data.kind in STATE_LEVEL:
+        slug = slug or _free_slug(session, data.state.lower())
     else:
-        if j.parent_id is None and (state := state_jurisdiction(session, j.state)) is not None:
-            j.parent_id = state.id
-        j.slug = j.slug or _free_slug(session, slugify(f"{j.state} {j.name}"))
-    check(session, j)
-    return j
+        if parent_id is None and (state := state_jurisdiction(session, data.state)) is not None:
+            parent_id = state.id
+        slug = slug or _free_slug(session, slugify(f"{data.state} {data.name}"))
+    data = data.model_copy(update={"parent_id": parent_id, "slug": slug})
+    check(session, data)
+    return data
 
 
 def update(

@@ -8,9 +8,11 @@ from sqlmodel import Session, col
 from ..clock import today
 from ..errors import Conflict, FieldError, InvalidInput
 from ..models import Agency, Jurisdiction, Letter, Response
-from ..schemas import LetterCreate, LetterFilters, LetterUpdate
+from ..schemas import LETTERS, LetterCreate, LetterFilters, LetterUpdate
 from ..security import Principal
 from . import records, status_projection
+
+KIND = LETTERS
 
 
 def get(session: Session, letter_id: int) -> Letter:
@@ -24,6 +26,9 @@ LISTING = records.Listing(
 
 def list_(session: Session, params: LetterFilters) -> tuple[list[Letter], int]:
     return LISTING.page(session, params)
+
+
+ordered = LISTING.ordered  # for exports
 
 
 def _not_in_future(sent_on: date) -> None:
@@ -65,9 +70,7 @@ def create(
     session: Session, data: LetterCreate, actor: Principal, response_window_days: int
 ) -> Letter:
     letter = Letter(**prepare(session, data, response_window_days).model_dump())
-    records.insert(session, letter, actor)
-    status_projection.refresh(session, [letter.jurisdiction_id])
-    return letter
+    return records.insert(session, letter, actor)
 
 
 def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principal) -> Letter:

@@ -25,8 +25,9 @@ from sqlmodel import Session, SQLModel, col
 from .. import bulk
 from ..db import in_chunks
 from ..db_types import utcnow
-from ..enums import PAST_TENSE, STATUS_CHANGED, WEBHOOK_ENTITIES, AuditAction, CampaignStatus
+from ..enums import PAST_TENSE, STATUS_CHANGED, AuditAction, CampaignStatus
 from ..models import Jurisdiction, JurisdictionStatus, Webhook, WebhookDelivery
+from ..schemas import ENTITIES
 from . import public
 
 PENDING = "optout.outbox"  # key in Session.info
@@ -62,7 +63,7 @@ def publish_change(session: Session, action: AuditAction, record: SQLModel) -> N
     Created and updated records are shown as they stand at commit; a deleted one as it was.
     """
     entity = record.__tablename__
-    if entity not in WEBHOOK_ENTITIES:
+    if entity not in ENTITIES:
         return
     name = f"{entity}.{PAST_TENSE[action]}"
     if action is AuditAction.delete:

@@ -5,27 +5,14 @@ them (anonymous callers, webhook payloads, feeds).
 """
 
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session, SQLModel
 
 from ..clock import today
-from ..models import Agency, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
-from ..schemas import (
-    AgencyPublic,
-    JurisdictionPublic,
-    LetterPublic,
-    Record,
-    ResponsePublic,
-    VotePublic,
-)
+from ..models import Jurisdiction, JurisdictionStatus
+from ..schemas import BY_MODEL, JurisdictionPublic, Record
 from ..status import is_activated, is_overdue
-
-SHAPES: dict[type[SQLModel], type[Record]] = {
-    Agency: AgencyPublic,
-    Vote: VotePublic,
-    Letter: LetterPublic,
-    Response: ResponsePublic,
-}
 
 
 def jurisdiction(
@@ -58,4 +45,11 @@ def of(session: Session, record: SQLModel) -> Record:
             jurisdiction_id=record.id or 0
         )
         return jurisdiction(record, status)
-    return SHAPES[type(record)].model_validate(record)
+    return BY_MODEL[type(record)].public.model_validate(record)
+
+
+def of_row(row: Any) -> Record:
+    """The record of a list's row (a jurisdiction's comes with its status row)."""
+    if isinstance(row[0], Jurisdiction):
+        return jurisdiction(row[0], row[1])
+    return BY_MODEL[type(row[0])].public.model_validate(row[0])

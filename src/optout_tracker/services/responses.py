@@ -6,9 +6,11 @@ from ..clock import today
 from ..enums import ResponseKind
 from ..errors import FieldError, InvalidInput
 from ..models import Agency, Jurisdiction, Letter, Response
-from ..schemas import ResponseCreate, ResponseFilters, ResponseUpdate
+from ..schemas import RESPONSES, ResponseCreate, ResponseFilters, ResponseUpdate
 from ..security import Principal
 from . import records, status_projection
+
+KIND = RESPONSES
 
 
 def get(session: Session, response_id: int) -> Response:
@@ -24,6 +26,9 @@ LISTING = records.Listing(
 
 def list_(session: Session, params: ResponseFilters) -> tuple[list[Response], int]:
     return LISTING.page(session, params)
+
+
+ordered = LISTING.ordered  # for exports
 
 
 def check(session: Session, response: Response | ResponseCreate) -> Jurisdiction:
@@ -50,26 +55,18 @@ def check(session: Session, response: Response | ResponseCreate) -> Jurisdiction
     return jurisdiction
 
 
-def move_activation(
+def prepare(
     session: Session,
-    jurisdiction: Jurisdiction,
-    response: Response | ResponseCreate,
-    actor: Principal,
-) -> None:
-    """An adjusted date becomes the jurisdiction's scheduled activation, as the contract says."""
-    new_date = response.new_activation_on
-    adjusted = response.kind is ResponseKind.activation_date_adjusted
-    if adjusted and new_date and jurisdiction.scheduled_activation_on != new_date:
-        records.update(session, jurisdiction, {"scheduled_activation_on": new_date}, actor)
+    data: ResponseCreate,
+    response_window_days: int = 0,  # the signature of every kind's; unused here
+) -> ResponseCreate:
+    """A new response's body as it will be written, checked."""
+    check(session, data)
+    return data
 
 
 def create(session: Session, data: ResponseCreate, actor: Principal) -> Response:
-    response = Response(**data.model_dump())
-    jurisdiction = check(session, response)
-    records.insert(session, response, actor)
-    move_activation(session, jurisdiction, response, actor)
-    status_projection.refresh(session, [response.jurisdiction_id])
-    return response
+    return records.insert(session, Response(**prepare(session, data).model_dump()), actor)
 
 
 def update(
@@ -77,9 +74,9 @@ def update(
 ) -> Response:
     was_in = response.jurisdiction_id
     changes = records.changes_of(Response, data)
-    jurisdiction = check(session, Response.model_validate({**response.model_dump(), **changes}))
+    check(session, Response.model_validate({**response.model_dump(), **changes}))
     records.update(session, response, changes, actor)
-    move_activation(session, jurisdiction, response, actor)
+    records.move_activation(session, response, actor)
     status_projection.refresh(session, {was_in, response.jurisdiction_id})
     return response
 

@@ -6,9 +6,11 @@ from ..clock import today
 from ..enums import VoteOutcome
 from ..errors import FieldError, InvalidInput
 from ..models import Jurisdiction, Vote
-from ..schemas import VoteCreate, VoteFilters, VoteUpdate
+from ..schemas import VOTES, VoteCreate, VoteFilters, VoteUpdate
 from ..security import Principal
 from . import records, status_projection
+
+KIND = VOTES
 
 
 def get(session: Session, vote_id: int) -> Vote:
@@ -20,6 +22,9 @@ LISTING = records.Listing(Vote, equal=("jurisdiction_id", "outcome"), default_so
 
 def list_(session: Session, params: VoteFilters) -> tuple[list[Vote], int]:
     return LISTING.page(session, params)
+
+
+ordered = LISTING.ordered  # for exports
 
 
 def check(session: Session, vote: Vote | VoteCreate) -> None:
@@ -36,12 +41,18 @@ def check(session: Session, vote: Vote | VoteCreate) -> None:
         )
 
 
+def prepare(
+    session: Session,
+    data: VoteCreate,
+    response_window_days: int = 0,  # the signature of every kind's; unused here
+) -> VoteCreate:
+    """A new vote's body as it will be written, checked."""
+    check(session, data)
+    return data
+
+
 def create(session: Session, data: VoteCreate, actor: Principal) -> Vote:
-    vote = Vote(**data.model_dump())
-    check(session, vote)
-    records.insert(session, vote, actor)
-    status_projection.refresh(session, [vote.jurisdiction_id])
-    return vote
+    return records.insert(session, Vote(**prepare(session, data).model_dump()), actor)
 
 
 def update(session: Session, vote: Vote, data: VoteUpdate, actor: Principal) -> Vote:

@@ -8,12 +8,19 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from ..enums import RECORD_EVENTS, TEST_EVENT, WEBHOOK_EVENTS, DeliveryState
+from ..enums import TEST_EVENT, DeliveryState
 from ..errors import AppError, Conflict, FieldError, InvalidInput
 from ..http import csrf
 from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..models import Webhook
-from ..schemas import DeliveryFilters, ListParams, WebhookCreate, WebhookUpdate
+from ..schemas import (
+    RECORD_EVENTS,
+    WEBHOOK_EVENTS,
+    DeliveryFilters,
+    ListParams,
+    WebhookCreate,
+    WebhookUpdate,
+)
 from ..security import Principal
 from ..services import webhook_pages, webhooks
 from ..text_input import field_errors
