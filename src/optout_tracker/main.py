@@ -29,7 +29,7 @@ from .api import (
     votes,
     webhooks,
 )
-from .api.http import ANSWERS
+from .api.conventions import ANSWERS
 from .config import Settings, get_settings
 from .db import create_db_engine
 from .http import problems
@@ -138,7 +138,7 @@ def inline_script_hashes(html: bytes | memoryview) -> tuple[str, ...]:
 def _document_answers(
     paths: dict[str, dict[str, Any]], prefix: str, routers: Sequence[APIRouter]
 ) -> None:
-    """Add to each operation the responses its dependencies are marked with (api/http.py answers):
+    """Add to each operation the responses its dependencies are marked with (`answers`):
     a dependency that honours a header answers 412 or 304 wherever it is used."""
     for route in (r for router in routers for r in router.routes):
         if not isinstance(route, APIRoute):

@@ -9,7 +9,7 @@ from ..http.deps import SessionDep
 from ..models import AuditEntry
 from ..schemas import AuditEntryPublic, AuditFilters, Page
 from ..services import records
-from .http import page
+from .conventions import page
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 AUDIT = records.Listing(

@@ -21,7 +21,7 @@ from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
 from ..models import IdempotencyKey
 from ..security import Principal
-from .http import OptionalHeader
+from .conventions import OptionalHeader
 
 HEADER = "Idempotency-Key"
 M = TypeVar("M", bound=BaseModel)

@@ -17,7 +17,7 @@ from ..schemas import (
 )
 from ..services import campaign, public
 from ..services import jurisdictions as service
-from .http import IfMatchDep, IfNoneMatchDep, link_pages, page, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, link_pages, page, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/jurisdictions", tags=["jurisdictions"])

@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..schemas import LetterCreate, LetterFilters, LetterPublic, LetterUpdate, Page
 from ..services import letters as service
-from .http import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/letters", tags=["letters"])

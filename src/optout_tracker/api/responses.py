@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import Page, ResponseCreate, ResponseFilters, ResponsePublic, ResponseUpdate
 from ..services import responses as service
-from .http import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/responses", tags=["responses"])

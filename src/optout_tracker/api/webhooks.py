@@ -18,7 +18,7 @@ from ..schemas import (
     WebhookUpdate,
 )
 from ..services import webhooks as service
-from .http import page
+from .conventions import page
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
