@@ -66,10 +66,10 @@ from optout_tracker.config import Settings
 from optout_tracker.db import create_db_engine
 from optout_tracker.enums import AgencyKind, Channel, JurisdictionKind, LetterPurpose, VoteOutcome
 from optout_tracker.models import Agency, AuditEntry, Jurisdiction, Webhook
-from optout_tracker.schemas import AuditFilters
+from optout_tracker.schemas import BY_PLURAL, AuditFilters
 from optout_tracker.security import CLI
 from optout_tracker.seed import seed
-from optout_tracker.services import exports, feeds, imports
+from optout_tracker.services import exports, feeds, imports, records
 
 FIRST_DAY, LAST_DAY = date(2008, 1, 1), date(2014, 12, 31)  # the Secure Communities years
 BODIES = ("Board of Supervisors", "County Board", "County Commission", "County Council")
@@ -264,9 +264,9 @@ def storage_alone(before: Path, after: Path, table: str, n: int) -> float:
             db.execute(f"PRAGMA {pragma}")
         start = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
-        for at in range(0, len(rows), imports.BATCH):
+        for at in range(0, len(rows), records.BATCH):
             for name, batch in ((table, rows), ("audit_entry", entries)):
-                chunk = batch[at : at + imports.BATCH]
+                chunk = batch[at : at + records.BATCH]
                 marks = ",".join("?" * len(chunk[0])) if chunk else ""
                 db.executemany(f"INSERT INTO {name} VALUES ({marks})", chunk)
         db.execute("COMMIT")
@@ -294,7 +294,7 @@ def bench_import(engine: Engine, kind: str, text: str, n: int, sqlite_file: Path
         if made := deliveries(engine) - before:
             print(f"{name}: {made} webhook deliveries written at commit")
         if sqlite_file and not dry_run:
-            table = imports.SPECS[kind].model.__table__.name  # type: ignore[attr-defined]
+            table = BY_PLURAL[kind].model.__table__.name  # type: ignore[attr-defined]
             alone = storage_alone(sqlite_file.with_suffix(".before"), sqlite_file, table, n)
             print(
                 f"{name}: SQLite alone stores them and their audit entries in {alone:.2f}s, "

@@ -38,6 +38,7 @@ from optout_tracker.services import (
     jurisdictions,
     letters,
     public,
+    records,
     responses,
     votes,
 )
@@ -220,7 +221,7 @@ def test_each_imported_record_gets_its_own_id_across_batches(session: Session) -
     gone = factories.vote(session, santa_clara)  # the largest id, then deleted
     session.delete(gone)
     session.commit()
-    n = imports.BATCH * 2 + 7
+    n = records.BATCH * 2 + 7
     rows = [
         {"jurisdiction_fips": "06085", "body": f"Board {i}",
          "held_on": (date(2010, 1, 1) + timedelta(days=i)).isoformat(), "outcome": "tabled"}

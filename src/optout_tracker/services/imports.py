@@ -27,7 +27,6 @@ from . import records
 from .kinds import AGGREGATES
 
 REFERENCE_COLUMNS = ("jurisdiction_fips", "jurisdiction_slug")
-BATCH = records.BATCH
 
 
 @dataclass
@@ -187,11 +186,13 @@ def _write(
     stamps = {"created_at": now, "updated_at": now, "version": 1}
     table = model.__table__  # type: ignore[attr-defined]
     ids = _take_ids(session, table, len(checked))
-    for start in range(0, len(checked), BATCH):
+    for start in range(0, len(checked), records.BATCH):
         rows = [
             {**record.model_dump(exclude=records.TRACKED), "id": record_id}
             for record_id, record in zip(
-                ids[start : start + BATCH], checked[start : start + BATCH], strict=True
+                ids[start : start + records.BATCH],
+                checked[start : start + records.BATCH],
+                strict=True,
             )
         ]
         bulk.insert_many(session, table, rows, stamps)
