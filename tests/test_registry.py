@@ -24,6 +24,9 @@ def test_every_kind_has_its_service_module() -> None:
     assert list(AGGREGATES) == PLURALS
     for plural, module in AGGREGATES.items():
         assert module.KIND is BY_PLURAL[plural]
+        # Found by name, not imported where mypy would check them: what imports, exports and
+        # the dossier's forms call on every kind.
+        assert callable(module.prepare) and callable(module.ordered)
 
 
 def test_the_export_routes_are_the_kinds(client: TestClient) -> None:
@@ -111,3 +114,16 @@ def test_the_demo_history_is_created_by_the_cli_with_entries_and_events(
     events = [e.name for e in session.info.get(outbox.PENDING, [])]
     for entity, count in counts.items():
         assert events.count(f"{entity}.created") == count
+
+
+def test_loading_the_demo_again_creates_nothing_and_audits_nothing(session: Session) -> None:
+    load_history(session, 30)
+    session.commit()
+    entries = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    session.info.pop(outbox.PENDING, None)
+
+    again = load_history(session, 30)
+
+    assert (again.votes, again.letters, again.responses) == (0, 0, 0)
+    assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == entries
+    assert not session.info.get(outbox.PENDING)

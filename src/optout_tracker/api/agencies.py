@@ -38,7 +38,7 @@ def get_agency(
 ) -> AgencyPublic | Response:
     """One agency."""
     x = service.get(session, agency_id)
-    tag = record_tag("agency", x.id, x.version)
+    tag = record_tag(x)
     return if_none_match.answer(
         response, tag, principal, lambda: visible(AgencyPublic.model_validate(x), principal)
     )
@@ -72,9 +72,7 @@ def update_agency(
 ) -> AgencyPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, agency_id)
-    if_match.check(
-        record_tag("agency", x.id, x.version), principal, AgencyPublic.model_validate(x), payload
-    )
+    if_match.check(record_tag(x), principal, AgencyPublic.model_validate(x), payload)
     return AgencyPublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -84,5 +82,5 @@ def delete_agency(
 ) -> None:
     """Delete a agency (admins only); If-Match is honoured."""
     x = service.get(session, agency_id)
-    if_match.check(record_tag("agency", x.id, x.version), principal, AgencyPublic.model_validate(x))
+    if_match.check(record_tag(x), principal, AgencyPublic.model_validate(x))
     service.delete(session, x, principal)

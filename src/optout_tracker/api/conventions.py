@@ -11,6 +11,7 @@ from pydantic import BaseModel, WithJsonSchema
 from ..enums import Access
 from ..errors import PreconditionFailed
 from ..http import problems
+from ..models import Tracked
 from ..schemas import PRIVATE_FIELDS, Page, PageParams, Record
 from ..security import Principal
 
@@ -154,8 +155,9 @@ def link_pages(request: Request, response: Response, total: int, params: PagePar
     )
 
 
-def record_tag(table: str, record_id: int | None, version: int) -> str:
-    return f"{table}-{record_id}-v{version}"
+def record_tag(record: Tracked) -> str:
+    """A tracked record's version tag: its table, id and version (`vote-7-v3`)."""
+    return f"{record.__tablename__}-{record.id}-v{record.version}"
 
 
 def _tags(header: str | None) -> set[str]:

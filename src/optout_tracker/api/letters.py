@@ -38,7 +38,7 @@ def get_letter(
 ) -> LetterPublic | Response:
     """One letter."""
     x = service.get(session, letter_id)
-    tag = record_tag("letter", x.id, x.version)
+    tag = record_tag(x)
     return if_none_match.answer(
         response, tag, principal, lambda: visible(LetterPublic.model_validate(x), principal)
     )
@@ -75,9 +75,7 @@ def update_letter(
 ) -> LetterPublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, letter_id)
-    if_match.check(
-        record_tag("letter", x.id, x.version), principal, LetterPublic.model_validate(x), payload
-    )
+    if_match.check(record_tag(x), principal, LetterPublic.model_validate(x), payload)
     return LetterPublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -87,5 +85,5 @@ def delete_letter(
 ) -> None:
     """Delete a letter (admins only); If-Match is honoured."""
     x = service.get(session, letter_id)
-    if_match.check(record_tag("letter", x.id, x.version), principal, LetterPublic.model_validate(x))
+    if_match.check(record_tag(x), principal, LetterPublic.model_validate(x))
     service.delete(session, x, principal)

@@ -38,7 +38,7 @@ def get_response(
 ) -> ResponsePublic | Response:
     """One response."""
     x = service.get(session, response_id)
-    tag = record_tag("response", x.id, x.version)
+    tag = record_tag(x)
     return if_none_match.answer(
         response, tag, principal, lambda: visible(ResponsePublic.model_validate(x), principal)
     )
@@ -73,7 +73,7 @@ def update_response(
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, response_id)
     if_match.check(
-        record_tag("response", x.id, x.version),
+        record_tag(x),
         principal,
         ResponsePublic.model_validate(x),
         payload,
@@ -87,7 +87,5 @@ def delete_response(
 ) -> None:
     """Delete a response (admins only); If-Match is honoured."""
     x = service.get(session, response_id)
-    if_match.check(
-        record_tag("response", x.id, x.version), principal, ResponsePublic.model_validate(x)
-    )
+    if_match.check(record_tag(x), principal, ResponsePublic.model_validate(x))
     service.delete(session, x, principal)

@@ -38,7 +38,7 @@ def get_vote(
 ) -> VotePublic | Response:
     """One vote."""
     x = service.get(session, vote_id)
-    tag = record_tag("vote", x.id, x.version)
+    tag = record_tag(x)
     return if_none_match.answer(
         response, tag, principal, lambda: visible(VotePublic.model_validate(x), principal)
     )
@@ -72,9 +72,7 @@ def update_vote(
 ) -> VotePublic:
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, vote_id)
-    if_match.check(
-        record_tag("vote", x.id, x.version), principal, VotePublic.model_validate(x), payload
-    )
+    if_match.check(record_tag(x), principal, VotePublic.model_validate(x), payload)
     return VotePublic.model_validate(service.update(session, x, payload, principal))
 
 
@@ -84,5 +82,5 @@ def delete_vote(
 ) -> None:
     """Delete a vote (admins only); If-Match is honoured."""
     x = service.get(session, vote_id)
-    if_match.check(record_tag("vote", x.id, x.version), principal, VotePublic.model_validate(x))
+    if_match.check(record_tag(x), principal, VotePublic.model_validate(x))
     service.delete(session, x, principal)

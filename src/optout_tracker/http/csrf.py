@@ -25,7 +25,7 @@ def rotate(request: Request) -> None:
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 
-async def submitted_token(request: Request) -> str | None:
+async def _submitted_token(request: Request) -> str | None:
     if token := request.headers.get(HEADER):
         return token
     content_type = request.headers.get("content-type", "")
@@ -35,14 +35,14 @@ async def submitted_token(request: Request) -> str | None:
     return None
 
 
-async def is_valid(request: Request) -> bool:
+async def _is_valid(request: Request) -> bool:
     expected = request.session.get("csrf")
-    submitted = await submitted_token(request)
+    submitted = await _submitted_token(request)
     return bool(expected and submitted and hmac.compare_digest(str(expected), submitted))
 
 
 async def verify(request: Request) -> None:
     """403 for a request that changes something without the session's token: the one check,
     for every form post and for API calls made with the session cookie."""
-    if request.method not in SAFE_METHODS and not await is_valid(request):
+    if request.method not in SAFE_METHODS and not await _is_valid(request):
         raise Forbidden("missing or wrong CSRF token: reload the page and submit again")

@@ -10,9 +10,11 @@ from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlmodel import Session
+from sqlmodel import Session, SQLModel
 
 from ..schemas import KINDS, RecordKind
+from ..security import Principal
+from . import records
 
 
 class Aggregate(Protocol):
@@ -31,3 +33,17 @@ class Aggregate(Protocol):
 AGGREGATES = {
     kind.plural: cast(Aggregate, import_module(f"{__package__}.{kind.plural}")) for kind in KINDS
 }
+
+
+def create(
+    session: Session,
+    kind: RecordKind,
+    data: BaseModel,
+    actor: Principal,
+    *,
+    response_window_days: int,
+) -> SQLModel:
+    """A new record of any kind, as the kind's own `create` makes it: checked by its
+    `prepare`, then written with what every new record brings (records.insert)."""
+    prepared = AGGREGATES[kind.plural].prepare(session, data, response_window_days)
+    return records.insert(session, kind.model(**prepared.model_dump()), actor)

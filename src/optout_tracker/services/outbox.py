@@ -112,7 +112,7 @@ def visible(session: Session, record: SQLModel) -> dict[str, Any]:
 def _write_deliveries(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint is released: its events wait for the outer commit
-    events: list[Event] = session.info[PENDING]
+    events: list[Event] = session.info.get(PENDING, [])
     if not events:
         return
     session.info[PENDING] = []
@@ -150,7 +150,7 @@ def _load_jurisdictions(session: Session, ids: set[int]) -> list[SQLModel]:
 
 
 def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
-    events: list[Event] = session.info[PENDING]
+    events: list[Event] = session.info.get(PENDING, [])
     if events:
         session.info[PENDING] = [e for e in events if not _within(e.transaction, previous)]
 

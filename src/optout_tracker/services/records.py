@@ -1,4 +1,6 @@
-"""Reading any table by id or as a filtered page: the shared half of every aggregate."""
+"""The shared half of every aggregate: reading a table by id or as a filtered page, and
+writing, with what every change brings (its audit entry, its webhook event, the derived
+status): one path for a record created through the API, an import or the demo."""
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -89,8 +91,8 @@ class Listing:
         return self.statement(params).order_by(*ordering)
 
 
-# Writing: each helper flushes, records its audit entry and publishes its webhook event; the
-# caller's unit of work commits.
+# Writing: each helper writes through the session (many rows: through bulk inserts), records
+# the audit entries and publishes the webhook events; the caller's unit of work commits.
 
 
 HELD = "optout_held"  # session.info key: records `reference` finds without asking the session

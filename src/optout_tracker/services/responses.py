@@ -31,10 +31,8 @@ def list_(session: Session, params: ResponseFilters) -> tuple[list[Response], in
 ordered = LISTING.ordered  # for exports
 
 
-def check(session: Session, response: Response | ResponseCreate) -> Jurisdiction:
-    jurisdiction = records.reference(
-        session, Jurisdiction, response.jurisdiction_id, "jurisdiction_id"
-    )
+def check(session: Session, response: Response | ResponseCreate) -> None:
+    records.reference(session, Jurisdiction, response.jurisdiction_id, "jurisdiction_id")
     records.reference(session, Agency, response.agency_id, "agency_id")
     errors = []
     if response.received_on > today():
@@ -52,7 +50,6 @@ def check(session: Session, response: Response | ResponseCreate) -> Jurisdiction
         errors.append(FieldError("new_activation_on", "is required for activation_date_adjusted"))
     if errors:
         raise InvalidInput("; ".join(f"{e.field} {e.message}" for e in errors), errors)
-    return jurisdiction
 
 
 def prepare(

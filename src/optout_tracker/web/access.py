@@ -1,5 +1,5 @@
 """Who may open a page: visitors are sent to sign in, signed-in users without the access
-get the 403 page (the API answers 401 instead: api/auth.py `require`)."""
+get the 403 page (the API answers 401 instead: http/auth.py `require`)."""
 
 from collections.abc import Callable
 from typing import Annotated

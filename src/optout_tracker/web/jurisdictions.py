@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from ..enums import Channel, LetterPurpose, ResponseKind, VoteOutcome
 from ..errors import AppError, NotFound
@@ -13,16 +13,17 @@ from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep, SettingsDep
 from ..models import Jurisdiction
 from ..schemas import (
+    LETTERS,
     MAX_ID,
+    RESPONSES,
+    VOTES,
     JurisdictionFilters,
     JurisdictionUpdate,
-    LetterCreate,
-    ResponseCreate,
-    VoteCreate,
+    RecordKind,
 )
 from ..services import dossier as dossiers
 from ..services import jurisdictions as service
-from ..services import letters, responses, votes
+from ..services import kinds
 from ..text_input import field_errors, parse
 from ..wording import words
 from .access import Organizer
@@ -30,11 +31,7 @@ from .forms import FormData
 from .templating import flash, pager_links, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
-FORMS: dict[str, type[BaseModel]] = {
-    "vote": VoteCreate,
-    "letter": LetterCreate,
-    "response": ResponseCreate,
-}
+FORMS = {kind.entity: kind for kind in (VOTES, LETTERS, RESPONSES)}  # a dossier's "Log …"
 
 
 @router.get("/jurisdictions", response_class=HTMLResponse)
@@ -84,21 +81,21 @@ def dossier(
     return render(request, principal, "dossier.html", page=page, links=links, choices=CHOICES)
 
 
-def form_model(kind: str) -> type[BaseModel]:
-    """The schema of the `kind` form (a 404 for a kind that has none, before anything else)."""
+def form_kind(kind: str) -> RecordKind:
+    """The kind the `kind` form logs (a 404 for a kind that has none, before anything else)."""
     if kind not in FORMS:
         raise NotFound(f"there is no {kind!r} form: log a vote, a letter or a response")
     return FORMS[kind]
 
 
-FormModel = Annotated[type[BaseModel], Depends(form_model)]
+FormKind = Annotated[RecordKind, Depends(form_kind)]
 
 
 # The kind is checked first: a form that does not exist is a 404 for everyone.
 @router.get(
     "/jurisdictions/{slug}/log/{kind}",
     response_class=HTMLResponse,
-    dependencies=[Depends(form_model)],
+    dependencies=[Depends(form_kind)],
 )
 def event_form(
     request: Request, slug: str, kind: str, session: SessionDep, principal: Organizer
@@ -122,7 +119,7 @@ def log_event(
     slug: str,
     kind: str,
     form: FormData,
-    model: FormModel,
+    record_kind: FormKind,
     session: SessionDep,
     principal: Organizer,
     settings: SettingsDep,
@@ -131,13 +128,9 @@ def log_event(
     data = {**form, "jurisdiction_id": str(j.id)}
     try:
         with session.begin_nested():  # a refused form leaves nothing behind
-            payload = parse(model, data)
-            if isinstance(payload, VoteCreate):
-                votes.create(session, payload, principal)
-            elif isinstance(payload, LetterCreate):
-                letters.create(session, payload, principal, settings.response_window_days)
-            elif isinstance(payload, ResponseCreate):
-                responses.create(session, payload, principal)
+            payload = parse(record_kind.create, data)
+            window = settings.response_window_days
+            kinds.create(session, record_kind, payload, principal, response_window_days=window)
     except (ValidationError, AppError) as exc:
         return render(
             request,
