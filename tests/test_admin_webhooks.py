@@ -416,3 +416,17 @@ def test_a_bad_url_reads_the_same_in_the_api_and_the_forms(
     })  # fmt: skip
     assert r.status_code == 422
     assert f'<p class="error" id="e-source_url">{message}</p>' in r.text
+
+
+def test_who_may_open_a_page_is_checked_before_its_parameters(
+    client: TestClient, credentials: Credentials
+) -> None:
+    """A visitor is sent to sign in, and a user without the role refused, whatever the URL
+    holds: telling them which parameter is wrong would describe a page they may not see."""
+    bad = [f"{PAGE}?limit=0", f"{PAGE}/0", f"{PAGE}/abc"]
+    for path in bad:
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/login?next=")
+    sign_in(client, credentials, "organizer")
+    for path in bad:
+        assert client.get(path, headers=HTML).status_code == 403

@@ -12,7 +12,7 @@ from ..models import Agency, AuditEntry
 from ..schemas import JurisdictionPublic, PageParams, TimelineEntry
 from ..security import Principal
 from ..wording import day, words
-from . import agencies, campaign, jurisdictions, public
+from . import campaign, jurisdictions, public
 
 DOSSIER_EVENTS = 50  # the dossier shows the latest events; earlier ones a page at a time
 HISTORY_ENTRIES = 50  # the latest changes to the record
@@ -52,9 +52,9 @@ def dossier(
     total = campaign.count_events(session, jurisdiction_id)
     latest = max(total - DOSSIER_EVENTS, 0)
     params = PageParams(limit=DOSSIER_EVENTS, offset=latest if offset is None else offset)
-    agency_names: dict[int, str] = dict(
-        session.execute(sa.select(col(Agency.id), col(Agency.name))).all()
-    )
+    # Every agency, once: a few dozen rows name the letters' recipients and the notice's two.
+    every_agency = list(session.scalars(sa.select(Agency).order_by(col(Agency.id))))
+    agency_names = {a.id or 0: a.name for a in every_agency}
     first_notice = campaign.first_notice_on(session, jurisdiction_id)
     history = list(
         session.scalars(
@@ -79,14 +79,18 @@ def dossier(
         and first_notice is not None
         and first_notice <= j.activated_on,
         first_notice=first_notice,
-        sib=agencies.state_bureau(session, j.state),
-        ice=session.scalars(sa.select(Agency).filter_by(kind=AgencyKind.ice)).first(),
-        correspondents=[
-            (a.id or 0, a.name)
-            for a in session.scalars(sa.select(Agency).order_by(col(Agency.name)))
-            if a.state in (None, j.state)
-        ],
+        sib=_first(every_agency, AgencyKind.state_identification_bureau, j.state),
+        ice=_first(every_agency, AgencyKind.ice),
+        correspondents=sorted(
+            ((a.id or 0, a.name) for a in every_agency if a.state in (None, j.state)),
+            key=lambda pair: pair[1],
+        ),
         history=history,
         can_write=principal.can(Access.write),
         answerable=answerable,
     )
+
+
+def _first(every: list[Agency], kind: AgencyKind, state: str | None = None) -> Agency | None:
+    """The first agency of this kind (and state), by id, as agencies.state_bureau finds it."""
+    return next((a for a in every if a.kind is kind and (state is None or a.state == state)), None)
