@@ -60,6 +60,7 @@ def derive(*facts: Fact) -> CampaignState:
 
 
 STAGE_TABLE: list[tuple[Fact, CampaignStatus | None]] = [
+    (vote(VoteOutcome.introduced), S.vote_scheduled),
     (vote(VoteOutcome.scheduled), S.vote_scheduled),
     (vote(VoteOutcome.failed), S.vote_failed),
     (vote(VoteOutcome.passed), S.vote_passed),
@@ -186,7 +187,7 @@ def test_notice_flags_follow_only_opt_out_and_delay_letters() -> None:
     clarification = derive(letter(LetterPurpose.clarification_request, to=AgencyKind.ice))
     assert not clarification.ice_notified and not clarification.awaiting_response
     dhs = derive(letter(to=AgencyKind.dhs))
-    assert not dhs.ice_notified and not dhs.sib_notified and dhs.awaiting_response
+    assert dhs.ice_notified and not dhs.sib_notified and dhs.awaiting_response
 
 
 def test_awaiting_and_overdue_follow_linked_responses_and_the_dueevent_date() -> None:

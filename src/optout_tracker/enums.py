@@ -27,7 +27,16 @@ class AgencyKind(StrEnum):
     other = "other"
 
 
+class VoteTopic(StrEnum):
+    """What a vote is about: only an opt-out measure moves a campaign along."""
+
+    opt_out = "opt_out"
+    detainer_policy = "detainer_policy"
+    other_related = "other_related"
+
+
 class VoteOutcome(StrEnum):
+    introduced = "introduced"
     scheduled = "scheduled"
     passed = "passed"
     failed = "failed"
@@ -137,7 +146,7 @@ _STATUS_ORDER = list(CampaignStatus)
 
 STATUS_LABELS: dict[CampaignStatus, str] = {
     CampaignStatus.no_action: "No action",
-    CampaignStatus.vote_scheduled: "Vote scheduled",
+    CampaignStatus.vote_scheduled: "Measure pending",  # introduced or scheduled
     CampaignStatus.vote_failed: "Vote failed",
     CampaignStatus.vote_passed: "Vote passed",
     CampaignStatus.notified: "SIB/ICE notified",

@@ -21,6 +21,7 @@ from .enums import (
     Role,
     Scope,
     VoteOutcome,
+    VoteTopic,
 )
 
 # Named constraints make migrations reproducible and SQLite batch alterations possible.
@@ -122,6 +123,12 @@ class Vote(Tracked, table=True):
     body: str = Field(max_length=200)
     held_on: date = Field(index=True)
     measure: str | None = Field(default=None, max_length=500)
+    topic: VoteTopic = Field(
+        default=VoteTopic.opt_out,
+        sa_type=enum_column(VoteTopic, "topic"),
+        sa_column_kwargs={"server_default": VoteTopic.opt_out.value},  # rows of before topics
+        index=True,
+    )
     outcome: VoteOutcome = Field(sa_type=enum_column(VoteOutcome, "outcome"), index=True)
     yes: int | None = None
     no: int | None = None

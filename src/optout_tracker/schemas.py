@@ -50,6 +50,7 @@ from .enums import (
     ResponseKind,
     Scope,
     VoteOutcome,
+    VoteTopic,
 )
 from .models import Agency, Jurisdiction, Letter, Response, Vote
 from .refdata import state_codes
@@ -302,8 +303,12 @@ class AgencyPublic(AgencyFields, Record):
 class VoteFields(BaseModel):
     jurisdiction_id: BodyId
     body: Text200 = Field(description='Who voted, e.g. "Board of Supervisors".')
-    held_on: date = Field(description="Only a scheduled vote may lie in the future.")
+    held_on: date = Field(description="Only an introduced or scheduled vote may lie in the future.")
     measure: Text500 | None = None
+    topic: VoteTopic = Field(
+        VoteTopic.opt_out,
+        description="Only a vote on opting out sets a stage; others are related measures.",
+    )
     outcome: VoteOutcome
     yes: Tally | None = None
     no: Tally | None = None
@@ -503,6 +508,7 @@ class EventFilters(ListParams):
 
 
 class VoteFilters(EventFilters):
+    topic: VoteTopic | None = None
     outcome: VoteOutcome | None = None
     held_on_from: date | None = None
     held_on_to: date | None = None

@@ -8,11 +8,26 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from .enums import AgencyKind, CampaignStatus, Channel, LetterPurpose, ResponseKind, VoteOutcome
+from .enums import (
+    AgencyKind,
+    CampaignStatus,
+    Channel,
+    LetterPurpose,
+    ResponseKind,
+    VoteOutcome,
+    VoteTopic,
+)
 
 NOTICE_PURPOSES = frozenset({LetterPurpose.opt_out_request, LetterPurpose.activation_delay_request})
+# Notice goes to the state's bureau or to ICE; DHS, ICE's department, counts as ICE.
+ICE_SIDE = frozenset({AgencyKind.ice, AgencyKind.dhs})
+NOTICE_AGENCIES = ICE_SIDE | {AgencyKind.state_identification_bureau}
 
+# The outcomes of a measure not yet decided: the only ones that may lie in the future.
+PENDING = frozenset({VoteOutcome.introduced, VoteOutcome.scheduled})
+# Only a vote on opting out sets a stage; votes on other topics are related measures.
 VOTE_STAGES = {
+    VoteOutcome.introduced: CampaignStatus.vote_scheduled,
     VoteOutcome.scheduled: CampaignStatus.vote_scheduled,
     VoteOutcome.failed: CampaignStatus.vote_failed,
     VoteOutcome.passed: CampaignStatus.vote_passed,
@@ -37,6 +52,7 @@ class VoteFact:
     measure: str | None = None
     yes: int | None = None
     no: int | None = None
+    topic: VoteTopic = VoteTopic.opt_out
 
 
 @dataclass(frozen=True)
@@ -93,12 +109,19 @@ def is_activated(activated_on: date | None, today: date) -> bool:
 def stage_of(fact: Fact) -> CampaignStatus | None:
     """The stage an event sets, or None when it sets none."""
     match fact:
-        case VoteFact():
+        case VoteFact(topic=VoteTopic.opt_out):
             return VOTE_STAGES.get(fact.outcome)
+        case VoteFact():
+            return None
         case LetterFact():
-            return CampaignStatus.notified if fact.purpose in NOTICE_PURPOSES else None
+            return CampaignStatus.notified if is_notice(fact) else None
         case ResponseFact():
             return RESPONSE_STAGES.get(fact.kind)
+
+
+def is_notice(letter: LetterFact) -> bool:
+    """An opt-out or delay request sent to a SIB, ICE or DHS: the letters that notify."""
+    return letter.purpose in NOTICE_PURPOSES and letter.agency_kind in NOTICE_AGENCIES
 
 
 def event_date(fact: Fact) -> date:
@@ -134,7 +157,7 @@ def derive_status(
         )
         since, reason = event_date(fact), describe(fact)
 
-    notices = [letter for letter in letters if letter.purpose in NOTICE_PURPOSES]
+    notices = [letter for letter in letters if is_notice(letter)]
     answered = {r.letter_id for r in responses if r.letter_id is not None}
     unanswered = [letter for letter in notices if letter.id not in answered]
     return CampaignState(
@@ -142,7 +165,7 @@ def derive_status(
         status_since=since,
         status_reason=reason,
         sib_notified=any(n.agency_kind is AgencyKind.state_identification_bureau for n in notices),
-        ice_notified=any(n.agency_kind is AgencyKind.ice for n in notices),
+        ice_notified=any(n.agency_kind in ICE_SIDE for n in notices),
         awaiting_response=bool(unanswered),
         next_response_due_on=min((n.response_due_on for n in unanswered), default=None),
     )
@@ -174,23 +197,66 @@ _CHANNEL_WORDS = {
 def describe(fact: Fact) -> str:
     """One human sentence for an event, e.g. 'Board of Supervisors voted 4–1 to opt out'."""
     match fact:
-        case VoteFact(outcome=VoteOutcome.passed):
-            return f"{fact.body} voted{_tally(fact.yes, fact.no)} to opt out"
-        case VoteFact(outcome=VoteOutcome.failed):
-            return f"{fact.body} voted{_tally(fact.yes, fact.no)} against opting out"
-        case VoteFact(outcome=VoteOutcome.scheduled):
-            topic = fact.measure or "opting out"
-            return f"{fact.body} scheduled a vote on {topic} for {_day(fact.held_on)}"
-        case VoteFact(outcome=VoteOutcome.tabled):
-            return f"{fact.body} tabled {fact.measure or 'the opt-out measure'}"
+        case VoteFact(topic=VoteTopic.opt_out):
+            return _opt_out_vote(fact)
         case VoteFact():
-            return f"{fact.measure or 'The opt-out measure'} was withdrawn from {fact.body}"
+            return f"{_RELATED_WORDS[fact.topic]}: {_related_vote(fact)}"
         case LetterFact():
             words = _PURPOSE_WORDS[fact.purpose]
             channel = f" {_CHANNEL_WORDS[fact.channel]}" if fact.channel else ""
             return f"{words} sent to {fact.agency_name}{channel}"
         case ResponseFact():
             return _RESPONSE_WORDS[fact.kind](fact)
+
+
+def _opt_out_vote(v: VoteFact) -> str:
+    match v.outcome:
+        case VoteOutcome.passed:
+            return f"{v.body} voted{_tally(v.yes, v.no)} to opt out"
+        case VoteOutcome.failed:
+            return f"{v.body} voted{_tally(v.yes, v.no)} against opting out"
+        case VoteOutcome.introduced:
+            return f"{v.measure or 'An opt-out measure'} was introduced in {v.body}"
+        case VoteOutcome.scheduled:
+            topic = v.measure or "opting out"
+            return f"{v.body} scheduled a vote on {topic} for {_day(v.held_on)}"
+        case VoteOutcome.tabled:
+            return f"{v.body} tabled {v.measure or 'the opt-out measure'}"
+        case VoteOutcome.withdrawn:
+            return f"{v.measure or 'The opt-out measure'} was withdrawn from {v.body}"
+
+
+_RELATED_WORDS = {
+    VoteTopic.detainer_policy: "Related measure (detainer policy)",
+    VoteTopic.other_related: "Related measure",
+}
+_RELATED_DEFAULT = {
+    VoteTopic.detainer_policy: "a detainer policy",
+    VoteTopic.other_related: "a related measure",
+}
+
+
+def _related_vote(v: VoteFact) -> str:
+    """A vote on another topic than opting out, e.g. 'County Board passed Ordinance 11-O-73'."""
+    measure = v.measure or _RELATED_DEFAULT[v.topic]
+    counted = f" ({v.yes}\u2013{v.no})" if v.yes is not None and v.no is not None else ""
+    match v.outcome:
+        case VoteOutcome.passed:
+            return f"{v.body} passed {measure}{counted}"
+        case VoteOutcome.failed:
+            return f"{v.body} rejected {measure}{counted}"
+        case VoteOutcome.introduced:
+            return f"{_capital(measure)} was introduced in {v.body}"
+        case VoteOutcome.scheduled:
+            return f"{v.body} scheduled a vote on {measure} for {_day(v.held_on)}"
+        case VoteOutcome.tabled:
+            return f"{v.body} tabled {measure}"
+        case VoteOutcome.withdrawn:
+            return f"{_capital(measure)} was withdrawn from {v.body}"
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 _RESPONSE_WORDS = {

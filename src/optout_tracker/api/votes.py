@@ -53,7 +53,7 @@ def create_vote(
     principal: Writer,
     idempotency: IdempotencyDep,
 ) -> VotePublic | Response:
-    """Log a vote; only a scheduled vote may lie in the future."""
+    """Log a vote; only an introduced or scheduled vote may lie in the future."""
     return idempotency.create(
         payload,
         response,

@@ -25,6 +25,7 @@ from ..schemas import (
     VotePublic,
 )
 from ..status import (
+    NOTICE_AGENCIES,
     NOTICE_PURPOSES,
     TYPE_ORDER,
     Fact,
@@ -161,11 +162,15 @@ def _entry(kind: Any, fact: Fact, agency_id: int | None, record: Any) -> Timelin
 
 
 def first_notice_on(session: Session, jurisdiction_id: int) -> date | None:
-    """When the jurisdiction first sent notice (an opt-out or delay request), if it did."""
+    """When the jurisdiction first sent notice (status.is_notice: an opt-out or delay request
+    to a SIB, ICE or DHS), if it did."""
     return session.scalar(
-        sa.select(sa.func.min(Letter.sent_on)).where(
+        sa.select(sa.func.min(Letter.sent_on))
+        .join(Agency, col(Agency.id) == Letter.agency_id)
+        .where(
             col(Letter.jurisdiction_id) == jurisdiction_id,
             col(Letter.purpose).in_(NOTICE_PURPOSES),
+            col(Agency.kind).in_(NOTICE_AGENCIES),
         )
     )
 

@@ -38,6 +38,7 @@ VOTE_FACT: tuple[Any, ...] = (
     Vote.measure,
     Vote.yes,
     Vote.no,
+    Vote.topic,
 )
 LETTER_FACT: tuple[Any, ...] = (
     Letter.id,

@@ -1,13 +1,13 @@
-"""Votes by councils and boards on opting out."""
+"""Votes by councils and boards on opting out, and on related measures."""
 
 from sqlmodel import Session
 
 from ..clock import today
-from ..enums import VoteOutcome
 from ..errors import FieldError, InvalidInput
 from ..models import Jurisdiction, Vote
 from ..schemas import VOTES, VoteCreate, VoteFilters, VoteUpdate
 from ..security import Principal
+from ..status import PENDING
 from . import records, status_projection
 
 KIND = VOTES
@@ -17,7 +17,9 @@ def get(session: Session, vote_id: int) -> Vote:
     return records.get(session, Vote, vote_id)
 
 
-LISTING = records.Listing(Vote, equal=("jurisdiction_id", "outcome"), default_sort="-held_on")
+LISTING = records.Listing(
+    Vote, equal=("jurisdiction_id", "topic", "outcome"), default_sort="-held_on"
+)
 
 
 def list_(session: Session, params: VoteFilters) -> tuple[list[Vote], int]:
@@ -30,12 +32,14 @@ ordered = LISTING.ordered  # for exports
 def check(session: Session, vote: Vote | VoteCreate) -> None:
     """The contract's rules for a vote about to be written (a row, or a new vote's body)."""
     records.reference(session, Jurisdiction, vote.jurisdiction_id, "jurisdiction_id")
-    if vote.held_on > today() and vote.outcome is not VoteOutcome.scheduled:
+    if vote.held_on > today() and vote.outcome not in PENDING:
         raise InvalidInput(
-            "only a scheduled vote may lie in the future",
+            "only an introduced or scheduled vote may lie in the future",
             [
                 FieldError(
-                    "held_on", f"is in the future, so outcome must be scheduled, not {vote.outcome}"
+                    "held_on",
+                    "is in the future, so outcome must be introduced or scheduled, "
+                    f"not {vote.outcome}",
                 )
             ],
         )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from ..enums import Channel, LetterPurpose, ResponseKind, VoteOutcome
+from ..enums import Channel, LetterPurpose, ResponseKind, VoteOutcome, VoteTopic
 from ..errors import AppError, NotFound
 from ..http import csrf
 from ..http.auth import PrincipalDep
@@ -60,6 +60,7 @@ def jurisdiction_list(
 CHOICES = {
     name: [(m.value, words(m.value)) for m in enum]
     for name, enum in (
+        ("topic", VoteTopic),
         ("outcome", VoteOutcome),
         ("channel", Channel),
         ("purpose", LetterPurpose),
