@@ -230,7 +230,8 @@ _RELATED_WORDS = {
     VoteTopic.detainer_policy: "Related measure (detainer policy)",
     VoteTopic.other_related: "Related measure",
 }
-_RELATED_DEFAULT = {
+# What an untitled related measure is called, in a sentence.
+RELATED_MEASURE = {
     VoteTopic.detainer_policy: "a detainer policy",
     VoteTopic.other_related: "a related measure",
 }
@@ -238,7 +239,7 @@ _RELATED_DEFAULT = {
 
 def _related_vote(v: VoteFact) -> str:
     """A vote on another topic than opting out, e.g. 'County Board passed Ordinance 11-O-73'."""
-    measure = v.measure or _RELATED_DEFAULT[v.topic]
+    measure = v.measure or RELATED_MEASURE[v.topic]
     counted = f" ({v.yes}\u2013{v.no})" if v.yes is not None and v.no is not None else ""
     match v.outcome:
         case VoteOutcome.passed:

@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 from ..enums import AuditAction, VoteOutcome
 from ..models import Agency, AuditEntry, Jurisdiction, Letter, Response, Vote
 from ..schemas import ENTITIES, PRIVATE_FIELDS
+from ..status import RELATED_MEASURE
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,7 @@ def dates_ahead(session: Session, state: str | None = None) -> list[DateAhead]:
         .where(col(Vote.outcome) == VoteOutcome.scheduled, *in_state)
     )
     for vote, j in votes:
-        topic = vote.measure or "opting out of Secure Communities"
+        topic = vote.measure or RELATED_MEASURE.get(vote.topic, "opting out of Secure Communities")
         items.append(
             DateAhead(
                 f"vote-{vote.id}",
