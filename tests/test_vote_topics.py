@@ -16,7 +16,7 @@ import icalendar
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from optout_tracker import migrate
 from optout_tracker.clock import today
@@ -275,7 +275,7 @@ def test_a_detainer_policy_vote_imports_and_exports_with_its_topic(
     )
     assert r.status_code == 200 and r.json()["created"] == 2, r.text
     cook = factories.jurisdiction(session, "17031")
-    imported = session.scalars(sa.select(Vote).where(Vote.jurisdiction_id == cook.id)).all()
+    imported = session.scalars(sa.select(Vote).where(col(Vote.jurisdiction_id) == cook.id)).all()
     assert sorted((v.topic, v.outcome) for v in imported) == [
         (T.detainer_policy, O.passed),
         (T.opt_out, O.introduced),  # an empty cell is the default
@@ -335,7 +335,7 @@ def test_the_vote_form_left_at_its_defaults_saves_an_opt_out_vote(
     r = post_form(client, f"{base}/log/vote", f"{base}/log/vote", {**defaults.values, **typed})
     assert r.status_code == 303, r.text
     j = factories.jurisdiction(session, "06001")
-    (saved,) = session.scalars(sa.select(Vote).where(Vote.jurisdiction_id == j.id)).all()
+    (saved,) = session.scalars(sa.select(Vote).where(col(Vote.jurisdiction_id) == j.id)).all()
     assert (saved.topic, saved.outcome) == (T.opt_out, O.introduced)
     dossier = client.get(base).text
     assert "Measure pending" in dossier
