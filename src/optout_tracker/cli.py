@@ -25,7 +25,7 @@ from .models import Letter, Response, Vote
 from .schemas import BY_PLURAL
 from .security import CLI
 from .seed import is_seeded, seed
-from .services import accounts, exports, imports
+from .services import accounts, exports, imports, status_projection
 from .session_secret import session_secret
 from .webhook_worker import Worker
 
@@ -87,9 +87,17 @@ def has_events(engine: Engine) -> bool:
         )
 
 
+def upgrade_database(engine: Engine) -> None:
+    """Migrate to head, then derive every stored status again with this release's rules."""
+    migrate.upgrade(engine)
+    with unit_of_work(engine) as session:
+        if changed := status_projection.refresh_all(session):
+            click.echo(f"the rules of this release changed {len(changed)} derived statuses")
+
+
 def prepare(settings: Settings, engine: Engine, *, demo: bool) -> None:
     """Migrate to head, seed reference data when empty and, with demo, load the history."""
-    migrate.upgrade(engine)
+    upgrade_database(engine)
     with unit_of_work(engine) as session:
         if not is_seeded(session):
             _timed("seed", lambda: seed(session))
@@ -168,9 +176,9 @@ def db() -> None:
 @db.command()
 @friendly_errors
 def upgrade() -> None:
-    """Bring the database to the newest migration."""
+    """Bring the database to the newest migration (and its derived statuses to these rules)."""
     _, engine = _engine()
-    migrate.upgrade(engine)
+    upgrade_database(engine)
     click.echo(f"database at {migrate.current_revision(engine)} (head)")
 
 

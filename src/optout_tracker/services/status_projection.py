@@ -16,7 +16,7 @@ from ..clock import today
 from ..db import in_chunks
 from ..db_types import utcnow
 from ..enums import CampaignStatus
-from ..models import Agency, JurisdictionStatus, Letter, Response, Vote
+from ..models import Agency, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..status import CampaignState, Fact, LetterFact, ResponseFact, VoteFact, derive_status
 from . import outbox
 
@@ -156,6 +156,14 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
             outbox.publish_status_change(session, jurisdiction_id, old, state.status)
     session.flush()
     return changes
+
+
+def refresh_all(session: Session) -> list[StatusChange]:
+    """Derive every jurisdiction's status again. The stored rows hold what the rules of the
+    release that wrote them said; after an upgrade the rules may say otherwise (a letter to
+    DHS became ICE notice), so each start and `db upgrade` runs this: it writes only the rows
+    whose values differ, and reports their status changes like any other."""
+    return refresh(session, session.scalars(sa.select(col(Jurisdiction.id))))
 
 
 def overdue_condition() -> sa.ColumnElement[bool]:
