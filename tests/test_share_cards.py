@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import Markup
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -71,6 +72,17 @@ def test_the_second_request_is_served_from_the_cache_and_a_held_copy_gets_304(
         assert r.status_code == 304 and r.content == b"" and r.headers["etag"] == etag
     assert client.get("/map.png?state=NY", headers={"If-None-Match": '"other"'}).status_code == 200
     assert client.get("/map.png?state=NJ").headers["etag"] != etag  # another map, another tag
+
+
+def test_the_title_line_is_drawn_in_a_font() -> None:
+    """resvg draws text only with fonts it found (the system's): without one, no title."""
+    square = Markup(
+        '<svg class="map" viewBox="0 0 10 10"><path class="s-denied" d="M0 0h9v9z"/></svg>'
+    )
+    titled = mapimage.png(object(), "Secure Communities", lambda: square)
+    untitled = mapimage.png(object(), "", lambda: square)
+    assert png_size(titled.png) == png_size(untitled.png) == (1200, 630)
+    assert titled.png != untitled.png
 
 
 def test_a_change_of_status_draws_a_new_image(client: TestClient, session: Session) -> None:
