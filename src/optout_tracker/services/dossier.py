@@ -7,12 +7,12 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from ..enums import Access, AgencyKind
+from ..enums import STATUS_LABELS, Access, AgencyKind, JurisdictionKind
 from ..models import Agency, AuditEntry
 from ..schemas import JurisdictionPublic, PageParams, TimelineEntry
 from ..security import Principal
 from ..wording import day, words
-from . import campaign, jurisdictions, public
+from . import campaign, jurisdictions, map_pages, public
 
 DOSSIER_EVENTS = 50  # the dossier shows the latest events; earlier ones a page at a time
 HISTORY_ENTRIES = 50  # the latest changes to the record
@@ -34,6 +34,7 @@ class Dossier:
     history: list[AuditEntry]
     can_write: bool
     answerable: list[tuple[int, str]]  # on the forms only: the letters a response may answer
+    share: map_pages.ShareCard
 
 
 def dossier(
@@ -88,6 +89,19 @@ def dossier(
         history=history,
         can_write=principal.can(Access.write),
         answerable=answerable,
+        share=_share_card(shown.hide_private()),
+    )
+
+
+def _share_card(j: JurisdictionPublic) -> map_pages.ShareCard:
+    """What a link to the dossier previews as: its status sentence over its state's map."""
+    since = f" since {day(j.status_since)}" if j.status_since else ""
+    reason = f": {j.status_reason}" if j.status_reason else ""
+    return map_pages.ShareCard(
+        title=j.name if j.kind is JurisdictionKind.state else f"{j.name}, {j.state}",  # as <title>
+        description=f"{STATUS_LABELS[j.status]}{since}{reason}.",
+        path=f"/jurisdictions/{j.slug}",
+        image=map_pages.share_image(j.state, j.fips),
     )
 
 

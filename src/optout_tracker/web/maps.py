@@ -1,14 +1,21 @@
-"""The status map: `/`, `/states/{code}` and `/embed/map`, drawn in SVG on the server."""
+"""The status map: `/`, `/states/{code}` and `/embed/map`, drawn in SVG on the server, and
+`/map.png`, the same map as a share card's picture."""
 
-from fastapi import APIRouter, Depends, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from .. import mapimage
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
 from ..services import map_pages
 from ..statusmap import View
 from .templating import render
+
+# Cards are fetched by link previewers: an hour's staleness at most, the ETag revalidates.
+IMAGE_MAX_AGE = 3600
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 
@@ -32,3 +39,17 @@ def embed_map(
     request: Request, session: SessionDep, principal: PrincipalDep, view: View = "counties"
 ) -> Response:
     return render(request, principal, "embed_map.html", page=map_pages.embedded_map(session, view))
+
+
+@router.get("/map.png", response_class=Response)
+def map_png(
+    session: SessionDep,
+    params: Annotated[map_pages.MapParams, Query()],
+    if_none_match: Annotated[str | None, Header()] = None,
+) -> Response:
+    image = map_pages.map_image(session, params)
+    headers = {"ETag": image.etag, "Cache-Control": f"public, max-age={IMAGE_MAX_AGE}"}
+    held = {tag.strip().removeprefix("W/") for tag in (if_none_match or "").split(",")}
+    if image.etag in held or "*" in held:
+        return Response(status_code=304, headers=headers)
+    return Response(image.png, media_type=mapimage.MEDIA_TYPE, headers=headers)

@@ -56,7 +56,11 @@ def render(
     """The template `name` given the fields of `page` (a service's dataclass) and `context`."""
     if page is not None:
         context = {f.name: getattr(page, f.name) for f in dataclasses.fields(page)} | context
-    context |= {"principal": principal, "flash": request.session.pop("flash", None)}
+    context |= {
+        "principal": principal,
+        "flash": request.session.pop("flash", None),
+        "base_url": request.app.state.settings.base_url.rstrip("/"),  # for absolute links
+    }
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 

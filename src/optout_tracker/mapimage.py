@@ -1,0 +1,81 @@
+"""The status map as a PNG for share cards: the SVG the page draws (statusmap.py), fitted in
+the Open Graph size on white under a title line, rendered by resvg and kept per data
+version and parameters."""
+
+import hashlib
+import re
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from functools import cache
+
+import resvg_py
+from markupsafe import Markup, escape
+
+from .paths import PACKAGE_DIR
+
+WIDTH, HEIGHT = 1200, 630  # what Open Graph and Twitter's large card show uncropped
+TITLE_BAND = 64  # the title line's height; the map fills the rest
+MEDIA_TYPE = "image/png"
+
+
+@dataclass(frozen=True)
+class Image:
+    png: bytes
+    etag: str  # a digest of the bytes: the same picture keeps its tag, whatever else changed
+
+
+@dataclass
+class Stats:
+    """What the cache did in this process (tests and the curious read it)."""
+
+    renders: int = 0
+    hits: int = 0
+
+
+stats = Stats()
+# Images by (the caller's key, title): a few dozen at most, ~100 kB each. The caller's key
+# holds the data version, so every process sees a change at once.
+_rendered: dict[tuple[Hashable, str], Image] = {}
+_MAX_ENTRIES = 64
+
+
+def png(key: Hashable, title: str, map_svg: Callable[[], Markup]) -> Image:
+    """The map `map_svg` returns, under `title`, as a PNG: rendered only when this `key`
+    (parameters and data version) has not been rendered yet."""
+    if (image := _rendered.get((key, title))) is not None:
+        stats.hits += 1
+        return image
+    data = bytes(
+        resvg_py.svg_to_bytes(
+            svg_string=card_svg(map_svg(), title),
+            background="#ffffff",
+            style_sheet=_style_sheet(),
+        )
+    )
+    image = Image(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"')
+    stats.renders += 1
+    if len(_rendered) >= _MAX_ENTRIES:
+        _rendered.clear()
+    _rendered[(key, title)] = image
+    return image
+
+
+def card_svg(map_svg: Markup, title: str) -> str:
+    """The page's map markup, untouched, inside a card: a nested viewport below the title
+    scales it to fit and centres it (SVG's default preserveAspectRatio)."""
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}">'
+        f'<text x="24" y="44" font-family="sans-serif" font-size="30" fill="#1b1b1b">'
+        f"{escape(title)}</text>"
+        f'<svg x="12" y="{TITLE_BAND}" width="{WIDTH - 24}" height="{HEIGHT - TITLE_BAND - 12}">'
+        f"{map_svg}</svg></svg>"
+    )
+
+
+@cache
+def _style_sheet() -> str:
+    """The site's stylesheet with its custom properties filled in (resvg knows no `var()`),
+    so the picture has the page's colours and strokes, said once in site.css."""
+    css = (PACKAGE_DIR / "static" / "site.css").read_text(encoding="utf-8")
+    values = dict(re.findall(r"--([\w-]+):\s*([^;]+);", css))
+    return re.sub(r"var\(--([\w-]+)\)", lambda m: values[m.group(1)], css)
