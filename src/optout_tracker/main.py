@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from .api import (
     agencies,
+    announcements,
     api_keys,
     audit,
     export,
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problems.documented(400, 401, 403, 404, 409, 413, 422),
         dependencies=[Depends(get_principal)],
     )
-    records = (jurisdictions, agencies, votes, letters, responses)
+    records = (jurisdictions, agencies, votes, letters, responses, announcements)
     routers = [m.router for m in (*records, status, export, imports, audit, api_keys, webhooks)]
     for router in routers:
         api.include_router(router)
