@@ -472,12 +472,12 @@ class Page(BaseModel, Generic[T]):
 
 
 class TimelineEntry(BaseModel):
-    type: Literal["vote", "letter", "response"]
+    type: Literal["vote", "letter", "response", "announcement"]
     date: date
     stage: CampaignStatus | None = Field(description="The stage this event sets, if any.")
     description: str
     agency_id: int | None
-    record: VotePublic | LetterPublic | ResponsePublic
+    record: VotePublic | LetterPublic | ResponsePublic | AnnouncementPublic
 
 
 class Timeline(Page[TimelineEntry]):
