@@ -41,6 +41,7 @@ from .ratelimit import ClientBudget
 from .schemas import Problem
 from .session_secret import session_secret
 from .web import admin, admin_webhooks, feeds, maps, pages, templating
+from .web import announcements as web_announcements
 from .web import jurisdictions as web_jurisdictions
 from .web.access import SignInFirst, sign_in_first
 from .web.static import CachedStatic
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages.router,
         maps.router,
         web_jurisdictions.router,
+        web_announcements.router,
         admin.router,
         admin_webhooks.router,
         feeds.router,

@@ -1,11 +1,15 @@
 """Announcements: what ICE, DHS or a state said to every campaign in a scope at once."""
 
+from dataclasses import dataclass
+
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..clock import today
+from ..enums import STATE_LEVEL, AgencyKind, AnnouncementEffect
 from ..errors import FieldError, InvalidInput
 from ..models import Agency, Announcement, Jurisdiction
+from ..refdata import reference_jurisdictions
 from ..schemas import (
     ANNOUNCEMENTS,
     NATIONAL,
@@ -14,6 +18,7 @@ from ..schemas import (
     AnnouncementUpdate,
 )
 from ..security import Principal
+from ..wording import words
 from . import records, status_projection
 
 KIND = ANNOUNCEMENTS
@@ -86,3 +91,29 @@ def update(
 def delete(session: Session, announcement: Announcement, actor: Principal) -> None:
     records.delete(session, announcement, actor)
     status_projection.refresh(session, in_scope_ids(session, announcement.scope))
+
+
+# The organizers' form.
+
+ANNOUNCERS = (AgencyKind.ice, AgencyKind.dhs, AgencyKind.state_identification_bureau)
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    """The options of the form's choice fields, as (value, label)."""
+
+    agencies: list[tuple[int, str]]  # ICE and DHS, then each state's bureau
+    scopes: list[tuple[str, str]]  # national, then each state by name
+    effects: list[tuple[str, str]]
+
+
+def form_choices(session: Session) -> FormChoices:
+    said_by = session.scalars(sa.select(Agency).where(col(Agency.kind).in_(ANNOUNCERS)))
+    national_first = sorted(said_by, key=lambda a: (a.state or "", a.name))
+    agencies = [(a.id or 0, f"{a.name} ({a.state})" if a.state else a.name) for a in national_first]
+    states = sorted((r.name, r.state) for r in reference_jurisdictions() if r.kind in STATE_LEVEL)
+    return FormChoices(
+        agencies=agencies,
+        scopes=[(NATIONAL, "National: every jurisdiction"), *((c, n) for n, c in states)],
+        effects=[(e.value, words(e.value)) for e in AnnouncementEffect],
+    )
