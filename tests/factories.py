@@ -6,9 +6,16 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from optout_tracker.enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
+from optout_tracker.enums import (
+    AgencyKind,
+    AnnouncementEffect,
+    LetterPurpose,
+    ResponseKind,
+    VoteOutcome,
+)
 from optout_tracker.models import (
     Agency,
+    Announcement,
     Jurisdiction,
     Letter,
     Response,
@@ -66,6 +73,18 @@ def response(session: Session, j: Jurisdiction, sender: Agency, **fields: Any) -
     return _event(
         session, j, Response(jurisdiction_id=_id(j), agency_id=_id(sender), **{**values, **fields})
     )
+
+
+def announcement(session: Session, said_by: Agency, **fields: Any) -> Announcement:
+    """ICE's letter of Aug 5, 2011 to every state, by default."""
+    values: dict[str, Any] = {
+        "announced_on": date(2011, 8, 5),
+        "scope": "national",
+        "effect": AnnouncementEffect.opt_out_denied,
+        "title": "Participation in Secure Communities is mandatory",
+        "source_url": "https://www.ice.gov/secure-communities",
+    }
+    return _add(session, Announcement(agency_id=_id(said_by), **{**values, **fields}))
 
 
 def _id(record: Jurisdiction | Agency) -> int:

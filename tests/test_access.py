@@ -59,6 +59,7 @@ LEVELS: dict[tuple[str, str], Access] = {
     **_resource("votes", "vote_id"),
     **_resource("letters", "letter_id"),
     **_resource("responses", "response_id"),
+    **_resource("announcements", "announcement_id"),
     ("GET", f"{API}/status/summary"): PUBLIC,
     ("GET", f"{API}/status/by-fips"): PUBLIC,
     **{
@@ -69,6 +70,7 @@ LEVELS: dict[tuple[str, str], Access] = {
             "votes",
             "letters",
             "responses",
+            "announcements",
         )
     },  # fmt: skip
     ("GET", f"{API}/audit"): ADMIN,
@@ -125,6 +127,7 @@ def records(session: Session, credentials: Credentials) -> Records:
     vote = factories.vote(session, santa_clara, private_notes=f"{marker} (vote)")
     letter = factories.letter(session, santa_clara, ice)
     response = factories.response(session, santa_clara, ice, letter_id=letter.id)
+    said = factories.announcement(session, ice, private_notes=f"{marker} (announcement)")
     spare_key, _ = accounts.create_api_key(session, "spare key to revoke", Scope.read)
     webhook = webhooks.create(session, WebhookCreate(url="https://partner.example/hook"))
     test_delivery = webhooks.send_test(session, webhook)
@@ -136,6 +139,7 @@ def records(session: Session, credentials: Credentials) -> Records:
         "vote_id": vote.id,
         "letter_id": letter.id,
         "response_id": response.id,
+        "announcement_id": said.id,
         "api_key_id": spare_key.id,
         "webhook_id": webhook.id,
         "delivery_id": test_delivery.id,

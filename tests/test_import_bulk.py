@@ -26,6 +26,7 @@ from optout_tracker.models import (
 from optout_tracker.schemas import (
     BY_PLURAL,
     AgencyCreate,
+    AnnouncementCreate,
     JurisdictionCreate,
     LetterCreate,
     ResponseCreate,
@@ -34,6 +35,7 @@ from optout_tracker.schemas import (
 from optout_tracker.security import CLI
 from optout_tracker.services import (
     agencies,
+    announcements,
     imports,
     jurisdictions,
     letters,
@@ -176,6 +178,17 @@ KINDS: dict[str, tuple[Callable[[dict[str, Any]], dict[str, Any]], Callable[...,
             "summary": "No.",
         },
         lambda s, row: responses.create(s, parse(ResponseCreate, row), CLI),
+    ),
+    "announcements": (
+        lambda w: {
+            "agency_id": str(w["sib"]),
+            "announced_on": "2010-06-01",
+            "scope": "CA",
+            "effect": "none",
+            "title": "The state signs its agreement with ICE",
+            "private_notes": MARKER,
+        },
+        lambda s, row: announcements.create(s, parse(AnnouncementCreate, row), CLI),
     ),
 }
 

@@ -28,6 +28,7 @@ RECORDS = {
     "votes": "vote_id",
     "letters": "letter_id",
     "responses": "response_id",
+    "announcements": "announcement_id",
 }
 
 

@@ -52,7 +52,7 @@ def test_the_cli_kinds_are_the_kinds() -> None:
 
 
 def test_webhook_events_and_feed_entries_are_of_the_kinds() -> None:
-    assert ENTITIES == ("jurisdiction", "agency", "vote", "letter", "response")
+    assert ENTITIES == ("jurisdiction", "agency", "vote", "letter", "response", "announcement")
     assert list(ENTITIES) == [str(k.model.__tablename__) for k in KINDS]
     assert set(RECORD_EVENTS) == {f"{e}.{p}" for e in ENTITIES for p in PAST_TENSE.values()}
 

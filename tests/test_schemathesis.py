@@ -34,6 +34,7 @@ from optout_tracker.history import load_history
 from optout_tracker.main import create_app
 from optout_tracker.models import (
     Agency,
+    Announcement,
     ApiKey,
     Jurisdiction,
     Letter,
@@ -68,6 +69,7 @@ ID_TABLES: dict[str, Any] = {
     "vote_id": Vote,
     "letter_id": Letter,
     "response_id": Response,
+    "announcement_id": Announcement,
     "api_key_id": ApiKey,
     "webhook_id": Webhook,
     "delivery_id": WebhookDelivery,
@@ -104,6 +106,8 @@ def target(databases: DatabaseFactory) -> Iterator[Target]:
     with Session(engine) as session:
         seed(session)
         load_history(session, app_settings.response_window_days)
+        for said_by in (AgencyKind.ice, AgencyKind.dhs):  # the history holds none yet
+            factories.announcement(session, factories.agency(session, said_by))
         key, token = accounts.create_api_key(session, "schemathesis", Scope.admin)
         for n in range(5):  # for the generated revocations: the run's own key is spared
             accounts.create_api_key(session, f"spare {n}", Scope(("read", "write")[n % 2]))

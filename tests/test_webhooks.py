@@ -156,8 +156,14 @@ def test_every_change_of_every_entity_queues_its_event_with_public_data(
                                        "letter_id": letter["id"], "received_on": "2010-11-01",
                                        "kind": "denied"})  # fmt: skip
     write("PATCH", f"responses/{resp['id']}", {"summary": "No."})
-    for path in (f"responses/{resp['id']}", f"letters/{letter['id']}", f"votes/{v['id']}",
-                 f"agencies/{a['id']}", f"jurisdictions/{j['id']}"):  # fmt: skip
+    said = write("POST", "announcements", {"agency_id": a["id"], "announced_on": "2011-08-05",
+                                           "scope": "national", "effect": "opt_out_denied",
+                                           "title": "Participation is mandatory",
+                                           "private_notes": MARKER})  # fmt: skip
+    write("PATCH", f"announcements/{said['id']}", {"summary": "Every agreement ended."})
+    for path in (f"announcements/{said['id']}", f"responses/{resp['id']}",
+                 f"letters/{letter['id']}", f"votes/{v['id']}", f"agencies/{a['id']}",
+                 f"jurisdictions/{j['id']}"):  # fmt: skip
         write("DELETE", path)
 
     found = factories.deliveries(session)

@@ -70,6 +70,13 @@ class ResponseKind(StrEnum):
     other = "other"
 
 
+class AnnouncementEffect(StrEnum):
+    none = "none"
+    opt_out_denied = "opt_out_denied"
+    notifications_only = "notifications_only"
+    program_ended = "program_ended"
+
+
 class Role(StrEnum):
     """A signed-in user's role; each includes the ones before it."""
 

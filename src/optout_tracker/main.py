@@ -18,6 +18,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from .api import (
     agencies,
+    announcements,
     api_keys,
     audit,
     export,
@@ -40,6 +41,7 @@ from .ratelimit import ClientBudget
 from .schemas import Problem
 from .session_secret import session_secret
 from .web import admin, admin_webhooks, feeds, maps, pages, templating
+from .web import announcements as web_announcements
 from .web import jurisdictions as web_jurisdictions
 from .web.access import SignInFirst, sign_in_first
 from .web.static import CachedStatic
@@ -80,7 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         responses=problems.documented(400, 401, 403, 404, 409, 413, 422),
         dependencies=[Depends(get_principal)],
     )
-    records = (jurisdictions, agencies, votes, letters, responses)
+    records = (jurisdictions, agencies, votes, letters, responses, announcements)
     routers = [m.router for m in (*records, status, export, imports, audit, api_keys, webhooks)]
     for router in routers:
         api.include_router(router)
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         pages.router,
         maps.router,
         web_jurisdictions.router,
+        web_announcements.router,
         admin.router,
         admin_webhooks.router,
         feeds.router,

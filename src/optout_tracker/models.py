@@ -11,6 +11,7 @@ from .db_types import UTCDateTime, enum_column, utcnow
 from .enums import (
     ActorKind,
     AgencyKind,
+    AnnouncementEffect,
     AuditAction,
     CampaignStatus,
     Channel,
@@ -176,6 +177,22 @@ class Response(Tracked, table=True):
             name="new_activation_required",
         ),
     )
+
+
+class Announcement(Tracked, table=True):
+    """Said by an agency to every campaign in its scope at once."""
+
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    announced_on: date = Field(index=True)
+    scope: str = Field(max_length=8, index=True)  # "national" or a USPS state code
+    effect: AnnouncementEffect = Field(
+        sa_type=enum_column(AnnouncementEffect, "effect"), index=True
+    )
+    title: str = Field(max_length=200)
+    summary: str | None = Field(default=None, sa_type=TEXT)
+    source_url: str | None = Field(default=None, max_length=2000)
+    public_notes: str | None = Field(default=None, sa_type=TEXT)
+    private_notes: str | None = Field(default=None, sa_type=TEXT)
 
 
 class User(Tracked, table=True):

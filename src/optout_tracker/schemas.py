@@ -41,6 +41,7 @@ from .enums import (
     TEST_EVENT,
     ActorKind,
     AgencyKind,
+    AnnouncementEffect,
     AuditAction,
     CampaignStatus,
     Channel,
@@ -52,7 +53,7 @@ from .enums import (
     VoteOutcome,
     VoteTopic,
 )
-from .models import Agency, Jurisdiction, Letter, Response, Vote
+from .models import Agency, Announcement, Jurisdiction, Letter, Response, Vote
 from .refdata import state_codes
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: larger values would reach the database and fail there
@@ -394,6 +395,58 @@ class ResponsePublic(ResponseFields, Record):
     pass
 
 
+NATIONAL = "national"
+SCOPE_PATTERN = r"^(national|[A-Za-z]{2})$"
+
+
+def _scope(value: str) -> str:
+    # Checked here rather than as a pattern constraint, whose error quotes the regex.
+    if value == NATIONAL:
+        return value
+    if not re.fullmatch(r"[A-Za-z]{2}", value):
+        raise ValueError('must be "national" or the USPS code of a state')
+    return _known_state(value.upper())
+
+
+# "national", or a state's USPS code in either case (stored upper-case, as StateCode does).
+AnnouncementScope = Annotated[
+    str,
+    StringConstraints(max_length=8),
+    AfterValidator(_scope),
+    WithJsonSchema({"type": "string", "maxLength": 8, "pattern": SCOPE_PATTERN}),
+]
+
+
+class AnnouncementFields(BaseModel):
+    agency_id: BodyId = Field(description="Who said it.")
+    announced_on: date = Field(description="Not in the future.")
+    scope: AnnouncementScope = Field(
+        description='"national", or the USPS code of the state it was said to.'
+    )
+    effect: AnnouncementEffect = Field(
+        description="What it does to the open campaigns in its scope (none: timeline only)."
+    )
+    title: Text200
+    summary: LongText | None = None
+    source_url: Url | None = None
+    public_notes: LongText | None = None
+    private_notes: LongText | None = None
+
+
+class AnnouncementCreate(WriteModel, AnnouncementFields):
+    pass
+
+
+class AnnouncementUpdate(Partial, AnnouncementFields):
+    if TYPE_CHECKING:  # every field optional, as Partial makes them
+
+        def __init__(self, **fields: Any) -> None: ...
+
+
+class AnnouncementPublic(AnnouncementFields, Record):
+    pass
+
+
 class ProblemFieldError(BaseModel):
     field: str
     message: str
@@ -419,12 +472,12 @@ class Page(BaseModel, Generic[T]):
 
 
 class TimelineEntry(BaseModel):
-    type: Literal["vote", "letter", "response"]
+    type: Literal["vote", "letter", "response", "announcement"]
     date: date
     stage: CampaignStatus | None = Field(description="The stage this event sets, if any.")
     description: str
     agency_id: int | None
-    record: VotePublic | LetterPublic | ResponsePublic
+    record: VotePublic | LetterPublic | ResponsePublic | AnnouncementPublic
 
 
 class Timeline(Page[TimelineEntry]):
@@ -532,6 +585,14 @@ class ResponseFilters(EventFilters):
     received_on_to: date | None = None
 
 
+class AnnouncementFilters(ListParams):
+    agency_id: RecordId | None = None
+    scope: AnnouncementScope | None = None
+    effect: AnnouncementEffect | None = None
+    announced_on_from: date | None = None
+    announced_on_to: date | None = None
+
+
 class SummaryFilters(Input):
     kind: JurisdictionKind | None = None
 
@@ -583,7 +644,15 @@ LETTERS = RecordKind("letters", Letter, LetterCreate, LetterUpdate, LetterPublic
 RESPONSES = RecordKind(
     "responses", Response, ResponseCreate, ResponseUpdate, ResponsePublic, ResponseFilters
 )
-KINDS = (JURISDICTIONS, AGENCIES, VOTES, LETTERS, RESPONSES)
+ANNOUNCEMENTS = RecordKind(
+    "announcements",
+    Announcement,
+    AnnouncementCreate,
+    AnnouncementUpdate,
+    AnnouncementPublic,
+    AnnouncementFilters,
+)
+KINDS = (JURISDICTIONS, AGENCIES, VOTES, LETTERS, RESPONSES, ANNOUNCEMENTS)
 BY_PLURAL = {k.plural: k for k in KINDS}
 BY_MODEL: dict[type[SQLModel], RecordKind] = {k.model: k for k in KINDS}
 ENTITIES = tuple(k.entity for k in KINDS)

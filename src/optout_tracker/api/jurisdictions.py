@@ -63,7 +63,7 @@ def get_jurisdiction_timeline(
     principal: PrincipalDep,
     params: Annotated[PageParams, Query()],
 ) -> Timeline:
-    """Votes, letters and responses of one jurisdiction merged by date, oldest first, paged."""
+    """A jurisdiction's votes, letters, responses and announcements by date, oldest first, paged."""
     timeline = campaign.timeline(session, jurisdiction_id, params)
     for entry in timeline.items:
         entry.record = visible(entry.record, principal)

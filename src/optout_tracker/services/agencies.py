@@ -5,7 +5,7 @@ from sqlmodel import Session, col
 
 from ..enums import AgencyKind
 from ..errors import FieldError, InvalidInput
-from ..models import Agency, Letter, Response
+from ..models import Agency, Announcement, Letter, Response
 from ..schemas import AGENCIES, AgencyCreate, AgencyFilters, AgencyUpdate
 from ..security import Principal
 from . import records, status_projection
@@ -81,5 +81,12 @@ def update(session: Session, agency: Agency, data: AgencyUpdate, actor: Principa
 
 
 def delete(session: Session, agency: Agency, actor: Principal) -> None:
-    records.refuse_if_used(session, agency.name, agency.id, Letter.agency_id, Response.agency_id)
+    records.refuse_if_used(
+        session,
+        agency.name,
+        agency.id,
+        Letter.agency_id,
+        Response.agency_id,
+        Announcement.agency_id,
+    )
     records.delete(session, agency, actor)

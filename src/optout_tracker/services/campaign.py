@@ -10,8 +10,10 @@ from sqlmodel import Session, col
 
 from ..clock import today
 from ..enums import STATE_LEVEL, CampaignStatus, JurisdictionKind, VoteOutcome
-from ..models import Agency, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
+from ..models import Agency, Announcement, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..schemas import (
+    NATIONAL,
+    AnnouncementPublic,
     ByFipsFilters,
     FipsStatus,
     JurisdictionPublic,
@@ -50,7 +52,29 @@ EVENT_KINDS: tuple[tuple[str, type[Vote] | type[Letter] | type[Response], Any, i
     ("letter", Letter, Letter.sent_on, TYPE_ORDER[LetterFact]),
     ("response", Response, Response.received_on, TYPE_ORDER[ResponseFact]),
 )
-KIND_OF_RANK = {rank: kind for kind, _, _, rank in EVENT_KINDS}
+# Announcements are said to every jurisdiction in their scope, not filed under one; on the
+# timeline they come after the jurisdiction's own events of the same date.
+ANNOUNCEMENT_RANK = max(rank for *_, rank in EVENT_KINDS) + 1
+KIND_OF_RANK = {rank: kind for kind, _, _, rank in EVENT_KINDS} | {
+    ANNOUNCEMENT_RANK: "announcement"
+}
+
+
+def _in_scope_of(jurisdiction_id: int) -> sa.ColumnElement[bool]:
+    """Announcements said to this jurisdiction: national ones and those to its state."""
+    state = sa.select(col(J.state)).where(col(J.id) == jurisdiction_id).scalar_subquery()
+    return col(Announcement.scope).in_([sa.literal(NATIONAL), state])
+
+
+def _sources(jurisdiction_id: int) -> list[tuple[Any, Any, int, sa.ColumnElement[bool]]]:
+    """Each kind of event on the jurisdiction's timeline: its table, date column and rank,
+    and which of its rows the jurisdiction's timeline shows."""
+    own = [
+        (model, on, rank, col(model.jurisdiction_id) == jurisdiction_id)
+        for _, model, on, rank in EVENT_KINDS
+    ]
+    said = (Announcement, Announcement.announced_on, ANNOUNCEMENT_RANK)
+    return [*own, (*said, _in_scope_of(jurisdiction_id))]
 
 
 def _events_of(jurisdiction_id: int) -> sa.Subquery:
@@ -62,19 +86,18 @@ def _events_of(jurisdiction_id: int) -> sa.Subquery:
                 col(on).label("day"),
                 sa.literal_column(str(rank)).label("rank"),
                 col(model.id).label("id"),
-            ).where(col(model.jurisdiction_id) == jurisdiction_id)
-            for _, model, on, rank in EVENT_KINDS
+            ).where(shown)
+            for model, on, rank, shown in _sources(jurisdiction_id)
         )
     ).subquery()
 
 
 def count_events(session: Session, jurisdiction_id: int) -> int:
-    votes, letters, responses = (
-        sa.select(sa.func.count()).where(col(model.jurisdiction_id) == jurisdiction_id)
-        for _, model, _, _ in EVENT_KINDS
+    first, *rest = (
+        sa.select(sa.func.count()).select_from(model).where(shown).scalar_subquery()
+        for model, _, _, shown in _sources(jurisdiction_id)
     )
-    total = votes.scalar_subquery() + letters.scalar_subquery() + responses.scalar_subquery()
-    return session.scalar(sa.select(total)) or 0
+    return session.scalar(sa.select(sum(rest, first))) or 0
 
 
 def events(
@@ -104,7 +127,8 @@ def events(
 
 
 def timeline(session: Session, jurisdiction_id: int, params: PageParams) -> Timeline:
-    """A page of the votes, letters and responses of one jurisdiction merged by date."""
+    """A page of one jurisdiction's votes, letters and responses, and the announcements in
+    its scope, merged by date."""
     _, status = jurisdictions.get(session, jurisdiction_id)
     total = count_events(session, jurisdiction_id)
     return Timeline(
@@ -139,7 +163,23 @@ def _entries(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, i
             found["response", x.id] = _entry(
                 "response", response_fact(x, a), a.id, ResponsePublic.model_validate(x)
             )
+    if wanted["announcement"]:
+        for x, a in _with_agency(session, Announcement, wanted["announcement"]):
+            found["announcement", x.id] = TimelineEntry(
+                type="announcement",
+                date=x.announced_on,
+                stage=None,  # until the campaign rules apply announcements' effects
+                description=_announced(x, a.name),
+                agency_id=a.id,
+                record=AnnouncementPublic.model_validate(x),
+            )
     return found
+
+
+def _announced(announcement: Announcement, agency_name: str) -> str:
+    """e.g. 'ICE Secure Communities announced nationwide: participation is mandatory'."""
+    where = "nationwide" if announcement.scope == NATIONAL else f"in {announcement.scope}"
+    return f"{agency_name} announced {where}: {announcement.title}"
 
 
 def _with_agency(session: Session, model: type[Any], ids: list[int]) -> Iterable[Any]:

@@ -16,7 +16,7 @@ from sqlmodel import Session, SQLModel, col
 from .. import audit
 from ..enums import AuditAction, ResponseKind
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
-from ..models import Jurisdiction, Letter, Response, Tracked, Vote
+from ..models import Announcement, Jurisdiction, Letter, Response, Tracked, Vote
 from ..schemas import BY_MODEL, PRIVATE_FIELDS, EventFilters, ListParams, ResponseCreate
 from ..security import Principal
 from . import outbox, status_projection
@@ -157,7 +157,8 @@ def created(
 ) -> None:
     """What each new record of a kind comes with, whether one came through the API or many
     through an import: its audit entry, its webhook event, the derived status of the
-    jurisdictions it touches, and a response's adjusted activation date.
+    jurisdictions it touches (an announcement's: those in its scope), and a response's
+    adjusted activation date.
 
     `new` pairs each record's id with its values: the table object, or the checked body it
     was written from (making an object of each of 100,000 imported rows costs seconds);
@@ -177,6 +178,11 @@ def created(
             move_activation(session, cast("Response | ResponseCreate", response), actor)
     if model in STATUS_FROM:
         status_projection.refresh(session, {cast(Any, v).jurisdiction_id for _, v in new})
+    if model is Announcement:  # it speaks to every jurisdiction in its scope
+        from .announcements import in_scope_ids  # imported here: that module builds on this
+
+        scopes = {cast(Any, v).scope for _, v in new}
+        status_projection.refresh(session, {i for s in scopes for i in in_scope_ids(session, s)})
 
 
 def _shown(

@@ -1,0 +1,119 @@
+"""Announcements: what ICE, DHS or a state said to every campaign in a scope at once."""
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlmodel import Session, col
+
+from ..clock import today
+from ..enums import STATE_LEVEL, AgencyKind, AnnouncementEffect
+from ..errors import FieldError, InvalidInput
+from ..models import Agency, Announcement, Jurisdiction
+from ..refdata import reference_jurisdictions
+from ..schemas import (
+    ANNOUNCEMENTS,
+    NATIONAL,
+    AnnouncementCreate,
+    AnnouncementFilters,
+    AnnouncementUpdate,
+)
+from ..security import Principal
+from ..wording import words
+from . import records, status_projection
+
+KIND = ANNOUNCEMENTS
+# What the campaign rules may read of an announcement: a change of anything else (notes, a
+# link) leaves every status in its scope as it was, so no jurisdiction is derived again.
+FACT_FIELDS = frozenset({"agency_id", "announced_on", "scope", "effect", "title"})
+
+
+def get(session: Session, announcement_id: int) -> Announcement:
+    return records.get(session, Announcement, announcement_id)
+
+
+LISTING = records.Listing(
+    Announcement, equal=("agency_id", "scope", "effect"), default_sort="-announced_on"
+)
+
+
+def list_(session: Session, params: AnnouncementFilters) -> tuple[list[Announcement], int]:
+    return LISTING.page(session, params)
+
+
+ordered = LISTING.ordered  # for exports
+
+
+def in_scope_ids(session: Session, scope: str) -> list[int]:
+    """The jurisdictions an announcement of this scope speaks to: all, or one state's."""
+    where = sa.true() if scope == NATIONAL else col(Jurisdiction.state) == scope
+    return list(session.scalars(sa.select(col(Jurisdiction.id)).where(where)))
+
+
+def check(session: Session, announcement: Announcement | AnnouncementCreate) -> None:
+    """The rules for an announcement about to be written (a row, or a new one's body)."""
+    records.reference(session, Agency, announcement.agency_id, "agency_id")
+    if announcement.announced_on > today():
+        raise InvalidInput(
+            "an announcement cannot be made in the future",
+            [FieldError("announced_on", f"{announcement.announced_on} is in the future")],
+        )
+
+
+def prepare(
+    session: Session,
+    data: AnnouncementCreate,
+    response_window_days: int = 0,  # the signature of every kind's; unused here
+) -> AnnouncementCreate:
+    """A new announcement's body as it will be written, checked."""
+    check(session, data)
+    return data
+
+
+def create(session: Session, data: AnnouncementCreate, actor: Principal) -> Announcement:
+    # records.created refreshes the status of the jurisdictions in its scope.
+    return records.insert(session, Announcement(**prepare(session, data).model_dump()), actor)
+
+
+def update(
+    session: Session, announcement: Announcement, data: AnnouncementUpdate, actor: Principal
+) -> Announcement:
+    was_in = announcement.scope
+    changes = records.changes_of(Announcement, data)
+    check(session, Announcement.model_validate({**announcement.model_dump(), **changes}))
+    moved = {k for k, v in changes.items() if getattr(announcement, k) != v} & FACT_FIELDS
+    records.update(session, announcement, changes, actor)
+    if moved:
+        scopes = {was_in, announcement.scope}
+        status_projection.refresh(session, {i for s in scopes for i in in_scope_ids(session, s)})
+    return announcement
+
+
+def delete(session: Session, announcement: Announcement, actor: Principal) -> None:
+    records.delete(session, announcement, actor)
+    status_projection.refresh(session, in_scope_ids(session, announcement.scope))
+
+
+# The organizers' form.
+
+ANNOUNCERS = (AgencyKind.ice, AgencyKind.dhs, AgencyKind.state_identification_bureau)
+
+
+@dataclass(frozen=True)
+class FormChoices:
+    """The options of the form's choice fields, as (value, label)."""
+
+    agencies: list[tuple[int, str]]  # ICE and DHS, then each state's bureau
+    scopes: list[tuple[str, str]]  # national, then each state by name
+    effects: list[tuple[str, str]]
+
+
+def form_choices(session: Session) -> FormChoices:
+    said_by = session.scalars(sa.select(Agency).where(col(Agency.kind).in_(ANNOUNCERS)))
+    national_first = sorted(said_by, key=lambda a: (a.state or "", a.name))
+    agencies = [(a.id or 0, f"{a.name} ({a.state})" if a.state else a.name) for a in national_first]
+    states = sorted((r.name, r.state) for r in reference_jurisdictions() if r.kind in STATE_LEVEL)
+    return FormChoices(
+        agencies=agencies,
+        scopes=[(NATIONAL, "National: every jurisdiction"), *((c, n) for n, c in states)],
+        effects=[(e.value, words(e.value)) for e in AnnouncementEffect],
+    )
