@@ -70,6 +70,15 @@ class ResponseKind(StrEnum):
     other = "other"
 
 
+class AnnouncementEffect(StrEnum):
+    """What an announcement does to the campaigns in its scope (status.derive_status)."""
+
+    none = "none"
+    opt_out_denied = "opt_out_denied"
+    notifications_only = "notifications_only"
+    program_ended = "program_ended"
+
+
 class Role(StrEnum):
     """A signed-in user's role; each includes the ones before it."""
 
