@@ -133,10 +133,10 @@ class CampaignState:
     next_response_due_on: date | None = None
     # The earliest pending opt-out measure dated after the date asked about.
     next_vote_on: date | None = None
-    # Set while a `program_ended` announcement has closed the campaign.
+    # Set while a `program_ended` announcement has closed the campaign: nothing awaits.
     campaign_closed_on: date | None = None
-    # The first date after the one asked about with an event recorded: until then the
-    # answer stays the same, the calendar alone changes nothing else here.
+    # The first date after the one asked about with an event recorded: until that day the
+    # calendar alone changes nothing above (`overdue` reads the due date against its day).
     recompute_on: date | None = None
 
     @property
@@ -228,7 +228,8 @@ def _campaign(
     """The state as of `as_of`, and the date of the last closing (program ended) up to then:
     the current campaign is what came after it."""
     facts: list[Fact] = [*votes, *letters, *responses, *announcements]
-    status, since, reason = CampaignStatus.no_action, None, None
+    status = CampaignStatus.no_action
+    deciding: Fact | None = None  # the event that decides the status, once there is one
     closed_on: date | None = None
     last_closing: date | None = None
     for fact in sorted((f for f in facts if event_date(f) <= as_of), key=calendar_order):
@@ -240,10 +241,10 @@ def _campaign(
                 and closed_on is None
                 and status in OPEN
             ):
-                status, since, reason = stage, fact.announced_on, describe(fact)
+                status, deciding = stage, fact
         elif (stage := stage_of(fact)) is not None:
             # Ascending order: the last one applied is the latest date, then the later stage.
-            status, since, reason = stage, event_date(fact), describe(fact)
+            status, deciding = stage, fact
             closed_on = None  # an event of its own after the closing opens a new campaign
 
     notices = [n for n in letters if is_notice(n) and n.sent_on <= as_of]
@@ -263,8 +264,8 @@ def _campaign(
     ]
     state = CampaignState(
         status=status,
-        status_since=since,
-        status_reason=reason,
+        status_since=event_date(deciding) if deciding else None,
+        status_reason=describe(deciding) if deciding else None,
         sib_notified=any(n.agency_kind is AgencyKind.state_identification_bureau for n in notices),
         ice_notified=any(n.agency_kind in ICE_SIDE for n in notices),
         awaiting_response=bool(unanswered),
