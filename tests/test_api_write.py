@@ -173,7 +173,9 @@ def test_alameda_campaign_from_scheduled_vote_to_opted_out(client, write):
         )
     )
     assert vote["version"] == 1
-    assert campaign_state(client, jid) == state("vote_scheduled", meeting_day, False, False, False)
+    # Upcoming: it decides nothing today (design.md, "Time"); it is the next vote.
+    assert campaign_state(client, jid) == state("no_action", None, False, False, False)
+    assert get(client, f"/jurisdictions/{jid}")["next_vote_on"] == meeting_day.isoformat()
 
     # The vote cannot pass while its date lies ahead.
     r = client.patch(
@@ -692,7 +694,7 @@ def test_streamed_body_over_the_limit_is_413(client, session, write, alameda):
 
 def test_longest_allowed_texts_are_stored_not_a_500(client, write, alameda):
     measure = "Resolution requesting that the County opt out of Secure Communities; " * 8
-    held_on = today() + timedelta(days=14)
+    held_on = today()  # today's, not upcoming: it decides today's status (design.md, "Time")
     body = vote_body(
         alameda,
         body=("Board of Supervisors of the County of Alameda, " * 5)[:200],

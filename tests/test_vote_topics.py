@@ -74,7 +74,7 @@ def test_only_a_vote_on_opting_out_sets_a_stage(
 ) -> None:
     fact = vote(outcome, topic)
     assert stage_of(fact) == stage
-    state = derive_status([fact], [], [])
+    state = derive_status([fact], [], [], [], D)
     assert (state.status, state.status_since) == ((stage, D) if stage else (S.no_action, None))
 
 
@@ -90,13 +90,13 @@ def test_a_pending_measure_reads_measure_pending() -> None:
 def test_a_related_measure_never_moves_the_campaign() -> None:
     opt_out = vote(O.passed, on=date(2010, 5, 4), yes=5, no=0)
     later = vote(O.passed, T.detainer_policy, on=date(2011, 9, 7), id=2, measure="Ordinance 11")
-    state = derive_status([opt_out, later], [], [])
+    state = derive_status([opt_out, later], [], [], [], D)
     assert (state.status, state.status_since) == (S.vote_passed, date(2010, 5, 4))
     assert state.status_reason == "Board of Commissioners voted 5–0 to opt out"
 
 
 def test_sentences_of_introduced_and_related_measures() -> None:
-    introduced = derive_status([vote(O.introduced, measure="Bill 18-0490")], [], [])
+    introduced = derive_status([vote(O.introduced, measure="Bill 18-0490")], [], [], [], D)
     assert introduced.status_reason == "Bill 18-0490 was introduced in Board of Commissioners"
     assert describe(vote(O.introduced)) == (
         "An opt-out measure was introduced in Board of Commissioners"
@@ -125,7 +125,7 @@ NOTIFYING = {AgencyKind.state_identification_bureau, AgencyKind.ice, AgencyKind.
 def test_a_letter_notifies_only_a_sib_ice_or_dhs(to: AgencyKind, purpose: LetterPurpose) -> None:
     notice = purpose in {LetterPurpose.opt_out_request, LetterPurpose.activation_delay_request}
     notifies = notice and to in NOTIFYING
-    state = derive_status([], [letter(to, purpose)], [])
+    state = derive_status([], [letter(to, purpose)], [], [], D)
     assert stage_of(letter(to, purpose)) == (S.notified if notifies else None)
     assert state.status == (S.notified if notifies else S.no_action)
     assert state.awaiting_response == notifies
@@ -135,7 +135,7 @@ def test_a_letter_notifies_only_a_sib_ice_or_dhs(to: AgencyKind, purpose: Letter
 
 @pytest.mark.parametrize("to", [AgencyKind.other, AgencyKind.governor, AgencyKind.fbi])
 def test_a_letter_to_another_agency_sets_no_stage_and_notifies_no_one(to: AgencyKind) -> None:
-    state = derive_status([vote(O.passed, on=date(2010, 1, 5))], [letter(to)], [])
+    state = derive_status([vote(O.passed, on=date(2010, 1, 5))], [letter(to)], [], [], D)
     assert (state.status, state.status_since) == (S.vote_passed, date(2010, 1, 5))
     assert not (state.sib_notified or state.ice_notified or state.awaiting_response)
     assert state.next_response_due_on is None
@@ -143,7 +143,7 @@ def test_a_letter_to_another_agency_sets_no_stage_and_notifies_no_one(to: Agency
 
 def test_a_letter_to_dhs_counts_as_ice_notice() -> None:
     sib, dhs = letter(AgencyKind.state_identification_bureau), letter(AgencyKind.dhs, id=2)
-    state = derive_status([], [sib, dhs], [])
+    state = derive_status([], [sib, dhs], [], [], D)
     assert state.status is S.notified and state.ice_notified and state.notice_complete
 
 
@@ -214,9 +214,11 @@ def test_introduced_may_lie_in_the_future_passed_may_not(
     r = client.post(f"{API}/votes", json={**body, "outcome": "introduced"}, headers=write)
     assert r.status_code == 201, r.text
     state = client.get(f"{API}/jurisdictions/{dc.id}").json()
-    assert (state["status"], state["status_reason"]) == (
-        "vote_scheduled",
-        "An opt-out measure was introduced in Council",
+    # Upcoming: it decides nothing today (design.md, "Time"), it is the next vote.
+    assert (state["status"], state["status_reason"], state["next_vote_on"]) == (
+        "no_action",
+        None,
+        ahead,
     )
 
     r = client.post(f"{API}/votes", json={**body, "outcome": "passed"}, headers=write)

@@ -350,6 +350,7 @@ def import_command(kind: str, file: Any, dry_run: bool) -> None:
 def export_command(kind: str, out: Any) -> None:
     """Write every KIND record as CSV, private columns included (this is the operator)."""
     _, engine = _engine()
+    status_projection.keep_current(engine)  # the statuses as of today
     model, statement, to_record = exports.everything(kind)
     with Session(engine) as session:
         for chunk in csv_io.stream(

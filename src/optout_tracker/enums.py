@@ -71,6 +71,8 @@ class ResponseKind(StrEnum):
 
 
 class AnnouncementEffect(StrEnum):
+    """What an announcement does to the campaigns in its scope (status.derive_status)."""
+
     none = "none"
     opt_out_denied = "opt_out_denied"
     notifications_only = "notifications_only"

@@ -102,6 +102,11 @@ class JurisdictionStatus(SQLModel, table=True):
     # Earliest due date among unanswered notice letters: `overdue` is this < today, so it
     # stays true to the calendar without a nightly job.
     next_response_due_on: date | None = Field(default=None, index=True)
+    next_vote_on: date | None = None
+    campaign_closed_on: date | None = None
+    # The first date after the one derived for with an event recorded: the stored answer
+    # stays today's until then (status_projection.keep_current derives it again on that day).
+    recompute_on: date | None = Field(default=None, index=True)
     # Bumped whenever a derived value changes; part of the jurisdiction's ETag.
     revision: int = 1
     updated_at: datetime = Field(

@@ -275,6 +275,8 @@ class JurisdictionPublic(JurisdictionFields, Record):
     next_response_due_on: date | None
     overdue: bool
     activated: bool
+    next_vote_on: date | None
+    campaign_closed_on: date | None
 
 
 class AgencyFields(BaseModel):

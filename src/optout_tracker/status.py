@@ -1,15 +1,19 @@
-"""The campaign rules of the contract: which stage each event sets, and what follows.
+"""The campaign rules of the contract: which stage each event sets, and what follows, as of
+a date.
 
 Pure functions over plain facts, no I/O; services.status_projection feeds them from the
-database and stores the result.
+database and stores today's answer.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Literal
 
 from .enums import (
     AgencyKind,
+    AnnouncementEffect,
     CampaignStatus,
     Channel,
     LetterPurpose,
@@ -40,6 +44,31 @@ RESPONSE_STAGES = {
     ResponseKind.denied: CampaignStatus.denied,
     ResponseKind.notifications_only: CampaignStatus.notifications_only,
     ResponseKind.removed_from_deployment_plan: CampaignStatus.opted_out,
+}
+# A campaign waiting for ICE's answer: an announcement denying opt-outs (or offering
+# notifications only) answers it, and only it.
+OPEN = frozenset(
+    {
+        CampaignStatus.vote_passed,
+        CampaignStatus.notified,
+        CampaignStatus.in_negotiation,
+        CampaignStatus.delayed,
+    }
+)
+# A campaign with next steps: an open one, or one whose measure is pending (its outcome is
+# to be logged). Decided campaigns (failed, denied, notifications only, opted out) have none.
+UNDER_WAY = OPEN | {CampaignStatus.vote_scheduled}
+ANNOUNCED_STAGES = {
+    AnnouncementEffect.opt_out_denied: CampaignStatus.denied,
+    AnnouncementEffect.notifications_only: CampaignStatus.notifications_only,
+}
+# On one date: a denial, then an offer of notifications only (as the stages rank), then the
+# program's end, whatever order they were typed in.
+EFFECT_ORDER = {
+    AnnouncementEffect.none: 0,
+    AnnouncementEffect.opt_out_denied: 1,
+    AnnouncementEffect.notifications_only: 2,
+    AnnouncementEffect.program_ended: 3,
 }
 
 
@@ -76,11 +105,25 @@ class ResponseFact:
     new_activation_on: date | None = None
 
 
-Fact = VoteFact | LetterFact | ResponseFact
+@dataclass(frozen=True)
+class AnnouncementFact:
+    """Said by an agency to every campaign in its scope: the caller passes a jurisdiction
+    only the announcements whose scope covers it (national, or its state's)."""
+
+    id: int
+    announced_on: date
+    effect: AnnouncementEffect
+    agency_name: str
+    title: str
+
+
+Fact = VoteFact | LetterFact | ResponseFact | AnnouncementFact
 
 
 @dataclass(frozen=True)
 class CampaignState:
+    """One jurisdiction's campaign as of a date (the date itself is the caller's)."""
+
     status: CampaignStatus = CampaignStatus.no_action
     status_since: date | None = None
     status_reason: str | None = None
@@ -88,6 +131,13 @@ class CampaignState:
     ice_notified: bool = False
     awaiting_response: bool = False
     next_response_due_on: date | None = None
+    # The earliest pending opt-out measure dated after the date asked about.
+    next_vote_on: date | None = None
+    # Set while a `program_ended` announcement has closed the campaign: nothing awaits.
+    campaign_closed_on: date | None = None
+    # The first date after the one asked about with an event recorded: until that day the
+    # calendar alone changes nothing above (`overdue` reads the due date against its day).
+    recompute_on: date | None = None
 
     @property
     def notice_complete(self) -> bool:
@@ -117,6 +167,8 @@ def stage_of(fact: Fact) -> CampaignStatus | None:
             return CampaignStatus.notified if is_notice(fact) else None
         case ResponseFact():
             return RESPONSE_STAGES.get(fact.kind)
+        case AnnouncementFact():
+            return None  # it sets one only on a campaign open just before it: derive_status
 
 
 def is_notice(letter: LetterFact) -> bool:
@@ -132,43 +184,208 @@ def event_date(fact: Fact) -> date:
             return fact.sent_on
         case ResponseFact():
             return fact.received_on
+        case AnnouncementFact():
+            return fact.announced_on
 
 
-# On one date: votes, then letters, then responses (a letter is answered after it is sent).
-TYPE_ORDER = {VoteFact: 0, LetterFact: 1, ResponseFact: 2}
+# On one date: votes, then letters, then responses (a letter is answered after it is sent),
+# then what was announced to everyone.
+TYPE_ORDER = {VoteFact: 0, LetterFact: 1, ResponseFact: 2, AnnouncementFact: 3}
+
+
+def calendar_order(fact: Fact) -> tuple[date, int, int, int, int]:
+    """When an event takes effect, whenever it was typed in: by date; on one date the
+    jurisdiction's own events first, the later stage after the earlier, then by kind
+    (TYPE_ORDER); announcements after them (EFFECT_ORDER); the id only orders exact ties."""
+    if isinstance(fact, AnnouncementFact):
+        announced, effect = 1, EFFECT_ORDER[fact.effect]
+        return (fact.announced_on, announced, effect, TYPE_ORDER[AnnouncementFact], fact.id)
+    stage = stage_of(fact)
+    return (event_date(fact), 0, stage.rank if stage else -1, TYPE_ORDER[type(fact)], fact.id)
 
 
 def derive_status(
-    votes: Iterable[VoteFact], letters: Iterable[LetterFact], responses: Iterable[ResponseFact]
+    votes: Iterable[VoteFact],
+    letters: Iterable[LetterFact],
+    responses: Iterable[ResponseFact],
+    announcements: Iterable[AnnouncementFact],
+    as_of: date,
 ) -> CampaignState:
-    """Apply the contract's rules to one jurisdiction's events, in any order."""
-    letters = list(letters)
-    responses = list(responses)
-    facts: list[Fact] = [*votes, *letters, *responses]
-    staged = [(f, s) for f in facts if (s := stage_of(f)) is not None]
+    """Apply the contract's rules to one jurisdiction's events as of a date, in any order.
 
-    status, since, reason = CampaignStatus.no_action, None, None
-    if staged:
-        # Latest date wins, then the later stage; type and id only make the choice of the
-        # sentence deterministic when two events tie on both.
-        fact, status = max(
-            staged,
-            key=lambda fs: (event_date(fs[0]), fs[1].rank, TYPE_ORDER[type(fs[0])], fs[0].id),
-        )
-        since, reason = event_date(fact), describe(fact)
+    Only events dated on or before `as_of` count; later ones are upcoming and decide
+    nothing (a pending vote among them is `next_vote_on`)."""
+    return _campaign(list(votes), list(letters), list(responses), list(announcements), as_of)[0]
 
-    notices = [letter for letter in letters if is_notice(letter)]
-    answered = {r.letter_id for r in responses if r.letter_id is not None}
-    unanswered = [letter for letter in notices if letter.id not in answered]
-    return CampaignState(
+
+def _campaign(
+    votes: list[VoteFact],
+    letters: list[LetterFact],
+    responses: list[ResponseFact],
+    announcements: list[AnnouncementFact],
+    as_of: date,
+) -> tuple[CampaignState, date | None]:
+    """The state as of `as_of`, and the date of the last closing (program ended) up to then:
+    the current campaign is what came after it."""
+    facts: list[Fact] = [*votes, *letters, *responses, *announcements]
+    status = CampaignStatus.no_action
+    deciding: Fact | None = None  # the event that decides the status, once there is one
+    closed_on: date | None = None
+    last_closing: date | None = None
+    for fact in sorted((f for f in facts if event_date(f) <= as_of), key=calendar_order):
+        if isinstance(fact, AnnouncementFact):
+            if fact.effect is AnnouncementEffect.program_ended:
+                closed_on, last_closing = closed_on or fact.announced_on, fact.announced_on
+            elif (
+                (stage := ANNOUNCED_STAGES.get(fact.effect))
+                and closed_on is None
+                and status in OPEN
+            ):
+                status, deciding = stage, fact
+        elif (stage := stage_of(fact)) is not None:
+            # Ascending order: the last one applied is the latest date, then the later stage.
+            status, deciding = stage, fact
+            closed_on = None  # an event of its own after the closing opens a new campaign
+
+    notices = [n for n in letters if is_notice(n) and n.sent_on <= as_of]
+    answered = {
+        r.letter_id for r in responses if r.letter_id is not None and r.received_on <= as_of
+    }
+    # A letter sent before a closing (or on its day) never awaits an answer again.
+    unanswered = [
+        n
+        for n in notices
+        if n.id not in answered and (last_closing is None or n.sent_on > last_closing)
+    ]
+    pending_votes = [
+        v.held_on
+        for v in votes
+        if v.held_on > as_of and v.topic is VoteTopic.opt_out and v.outcome in PENDING
+    ]
+    state = CampaignState(
         status=status,
-        status_since=since,
-        status_reason=reason,
+        status_since=event_date(deciding) if deciding else None,
+        status_reason=describe(deciding) if deciding else None,
         sib_notified=any(n.agency_kind is AgencyKind.state_identification_bureau for n in notices),
         ice_notified=any(n.agency_kind in ICE_SIDE for n in notices),
         awaiting_response=bool(unanswered),
         next_response_due_on=min((n.response_due_on for n in unanswered), default=None),
+        next_vote_on=min(pending_votes, default=None),
+        campaign_closed_on=closed_on,
+        recompute_on=min((d for f in facts if (d := event_date(f)) > as_of), default=None),
     )
+    return state, last_closing
+
+
+# Through the state, and activated despite opting out
+
+
+Via = Literal["own", "state"]
+
+
+@dataclass(frozen=True)
+class Effective:
+    status: CampaignStatus
+    since: date | None
+    via: Via
+
+
+def effective_status(own: CampaignState, state_of_its_state: CampaignState | None) -> Effective:
+    """The campaign that covers a jurisdiction: a county or city with no stage-setting event
+    of its own (`no_action`) is covered by its state's, when the state has one; anything
+    else by its own. `state_of_its_state` is None for a state itself."""
+    state, none = state_of_its_state, CampaignStatus.no_action
+    if own.status is none and state is not None and state.status is not none:
+        return Effective(state.status, state.status_since, "state")
+    return Effective(own.status, own.status_since, "own")
+
+
+def opposed_on(votes: Iterable[VoteFact], letters: Iterable[LetterFact]) -> date | None:
+    """The first date a campaign passed an opt-out vote or sent notice."""
+    passed = (
+        v.held_on for v in votes if v.topic is VoteTopic.opt_out and v.outcome is VoteOutcome.passed
+    )
+    return min([*passed, *(n.sent_on for n in letters if is_notice(n))], default=None)
+
+
+def activated_despite_opt_out(
+    activated_on: date | None, as_of: date, opposed_on: date | None
+) -> bool:
+    """Activated on or before `as_of`, though the effective campaign (its own, or its
+    state's when covered through the state: `opposed_on` of that campaign's facts) had
+    passed an opt-out vote or sent notice before the activation."""
+    return (
+        activated_on is not None
+        and activated_on <= as_of
+        and opposed_on is not None
+        and opposed_on < activated_on
+    )
+
+
+# Next steps (the follow-up list)
+
+
+class Step(StrEnum):
+    send_notice = "send_notice"  # an opt-out vote passed, no notice sent
+    notify_sib = "notify_sib"  # notice went to ICE (or DHS) only
+    notify_ice = "notify_ice"  # notice went to the SIB only
+    chase = "chase"  # an answer is overdue
+    log_outcome = "log_outcome"  # a scheduled vote's date has passed without an outcome
+    confirm_activation = "confirm_activation"  # activation date passed, `activated_on` unset
+
+
+@dataclass(frozen=True)
+class NextStep:
+    step: Step
+    due_on: date  # the date it became due
+
+
+ONE_DAY = timedelta(days=1)
+
+
+def next_steps(
+    votes: Iterable[VoteFact],
+    letters: Iterable[LetterFact],
+    responses: Iterable[ResponseFact],
+    announcements: Iterable[AnnouncementFact],
+    as_of: date,
+    *,
+    scheduled_activation_on: date | None,
+    activated_on: date | None,
+) -> list[NextStep]:
+    """What a campaign under way (UNDER_WAY, not closed) asks for as of `as_of`, in the
+    contract's order; only events of the current campaign (after the last closing) count.
+
+    A date "has passed" the day after it: a chase is due the day after the answer was, the
+    outcome of a vote the day after it was held."""
+    votes, letters = list(votes), list(letters)
+    state, last_closing = _campaign(votes, letters, list(responses), list(announcements), as_of)
+    if state.campaign_closed_on is not None or state.status not in UNDER_WAY:
+        return []
+
+    def current(on: date) -> bool:
+        return on <= as_of and (last_closing is None or on > last_closing)
+
+    opt_outs = [v for v in votes if v.topic is VoteTopic.opt_out and current(v.held_on)]
+    notices = [n for n in letters if is_notice(n) and current(n.sent_on)]
+    to_sib = [n.sent_on for n in notices if n.agency_kind is AgencyKind.state_identification_bureau]
+    to_ice = [n.sent_on for n in notices if n.agency_kind in ICE_SIDE]
+    passed = [v.held_on for v in opt_outs if v.outcome is VoteOutcome.passed]
+    held = [v.held_on for v in opt_outs if v.outcome is VoteOutcome.scheduled and v.held_on < as_of]
+    activation = scheduled_activation_on
+    steps = [
+        NextStep(Step.send_notice, min(passed)) if passed and not notices else None,
+        NextStep(Step.notify_sib, min(to_ice)) if to_ice and not to_sib else None,
+        NextStep(Step.notify_ice, min(to_sib)) if to_sib and not to_ice else None,
+        NextStep(Step.chase, state.next_response_due_on + ONE_DAY)
+        if state.next_response_due_on is not None and state.overdue(as_of)
+        else None,
+        NextStep(Step.log_outcome, min(held) + ONE_DAY) if held else None,
+        NextStep(Step.confirm_activation, activation + ONE_DAY)
+        if activation is not None and activation < as_of and not is_activated(activated_on, as_of)
+        else None,
+    ]
+    return [step for step in steps if step is not None]
 
 
 def _tally(yes: int | None, no: int | None) -> str:
@@ -207,6 +424,8 @@ def describe(fact: Fact) -> str:
             return f"{words} sent to {fact.agency_name}{channel}"
         case ResponseFact():
             return _RESPONSE_WORDS[fact.kind](fact)
+        case AnnouncementFact():
+            return f"{fact.agency_name} announced on {_day(fact.announced_on)}: {fact.title}"
 
 
 def _opt_out_vote(v: VoteFact) -> str:

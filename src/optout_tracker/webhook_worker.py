@@ -35,6 +35,7 @@ from .db import unit_of_work
 from .db_types import utcnow
 from .enums import DeliveryState
 from .models import Webhook, WebhookAttempt, WebhookDelivery
+from .services import status_projection
 
 log = logging.getLogger(__name__)
 BATCH = 8  # deliveries in flight at once
@@ -115,6 +116,9 @@ class Worker:
                 while not stop.is_set():
                     if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
                         await asyncio.to_thread(self.prune)
+                        # And, on a new day, the statuses whose upcoming event's date has come:
+                        # their change goes out within the hour even if no one reads them.
+                        await asyncio.to_thread(status_projection.keep_current, self.engine)
                         pruned_at = time.monotonic()
                     free = BATCH - len(in_flight)
                     for claimed in await asyncio.to_thread(self.claim, free) if free else []:

@@ -10,10 +10,14 @@ from sqlmodel import Session
 from ..config import Settings
 from ..db import UnitsOfWork, unit_of_work
 from ..schemas import MAX_ID
+from ..services import status_projection
 
 
 def get_session(request: Request) -> Iterator[Session]:
     write = request.method not in {"GET", "HEAD", "OPTIONS"}
+    # Today's stored statuses are today's: the first request of the day derives again those
+    # an upcoming event's date has reached (and commits) before this one reads.
+    status_projection.keep_current(request.app.state.engine)
     with unit_of_work(request.app.state.engine, write=write) as session:
         yield session
 

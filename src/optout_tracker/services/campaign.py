@@ -315,8 +315,11 @@ def data_version(session: Session) -> tuple[Any, ...]:
 
 
 def follow_up(session: Session, limit: int = 20) -> list[JurisdictionPublic]:
-    """Jurisdictions waiting past the due date, or notified on only one of SIB and ICE."""
-    one_sided = col(S.sib_notified) != col(S.ice_notified)
+    """Jurisdictions waiting past the due date, or notified on only one of SIB and ICE, in
+    campaigns not closed (a closed campaign awaits nothing)."""
+    one_sided = sa.and_(
+        col(S.sib_notified) != col(S.ice_notified), col(S.campaign_closed_on).is_(None)
+    )
     rows = session.execute(
         jurisdictions.select_with_status()
         .where(sa.or_(status_projection.overdue_condition(), one_sided))

@@ -34,6 +34,8 @@ def jurisdiction(
             "next_response_due_on": s.next_response_due_on,
             "overdue": is_overdue(s.next_response_due_on, on),
             "activated": is_activated(j.activated_on, on),
+            "next_vote_on": s.next_vote_on,
+            "campaign_closed_on": s.campaign_closed_on,
         }
     )
 

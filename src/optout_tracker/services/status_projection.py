@@ -1,23 +1,46 @@
-"""Keeps jurisdiction_status in step with the events: the only writer of that table.
+"""Keeps jurisdiction_status in step with the events and the calendar: the only writer of
+that table. It holds each jurisdiction's status as of today.
 
 Call `refresh` in the same transaction as any change to a jurisdiction's votes, letters or
-responses, so that lists can filter and count by status in the database.
+responses, so that lists can filter and count by status in the database. A row also says
+when the calendar alone changes its answer (`recompute_on`: an upcoming event's date);
+`keep_current` derives those rows again on that day, before anything reads them.
 """
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col
 
 from ..clock import today
-from ..db import in_chunks
+from ..db import in_chunks, unit_of_work
 from ..db_types import utcnow
 from ..enums import CampaignStatus
-from ..models import Agency, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
-from ..status import CampaignState, Fact, LetterFact, ResponseFact, VoteFact, derive_status
+from ..models import (
+    Agency,
+    Announcement,
+    Jurisdiction,
+    JurisdictionStatus,
+    Letter,
+    Response,
+    Vote,
+)
+from ..schemas import NATIONAL
+from ..status import (
+    AnnouncementFact,
+    CampaignState,
+    Fact,
+    LetterFact,
+    ResponseFact,
+    VoteFact,
+    derive_status,
+)
 from . import outbox
 
 
@@ -56,6 +79,13 @@ RESPONSE_FACT: tuple[Any, ...] = (
     Agency.name,
     Response.letter_id,
     Response.new_activation_on,
+)
+ANNOUNCEMENT_FACT: tuple[Any, ...] = (
+    Announcement.id,
+    Announcement.announced_on,
+    Announcement.effect,
+    Agency.name,
+    Announcement.title,
 )
 
 
@@ -98,19 +128,46 @@ def _fact_statements(jurisdiction_ids: list[int]) -> list[tuple[type[Fact], sa.S
     return [(VoteFact, votes), (LetterFact, letters), (ResponseFact, responses)]
 
 
+def _announcement_facts(
+    session: Session, jurisdiction_ids: list[int]
+) -> dict[int, list[AnnouncementFact]]:
+    """The announcements whose scope covers each jurisdiction (national, or its state's):
+    a few dozen rows at most, read whole."""
+    by_scope: dict[str, list[AnnouncementFact]] = defaultdict(list)
+    announced = sa.select(col(Announcement.scope), *ANNOUNCEMENT_FACT).join(
+        Agency, col(Agency.id) == Announcement.agency_id
+    )
+    for scope, *fields in session.execute(announced):
+        by_scope[scope].append(AnnouncementFact(*fields))
+    if not by_scope:
+        return {}
+    states = session.execute(
+        sa.select(col(Jurisdiction.id), col(Jurisdiction.state)).where(
+            col(Jurisdiction.id).in_(jurisdiction_ids)
+        )
+    )
+    return {i: [*by_scope[NATIONAL], *by_scope[state]] for i, state in states}
+
+
 def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, CampaignState]:
-    """Derive the state of each jurisdiction from its events, in three queries per 500."""
+    """Derive the state of each jurisdiction as of today from its events and the
+    announcements in its scope, in four queries per 500."""
     ids = sorted(set(jurisdiction_ids))
     found: dict[type[Fact], dict[int, list[Any]]] = {
         fact: defaultdict(list) for fact in (VoteFact, LetterFact, ResponseFact)
     }
+    announced: dict[int, list[AnnouncementFact]] = {}
     for chunk in in_chunks(ids):
         for fact, statement in _fact_statements(chunk):
             of_kind = found[fact]
             for jurisdiction_id, *fields in session.execute(statement):
                 of_kind[jurisdiction_id].append(fact(*fields))
+        announced |= _announcement_facts(session, chunk)
     votes, letters, responses = found.values()
-    return {i: derive_status(votes[i], letters[i], responses[i]) for i in ids}
+    on = today()
+    return {
+        i: derive_status(votes[i], letters[i], responses[i], announced.get(i, []), on) for i in ids
+    }
 
 
 def initialize(session: Session, jurisdiction_ids: list[int]) -> None:
@@ -164,6 +221,43 @@ def refresh_all(session: Session) -> list[StatusChange]:
     DHS became ICE notice), so each start and `db upgrade` runs this: it writes only the rows
     whose values differ, and reports their status changes like any other."""
     return refresh(session, session.scalars(sa.select(col(Jurisdiction.id))))
+
+
+def refresh_due(session: Session) -> list[StatusChange]:
+    """Derive again the rows whose `recompute_on` has come (an upcoming event's date is
+    today or past), so that the stored answer is today's again; report status changes."""
+    due = (
+        sa.select(col(JurisdictionStatus.jurisdiction_id))
+        .where(col(JurisdictionStatus.recompute_on) <= today())
+        .order_by(col(JurisdictionStatus.jurisdiction_id))
+        # On PostgreSQL a second process doing the same waits here, then finds the rows
+        # no longer due: each change is written, and announced, once. (SQLite: the writer
+        # lock serialises.)
+        .with_for_update()
+    )
+    ids = list(session.scalars(due))
+    return refresh(session, ids) if ids else []
+
+
+# The last day this process ran refresh_due: the calendar changes answers only from one day
+# to the next, so once a day is enough.
+_checked_on: date | None = None
+_checking = threading.Lock()
+
+
+def keep_current(engine: Engine) -> None:
+    """refresh_due, in a short transaction of its own, the first time a process asks on a
+    given day (afterwards it costs nothing): called before each request's unit of work
+    opens, so that the request reads today's answers, and by the webhook worker, so that a
+    change the calendar made is announced even when no one reads it."""
+    global _checked_on
+    with _checking:  # the process's other requests wait for today's answers
+        on = today()
+        if _checked_on == on:
+            return
+        with unit_of_work(engine) as session:
+            refresh_due(session)
+        _checked_on = on
 
 
 def overdue_condition() -> sa.ColumnElement[bool]:
