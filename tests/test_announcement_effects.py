@@ -35,7 +35,7 @@ def announce(client: TestClient, credentials: Credentials, ice: Agency, **fields
 def status_of(client: TestClient, j: Jurisdiction) -> dict[str, Any]:
     r = client.get(f"/api/v1/jurisdictions/{j.id}")
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def test_a_denial_answers_open_campaigns_in_its_scope_only(

@@ -121,9 +121,9 @@ def test_the_api_creates_reads_changes_and_deletes_with_audit_and_events(
     assert client.get(path).status_code == 404
 
     entries = session.scalars(
-        sa.select(AuditEntry).where(
-            col(AuditEntry.entity) == "announcement", col(AuditEntry.entity_id) == made["id"]
-        )
+        sa.select(AuditEntry)
+        .where(col(AuditEntry.entity) == "announcement", col(AuditEntry.entity_id) == made["id"])
+        .order_by(col(AuditEntry.id))
     ).all()
     assert [e.action.value for e in entries] == ["create", "update", "delete"]
     assert entries[0].changes["scope"] == [None, "national"]
