@@ -499,16 +499,25 @@ class Timeline(Page[TimelineEntry]):
 class StatusCounts(BaseModel):
     total: int
     counts: dict[CampaignStatus, int]
-    effective_counts: dict[CampaignStatus, int] = Field(
-        description="By effective status: through the state for those it covers."
+
+
+class CoverageCounts(BaseModel):
+    counts: dict[CampaignStatus, int] = Field(
+        description="By effective status: the state's campaign for those it covers."
     )
     activated_despite_opt_out: int
+
+
+class CoverageSummary(BaseModel):
+    overall: CoverageCounts
+    by_state: dict[str, CoverageCounts]
 
 
 class StatusSummary(BaseModel):
     as_of: date
     overall: StatusCounts
     by_state: dict[str, StatusCounts]
+    effective: CoverageSummary
 
 
 class FipsStatus(BaseModel):

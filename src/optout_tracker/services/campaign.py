@@ -16,6 +16,8 @@ from ..schemas import (
     NATIONAL,
     AnnouncementPublic,
     ByFipsFilters,
+    CoverageCounts,
+    CoverageSummary,
     FipsStatus,
     JurisdictionPublic,
     LetterPublic,
@@ -252,6 +254,10 @@ def summary(session: Session, kind: JurisdictionKind | None = None) -> StatusSum
         as_of=today(),
         overall=overall.counts(),
         by_state={state: tally.counts() for state, tally in sorted(by_state.items())},
+        effective=CoverageSummary(
+            overall=overall.coverage(),
+            by_state={state: tally.coverage() for state, tally in sorted(by_state.items())},
+        ),
     )
 
 
@@ -271,12 +277,10 @@ class _Tally:
         self.despite += count if despite else 0
 
     def counts(self) -> StatusCounts:
-        return StatusCounts(
-            total=sum(self.own.values()),
-            counts=self.own,
-            effective_counts=self.effective,
-            activated_despite_opt_out=self.despite,
-        )
+        return StatusCounts(total=sum(self.own.values()), counts=self.own)
+
+    def coverage(self) -> CoverageCounts:
+        return CoverageCounts(counts=self.effective, activated_despite_opt_out=self.despite)
 
 
 def by_fips(
