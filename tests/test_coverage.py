@@ -37,7 +37,7 @@ def sib(session: Session) -> Agency:
 def shown(client: TestClient, j: Jurisdiction) -> dict[str, Any]:
     r = client.get(f"{API}/jurisdictions/{j.id}")
     assert r.status_code == 200, r.text
-    return r.json()  # type: ignore[no-any-return]
+    return r.json()
 
 
 def coverage(client: TestClient, j: Jurisdiction) -> tuple[Any, ...]:
