@@ -153,6 +153,15 @@ class CampaignStatus(StrEnum):
 
 _STATUS_ORDER = list(CampaignStatus)
 
+
+class EffectiveVia(StrEnum):
+    """Whose campaign decides a jurisdiction's `effective_status`: its own, or its state's
+    (a county or city with no stage-setting event of its own)."""
+
+    own = "own"
+    state = "state"
+
+
 STATUS_LABELS: dict[CampaignStatus, str] = {
     CampaignStatus.no_action: "No action",
     CampaignStatus.vote_scheduled: "Measure pending",  # introduced or scheduled

@@ -24,7 +24,7 @@ from .paths import DATA_DIR
 from .refdata import resolve_fips
 from .schemas import LetterCreate, ResponseCreate, VoteCreate
 from .security import CLI, Principal
-from .services import letters, responses, votes
+from .services import letters, responses, status_projection, votes
 
 DATASET = "secure_communities_history"
 HISTORY_CSV = DATA_DIR / "secure_communities_history.csv"
@@ -207,6 +207,7 @@ class _Loader:
             session.scalars(sa.select(col(DatasetRecord.key)).filter_by(dataset=DATASET))
         )
         self.letters: dict[tuple[str, str, str], int] = {}
+        self.activated: set[int] = set()  # whose activation date this load set
 
     def once(self, key: str, entity: str, make: Callable[[], int | None]) -> None:
         """Run `make` unless this key was loaded before; remember what it made."""
@@ -255,6 +256,7 @@ class _Loader:
         if j.activated_on is None:
             j.activated_on = row.on
             self.report.activations += 1
+            self.activated.add(j.id or 0)
         self.note(j, row.note())
         if row.month_only:
             self.note(j, f"Activation date known only to the month ({row.date_text}); "
@@ -337,5 +339,6 @@ def load_history(
     # Oldest first, so that letters exist before the responses that answer them.
     for row in sorted(rows if rows is not None else read_history(), key=lambda r: r.on):
         loader.apply(row)
-    session.flush()
+    # activated_despite_opt_out reads the activation dates set above
+    status_projection.refresh(session, loader.activated)
     return loader.report

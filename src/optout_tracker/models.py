@@ -16,6 +16,7 @@ from .enums import (
     CampaignStatus,
     Channel,
     DeliveryState,
+    EffectiveVia,
     JurisdictionKind,
     LetterPurpose,
     ResponseKind,
@@ -104,6 +105,22 @@ class JurisdictionStatus(SQLModel, table=True):
     next_response_due_on: date | None = Field(default=None, index=True)
     next_vote_on: date | None = None
     campaign_closed_on: date | None = None
+    # The campaign that covers the jurisdiction: its own, or its state's (status.effective_status).
+    effective_status: CampaignStatus = Field(
+        default=CampaignStatus.no_action,
+        sa_type=enum_column(CampaignStatus, "effective_status"),
+        sa_column_kwargs={"server_default": CampaignStatus.no_action.value},
+        index=True,
+    )
+    effective_status_since: date | None = None
+    effective_status_via: EffectiveVia = Field(
+        default=EffectiveVia.own,
+        sa_type=enum_column(EffectiveVia, "effective_status_via"),
+        sa_column_kwargs={"server_default": EffectiveVia.own.value},
+    )
+    activated_despite_opt_out: bool = Field(
+        default=False, index=True, sa_column_kwargs={"server_default": sa.false()}
+    )
     # The first date after the one derived for with an event recorded: the stored answer
     # stays today's until then (status_projection.keep_current derives it again on that day).
     recompute_on: date | None = Field(default=None, index=True)

@@ -46,6 +46,7 @@ from .enums import (
     CampaignStatus,
     Channel,
     DeliveryState,
+    EffectiveVia,
     JurisdictionKind,
     LetterPurpose,
     ResponseKind,
@@ -277,6 +278,12 @@ class JurisdictionPublic(JurisdictionFields, Record):
     activated: bool
     next_vote_on: date | None
     campaign_closed_on: date | None
+    effective_status: CampaignStatus = Field(
+        description="The status of the campaign that covers it: its own, or its state's."
+    )
+    effective_status_since: date | None
+    effective_status_via: EffectiveVia
+    activated_despite_opt_out: bool
 
 
 class AgencyFields(BaseModel):
@@ -494,10 +501,23 @@ class StatusCounts(BaseModel):
     counts: dict[CampaignStatus, int]
 
 
+class CoverageCounts(BaseModel):
+    counts: dict[CampaignStatus, int] = Field(
+        description="By effective status: the state's campaign for those it covers."
+    )
+    activated_despite_opt_out: int
+
+
+class CoverageSummary(BaseModel):
+    overall: CoverageCounts
+    by_state: dict[str, CoverageCounts]
+
+
 class StatusSummary(BaseModel):
     as_of: date
     overall: StatusCounts
     by_state: dict[str, StatusCounts]
+    effective: CoverageSummary
 
 
 class FipsStatus(BaseModel):
@@ -509,9 +529,12 @@ class FipsStatus(BaseModel):
     state: str
     status: CampaignStatus
     status_since: date | None
+    effective_status: CampaignStatus
+    effective_status_via: EffectiveVia
     notice_complete: bool
     overdue: bool
     activated: bool
+    activated_despite_opt_out: bool
 
 
 # Query parameters. Unknown parameters are refused so a misspelt filter is a 422, not
@@ -534,6 +557,8 @@ class JurisdictionFilters(ListParams):
     state: StateCode | None = None
     kind: JurisdictionKind | None = None
     status: CampaignStatus | None = None
+    effective_status: CampaignStatus | None = None
+    effective_status_via: EffectiveVia | None = None
     fips: Fips | None = None
     ocd_id: str | None = None
     slug: str | None = None
@@ -543,6 +568,7 @@ class JurisdictionFilters(ListParams):
     awaiting_response: bool | None = None
     notice_complete: bool | None = None
     activated: bool | None = None
+    activated_despite_opt_out: bool | None = None
     activated_on_from: date | None = None
     activated_on_to: date | None = None
     scheduled_activation_on_from: date | None = None

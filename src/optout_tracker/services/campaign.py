@@ -2,6 +2,7 @@
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -15,6 +16,8 @@ from ..schemas import (
     NATIONAL,
     AnnouncementPublic,
     ByFipsFilters,
+    CoverageCounts,
+    CoverageSummary,
     FipsStatus,
     JurisdictionPublic,
     LetterPublic,
@@ -229,30 +232,55 @@ def latest_letters(session: Session, jurisdiction_id: int, limit: int) -> list[L
 
 
 def summary(session: Session, kind: JurisdictionKind | None = None) -> StatusSummary:
-    """Counts per status, overall and per state, in one grouped query."""
+    """Counts per status and per effective status, and of those activated despite opting
+    out, overall and per state, in one grouped query."""
+    keys = (
+        col(J.state), col(S.status), col(S.effective_status), col(S.activated_despite_opt_out)
+    )  # fmt: skip
     stmt = (
-        sa.select(col(J.state), col(S.status), sa.func.count())
+        sa.select(*keys, sa.func.count())
         .select_from(J)
         .join(S, col(S.jurisdiction_id) == J.id)
-        .group_by(J.state, S.status)
+        .group_by(*keys)
     )
     if kind is not None:
         stmt = stmt.where(col(J.kind) == kind)
-    overall: dict[CampaignStatus, int] = dict.fromkeys(CampaignStatus, 0)
-    by_state: dict[str, dict[CampaignStatus, int]] = defaultdict(
-        lambda: dict.fromkeys(CampaignStatus, 0)
-    )
-    for state, status, count in session.execute(stmt):
-        overall[CampaignStatus(status)] += count
-        by_state[state][CampaignStatus(status)] += count
+    overall = _Tally()
+    by_state: dict[str, _Tally] = defaultdict(_Tally)
+    for state, status, effective, despite, count in session.execute(stmt):
+        for tally in (overall, by_state[state]):
+            tally.add(CampaignStatus(status), CampaignStatus(effective), bool(despite), count)
     return StatusSummary(
         as_of=today(),
-        overall=StatusCounts(total=sum(overall.values()), counts=overall),
-        by_state={
-            state: StatusCounts(total=sum(counts.values()), counts=counts)
-            for state, counts in sorted(by_state.items())
-        },
+        overall=overall.counts(),
+        by_state={state: tally.counts() for state, tally in sorted(by_state.items())},
+        effective=CoverageSummary(
+            overall=overall.coverage(),
+            by_state={state: tally.coverage() for state, tally in sorted(by_state.items())},
+        ),
     )
+
+
+@dataclass
+class _Tally:
+    own: dict[CampaignStatus, int] = field(default_factory=lambda: dict.fromkeys(CampaignStatus, 0))
+    effective: dict[CampaignStatus, int] = field(
+        default_factory=lambda: dict.fromkeys(CampaignStatus, 0)
+    )
+    despite: int = 0
+
+    def add(
+        self, status: CampaignStatus, effective: CampaignStatus, despite: bool, count: int
+    ) -> None:
+        self.own[status] += count
+        self.effective[effective] += count
+        self.despite += count if despite else 0
+
+    def counts(self) -> StatusCounts:
+        return StatusCounts(total=sum(self.own.values()), counts=self.own)
+
+    def coverage(self) -> CoverageCounts:
+        return CoverageCounts(counts=self.effective, activated_despite_opt_out=self.despite)
 
 
 def by_fips(
@@ -263,7 +291,8 @@ def by_fips(
     # Plain columns, not ORM objects: this answers 3,000+ rows for every map drawn.
     columns = (
         J.fips, J.id, J.slug, J.name, J.kind, J.state, S.status, S.status_since,
-        S.notice_complete, S.next_response_due_on, J.activated_on,
+        S.effective_status, S.effective_status_via, S.notice_complete, S.next_response_due_on,
+        J.activated_on, S.activated_despite_opt_out,
     )  # fmt: skip
     stmt = (
         sa.select(*(col(c) for c in columns))
@@ -283,11 +312,14 @@ def by_fips(
     return [
         FipsStatus(
             fips=fips, id=id_, slug=slug, name=name, kind=kind, state=state, status=status,
-            status_since=since, notice_complete=complete, overdue=is_overdue(due, on),
-            activated=is_activated(activated_on, on),
+            status_since=since, effective_status=effective, effective_status_via=via,
+            notice_complete=complete, overdue=is_overdue(due, on),
+            activated=is_activated(activated_on, on), activated_despite_opt_out=despite,
         )
-        for fips, id_, slug, name, kind, state, status, since, complete, due, activated_on
-        in session.execute(stmt)
+        for (
+            fips, id_, slug, name, kind, state, status, since, effective, via, complete, due,
+            activated_on, despite,
+        ) in session.execute(stmt)
     ]  # fmt: skip
 
 

@@ -19,7 +19,7 @@ from ..schemas import (
 )
 from ..security import Principal
 from ..slugs import slugify
-from . import public, records
+from . import public, records, status_projection
 from .listing import contains, equality_filters, fetch_page, order_by, range_filters
 from .records import columns_of
 from .status_projection import overdue_condition
@@ -36,10 +36,20 @@ SORTABLE = {
     k: COLUMNS[k]
     for k in (
         "id", "name", "state", "kind", "fips", "slug", "population", "status", "status_since",
-        "activated_on", "scheduled_activation_on", "next_response_due_on", "updated_at",
-        "created_at",
+        "effective_status", "effective_status_since", "activated_on", "scheduled_activation_on",
+        "next_response_due_on", "updated_at", "created_at",
     )
-} | {"status": sa.case({s.value: s.rank for s in CampaignStatus}, value=S.status)}  # fmt: skip
+} | {
+    name: sa.case({s.value: s.rank for s in CampaignStatus}, value=COLUMNS[name])
+    for name in ("status", "effective_status")
+}  # fmt: skip
+
+
+# The list filters that ask for one value of a column.
+EQUAL = (
+    "state", "kind", "status", "effective_status", "effective_status_via", "fips", "ocd_id",
+    "slug", "parent_id", "activated_despite_opt_out",
+)  # fmt: skip
 
 
 def etag(j: Jurisdiction, s: JurisdictionStatus) -> str:
@@ -79,9 +89,7 @@ def get_by_slug(session: Session, slug: str) -> tuple[Jurisdiction, Jurisdiction
 
 def conditions(params: JurisdictionFilters) -> list[Any]:
     """SQL conditions for the list filters (shared by the list, exports and the map)."""
-    conds = equality_filters(
-        params, COLUMNS, ("state", "kind", "status", "fips", "ocd_id", "slug", "parent_id")
-    )
+    conds = equality_filters(params, COLUMNS, EQUAL)
     conds += range_filters(params, COLUMNS)
     if params.q:
         conds.append(contains(J.name, params.q))
@@ -202,12 +210,21 @@ def prepare(
     return data
 
 
+# The fields of a jurisdiction its derived status reads: whose campaign covers it (its kind
+# and state) and whether it was activated despite opting out (`activated_on`).
+COVERAGE_INPUTS = ("kind", "state", "activated_on")
+
+
 def update(
     session: Session, j: Jurisdiction, data: JurisdictionUpdate, actor: Principal
 ) -> Jurisdiction:
     changes = records.changes_of(Jurisdiction, data)
     check(session, Jurisdiction.model_validate({**j.model_dump(), **changes}))
-    return records.update(session, j, changes, actor)
+    before = {field: getattr(j, field) for field in COVERAGE_INPUTS}
+    records.update(session, j, changes, actor)
+    if any(getattr(j, field) != value for field, value in before.items()):
+        status_projection.refresh(session, [j.id or 0])
+    return j
 
 
 def delete(session: Session, j: Jurisdiction, actor: Principal) -> None:

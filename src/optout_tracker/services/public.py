@@ -36,6 +36,10 @@ def jurisdiction(
             "activated": is_activated(j.activated_on, on),
             "next_vote_on": s.next_vote_on,
             "campaign_closed_on": s.campaign_closed_on,
+            "effective_status": s.effective_status,
+            "effective_status_since": s.effective_status_since,
+            "effective_status_via": s.effective_status_via,
+            "activated_despite_opt_out": s.activated_despite_opt_out,
         }
     )
 

@@ -171,8 +171,9 @@ def created(
     for record_id, values in new:
         shown = partial(_shown, model, values, written, record_id)
         outbox.publish(session, name, shown, record_id if filed else None)
-    if model is Jurisdiction:
+    if model is Jurisdiction:  # covered by its state's campaign from the start, maybe
         status_projection.initialize(session, [record_id for record_id, _ in new])
+        status_projection.refresh(session, [record_id for record_id, _ in new])
     if model is Response:
         for _, response in new:
             move_activation(session, cast("Response | ResponseCreate", response), actor)

@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel, col
 from ..clock import today
 from ..db import in_chunks, unit_of_work
 from ..db_types import utcnow
-from ..enums import CampaignStatus
+from ..enums import STATE_LEVEL, CampaignStatus, EffectiveVia
 from ..models import (
     Agency,
     Announcement,
@@ -39,9 +39,14 @@ from ..status import (
     LetterFact,
     ResponseFact,
     VoteFact,
+    activated_despite_opt_out,
     derive_status,
+    effective_status,
+    opposed_on,
 )
 from . import outbox
+
+J = Jurisdiction
 
 
 @dataclass(frozen=True)
@@ -149,10 +154,12 @@ def _announcement_facts(
     return {i: [*by_scope[NATIONAL], *by_scope[state]] for i, state in states}
 
 
-def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, CampaignState]:
-    """Derive the state of each jurisdiction as of today from its events and the
-    announcements in its scope, in four queries per 500."""
-    ids = sorted(set(jurisdiction_ids))
+def _load_facts(
+    session: Session, ids: list[int]
+) -> tuple[dict[int, CampaignState], dict[int, date | None]]:
+    """Each jurisdiction's state as of today, derived from its events and the announcements
+    in its scope, and when its campaign first opposed activation (status.opposed_on): four
+    queries per 500."""
     found: dict[type[Fact], dict[int, list[Any]]] = {
         fact: defaultdict(list) for fact in (VoteFact, LetterFact, ResponseFact)
     }
@@ -165,13 +172,53 @@ def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, 
         announced |= _announcement_facts(session, chunk)
     votes, letters, responses = found.values()
     on = today()
-    return {
+    states = {
         i: derive_status(votes[i], letters[i], responses[i], announced.get(i, []), on) for i in ids
+    }
+    return states, {i: opposed_on(votes[i], letters[i]) for i in ids}
+
+
+def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, CampaignState]:
+    """Derive the state of each jurisdiction as of today from its events and the
+    announcements in its scope, in four queries per 500."""
+    return _load_facts(session, sorted(set(jurisdiction_ids)))[0]
+
+
+@dataclass(frozen=True)
+class _Place:
+    state_level: bool
+    state: str
+    activated_on: date | None
+
+
+def _covered(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, _Place]:
+    """These jurisdictions, with what their effective status depends on: a state's counties
+    and cities (covered through it) and a county's or city's state (covering it).
+
+    Two queries per 500 ids, then one for the states and their dependents."""
+    place = (col(J.id), col(J.kind).in_(STATE_LEVEL), col(J.state), col(J.activated_on))
+    asked: dict[int, _Place] = {}
+    for chunk in in_chunks(sorted(set(jurisdiction_ids))):
+        for i, state_level, state, activated_on in session.execute(
+            sa.select(*place).where(col(J.id).in_(chunk))
+        ):
+            asked[i] = _Place(bool(state_level), state, activated_on)
+    states = sorted({p.state for p in asked.values()})
+    covering = sorted({p.state for p in asked.values() if p.state_level})
+    if not states:
+        return asked
+    around = sa.or_(col(J.kind).in_(STATE_LEVEL), col(J.state).in_(covering))
+    return asked | {
+        i: _Place(bool(state_level), state, activated_on)
+        for i, state_level, state, activated_on in session.execute(
+            sa.select(*place).where(col(J.state).in_(states), around)
+        )
     }
 
 
 def initialize(session: Session, jurisdiction_ids: list[int]) -> None:
-    """The `no_action` row every new jurisdiction starts with (no events yet, nothing to derive)."""
+    """The `no_action` row every new jurisdiction starts with (no events yet): `refresh`
+    then derives it when its state's campaign covers it."""
     now = utcnow()
     if jurisdiction_ids:
         session.execute(
@@ -180,10 +227,43 @@ def initialize(session: Session, jurisdiction_ids: list[int]) -> None:
         )
 
 
+def _stored(
+    state: CampaignState,
+    activated_on: date | None,
+    its_state: tuple[CampaignState, date | None] | None,
+    own_opposed_on: date | None,
+    on: date,
+) -> dict[str, Any]:
+    """The row's values: the jurisdiction's own state, the campaign that covers it (its
+    own, or `its_state`'s with the date that campaign first opposed activation), and
+    whether it was activated despite opting out, against that campaign."""
+    effective = effective_status(state, its_state[0] if its_state else None)
+    opposed = own_opposed_on
+    if its_state is not None and effective.via == EffectiveVia.state:
+        opposed = its_state[1]
+    # vars, not dataclasses.asdict: its deep copy of every field adds up over thousands
+    return {
+        **vars(state),
+        "notice_complete": state.notice_complete,
+        "effective_status": effective.status,
+        "effective_status_since": effective.since,
+        "effective_status_via": EffectiveVia(effective.via),
+        "activated_despite_opt_out": activated_despite_opt_out(activated_on, on, opposed),
+        # An activation dated later turns `activated_despite_opt_out` on its day.
+        "recompute_on": min(
+            (d for d in (state.recompute_on, activated_on) if d and d > on), default=None
+        ),
+    }
+
+
 def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusChange]:
-    """Recompute and store the derived status of these jurisdictions; report status changes."""
+    """Recompute and store the derived status of these jurisdictions, and the effective
+    status of the counties and cities of the states among them; report status changes
+    (of the jurisdictions' own status: coverage through the state is no event)."""
     session.flush()  # the events of this transaction must be visible to the queries below
-    states = load_states(session, jurisdiction_ids)
+    places = _covered(session, jurisdiction_ids)
+    states, opposed = _load_facts(session, sorted(places))
+    state_ids = {p.state: i for i, p in places.items() if p.state_level}
     rows = {
         row.jurisdiction_id: row
         for chunk in in_chunks(states)
@@ -191,10 +271,18 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
             sa.select(JurisdictionStatus).where(col(JurisdictionStatus.jurisdiction_id).in_(chunk))
         )
     }
+    on = today()
     changes = []
     for jurisdiction_id, state in states.items():
-        # vars, not dataclasses.asdict: its deep copy of every field adds up over thousands
-        values = {**vars(state), "notice_complete": state.notice_complete}
+        place = places[jurisdiction_id]
+        covering = None if place.state_level else state_ids.get(place.state)
+        values = _stored(
+            state,
+            place.activated_on,
+            None if covering is None else (states[covering], opposed[covering]),
+            opposed[jurisdiction_id],
+            on,
+        )
         row = rows.get(jurisdiction_id)
         if row is None:
             row = JurisdictionStatus(jurisdiction_id=jurisdiction_id, **values)
