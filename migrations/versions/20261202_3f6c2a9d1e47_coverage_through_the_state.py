@@ -7,7 +7,7 @@ refresh_all), which fills them.
 
 Revision ID: 3f6c2a9d1e47
 Revises: ed444a637027
-Create Date: 2026-12-03 10:00:00.000000
+Create Date: 2026-12-02 16:00:00.000000
 """
 
 from collections.abc import Sequence
