@@ -8,7 +8,7 @@ from sqlmodel import Session, col
 from ..clock import today
 from ..enums import STATE_LEVEL, AgencyKind, AnnouncementEffect
 from ..errors import FieldError, InvalidInput
-from ..models import Agency, Announcement, Jurisdiction
+from ..models import Agency, Announcement
 from ..refdata import reference_jurisdictions
 from ..schemas import (
     ANNOUNCEMENTS,
@@ -41,12 +41,6 @@ def list_(session: Session, params: AnnouncementFilters) -> tuple[list[Announcem
 
 
 ordered = LISTING.ordered  # for exports
-
-
-def in_scope_ids(session: Session, scope: str) -> list[int]:
-    """The jurisdictions an announcement of this scope speaks to: all, or one state's."""
-    where = sa.true() if scope == NATIONAL else col(Jurisdiction.state) == scope
-    return list(session.scalars(sa.select(col(Jurisdiction.id)).where(where)))
 
 
 def check(session: Session, announcement: Announcement | AnnouncementCreate) -> None:
@@ -83,14 +77,13 @@ def update(
     moved = {k for k, v in changes.items() if getattr(announcement, k) != v} & FACT_FIELDS
     records.update(session, announcement, changes, actor)
     if moved:
-        scopes = {was_in, announcement.scope}
-        status_projection.refresh(session, {i for s in scopes for i in in_scope_ids(session, s)})
+        status_projection.refresh_scopes(session, {was_in, announcement.scope})
     return announcement
 
 
 def delete(session: Session, announcement: Announcement, actor: Principal) -> None:
     records.delete(session, announcement, actor)
-    status_projection.refresh(session, in_scope_ids(session, announcement.scope))
+    status_projection.refresh_scopes(session, {announcement.scope})
 
 
 # The organizers' form.

@@ -180,10 +180,7 @@ def created(
     if model in STATUS_FROM:
         status_projection.refresh(session, {cast(Any, v).jurisdiction_id for _, v in new})
     if model is Announcement:  # it speaks to every jurisdiction in its scope
-        from .announcements import in_scope_ids  # imported here: that module builds on this
-
-        scopes = {cast(Any, v).scope for _, v in new}
-        status_projection.refresh(session, {i for s in scopes for i in in_scope_ids(session, s)})
+        status_projection.refresh_scopes(session, {cast(Any, v).scope for _, v in new})
 
 
 def _shown(

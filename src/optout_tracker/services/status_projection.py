@@ -303,6 +303,13 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
     return changes
 
 
+def refresh_scopes(session: Session, scopes: set[str]) -> list[StatusChange]:
+    """Derive again the status of every jurisdiction announcements of these scopes speak to
+    (`national`: all; else the states named), in one query for the ids."""
+    where = sa.true() if NATIONAL in scopes else col(Jurisdiction.state).in_(scopes)
+    return refresh(session, session.scalars(sa.select(col(Jurisdiction.id)).where(where)))
+
+
 def refresh_all(session: Session) -> list[StatusChange]:
     """Derive every jurisdiction's status again. The stored rows hold what the rules of the
     release that wrote them said; after an upgrade the rules may say otherwise (a letter to
