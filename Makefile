@@ -21,8 +21,11 @@ node_modules/.installed: package.json package-lock.json .npmrc
 	  case "$$CI" in 1|true|yes) exit 1;; esac; \
 	else npm ci --no-audit --no-fund && touch $@; fi
 
+# `make run PORT=8080 HOST=0.0.0.0` to serve elsewhere.
+PORT ?= 8000
+HOST ?= 127.0.0.1
 run: $(STAMP)
-	$(BIN)/optout-tracker serve --demo --webhooks
+	$(BIN)/optout-tracker serve --demo --webhooks --host $(HOST) --port $(PORT)
 
 # Every database test runs on SQLite and on the PostgreSQL at OPTOUT_TEST_POSTGRES_URL
 # (default: the local server); the browser tests also need chromium and axe-core (npm).

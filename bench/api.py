@@ -3,17 +3,22 @@
 Run `.venv/bin/python bench/api.py` (or `make bench`). It
 
 1. times `optout-tracker seed` and then `optout-tracker demo` (wall clock, including the
-   interpreter start and migrations) against a fresh SQLite database in a temp directory;
+   interpreter start and migrations) against a fresh SQLite database in a temp directory,
+   then adds `--events` (100,000) votes, letters and responses spread over every county and
+   the program's years (bench/events.py), so that a status as of another day is derived
+   from that many facts;
 2. starts `optout-tracker serve` and, next to it, a bare FastAPI app (one sync `/ping`
    route) under uvicorn with the same defaults, both on 127.0.0.1, and measures requests
    per second and p50/p95 latency for one jurisdiction, a page of 50 jurisdictions, the
-   status summary and the bare `/ping`. The endpoints take turns in rounds so that noise
-   (other processes, CPU frequency) hits them all alike;
-3. measures two HTML pages in the same rounds, the map page `/` and the dossier of Arlington
-   County, VA, requested as a browser would (`Accept: text/html`, `Accept-Encoding: gzip`),
-   so the server renders and gzips every answer (level 6). The client reads the compressed
-   bytes as they arrive and does not decompress them, which would take CPU from the servers.
-   The map page costs far more than the rest, so it gets `--page-requests` (300), not
+   status summary, the statuses by FIPS today and as of mid-2011 (derived from the facts,
+   then kept per data version and day) and the bare `/ping`. The endpoints take turns in
+   rounds so that noise (other processes, CPU frequency) hits them all alike;
+3. measures three HTML pages in the same rounds, the map page `/` today and as of mid-2011
+   (`/?as_of=2011-06-30`), and the dossier of Arlington County, VA, requested as a browser
+   would (`Accept: text/html`, `Accept-Encoding: gzip`), so the server renders and gzips
+   every answer (level 6). The client reads the compressed bytes as they arrive and does
+   not decompress them, which would take CPU from the servers.
+   The map pages cost far more than the rest, so they get `--page-requests` (300), not
    `--requests`; finally it prints each page's size on the wire (gzipped) and uncompressed,
    and the map page's against its target of about 180 KB.
 
@@ -42,11 +47,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx2
+import sqlalchemy as sa
+from events import crowd
 from serving import HOST, free_port, start_server, stop_server, wait_until_up
+from sqlmodel import col
+
+from optout_tracker.config import Settings
+from optout_tracker.db import create_db_engine, unit_of_work
+from optout_tracker.enums import JurisdictionKind
+from optout_tracker.models import Jurisdiction
 
 API = "/api/v1"
 SANTA_CLARA_FIPS = "06085"
 MAP_PAGE = "/"
+AS_OF = "2011-06-30"  # mid-rollout: about half the counties activated
 DOSSIER_PAGE = "/jurisdictions/va-arlington-county"
 # What a browser sends for a page, as far as the server's work depends on it.
 PAGE_HEADERS = {"Accept": "text/html", "Accept-Encoding": "gzip"}
@@ -98,6 +112,9 @@ def parse_args() -> argparse.Namespace:
         help="timed requests for the map page, which is slow to render and gzip (300)",
     )
     parser.add_argument(
+        "--events", type=int, default=100_000, help="events added after the demo (100000)"
+    )
+    parser.add_argument(
         "--concurrency", type=int, default=8, help="concurrent client connections (8)"
     )
     parser.add_argument(
@@ -111,6 +128,20 @@ def parse_args() -> argparse.Namespace:
             f"--requests and --page-requests must be at least {ROUNDS}, --concurrency at least 1"
         )
     return args
+
+
+def add_events(url: str, n: int) -> None:
+    """Spread n events over every county (bench/events.py) and say how long that took."""
+    engine = create_db_engine(Settings(database_url=url))
+    start = time.perf_counter()
+    with unit_of_work(engine) as session:
+        counties = session.scalars(
+            sa.select(col(Jurisdiction.id)).where(col(Jurisdiction.kind) == JurisdictionKind.county)
+        ).all()
+        added = crowd(session, [i for i in counties if i is not None], n)
+    engine.dispose()
+    took = time.perf_counter() - start
+    print(f"events {took:6.2f}s for {added:,} over {len(counties):,} counties")
 
 
 def timed_command(cli: Path, command: str, env: Mapping[str, str]) -> float:
@@ -199,11 +230,14 @@ async def benchmark(
             Result("jurisdiction (Santa Clara)", f"{API}/jurisdictions/{santa_clara}", n),
             Result("jurisdictions?limit=50", f"{API}/jurisdictions?limit=50", n),
             Result("status/summary", f"{API}/status/summary", n),
+            Result("status/by-fips", f"{API}/status/by-fips", n),
+            Result(f"status/by-fips?as_of={AS_OF}", f"{API}/status/by-fips?as_of={AS_OF}", n),
             Result("page / (map)", MAP_PAGE, page_n, page=True),
+            Result(f"page /?as_of={AS_OF}", f"{MAP_PAGE}?as_of={AS_OF}", page_n, page=True),
             Result("page dossier (Arlington)", DOSSIER_PAGE, n, page=True),
             Result("bare FastAPI /ping", "/ping", n),
         ]
-        clients = [app, app, app, app, app, bare]
+        clients = [*(app for _ in results[:-1]), bare]
         sizes = []
         for name, url in (("map /", MAP_PAGE), ("dossier (Arlington)", DOSSIER_PAGE)):
             response, body = await get_page(app, url)
@@ -233,16 +267,16 @@ def report(
     bare = results[-1].rate
     print(f"\n{concurrency} concurrent connections, {ROUNDS} interleaved rounds")
     print(
-        f"pages as a browser asks (gzip); map page {page_n} requests (--page-requests), "
+        f"pages as a browser asks (gzip); map pages {page_n} requests (--page-requests), "
         f"the others {n} (--requests)"
     )
     print(
-        f"{'endpoint':<27} {'requests':>8} {'seconds':>8} {'req/s':>8} {'vs bare':>8} "
+        f"{'endpoint':<32} {'requests':>8} {'seconds':>8} {'req/s':>8} {'vs bare':>8} "
         f"{'p50 ms':>7} {'p95 ms':>7}"
     )
     for r in results:
         print(
-            f"{r.name:<27} {r.requests:>8} {r.seconds:>8.2f} {r.rate:>8.0f} "
+            f"{r.name:<32} {r.requests:>8} {r.seconds:>8.2f} {r.rate:>8.0f} "
             f"{r.rate / bare:>8.1%} {r.percentile(50) * 1000:>7.1f} {r.percentile(95) * 1000:>7.1f}"
         )
     print(f"\n{'page':<27} {'gzipped bytes':>14} {'raw bytes':>10} {'ratio':>6}")
@@ -270,6 +304,7 @@ def main() -> None:
         print(f"database: {url.split('@')[-1] if args.database_url else 'fresh SQLite file'}")
         timed_command(cli, "seed", env)
         timed_command(cli, "demo", env)
+        add_events(url, args.events)
 
         (work / "bare.py").write_text(BARE_APP)
         app_port, bare_port = free_port(), free_port()

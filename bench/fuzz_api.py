@@ -32,6 +32,7 @@ from optout_tracker.config import Settings
 from optout_tracker.db import create_db_engine
 from optout_tracker.enums import Scope
 from optout_tracker.history import load_history
+from optout_tracker.security import CLI
 from optout_tracker.seed import seed
 from optout_tracker.services import accounts
 
@@ -49,7 +50,7 @@ def prepare(url: str) -> str:
     with Session(engine) as session:
         seed(session)
         load_history(session, settings.response_window_days)
-        _, token = accounts.create_api_key(session, "fuzz", Scope.admin)
+        _, token = accounts.create_api_key(session, "fuzz", Scope.admin, CLI)
         session.commit()
     engine.dispose()
     return token

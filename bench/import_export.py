@@ -17,6 +17,9 @@ Run `.venv/bin/python bench/import_export.py`. It
    executemany, a thousand at a time in one transaction, into a copy of the database as it
    was before the import. Every import has to store at least that much, so this is its
    ceiling on this machine: events/s of storage alone, and the import's share of it;
+   then it exports the votes and imports the export back, as a spreadsheet round trip does:
+   unedited (every row unchanged: nothing is written), then with every `--edit-every`-th
+   (10th) row's `body` edited (those rows updated as a PATCH would, the others unchanged);
 3. exports the votes with the path of `optout-tracker export votes` (services.exports and
    csv_io.stream, private columns included) and with the API's (csv_io.spool into a
    temporary file, then read back in the chunks it is sent in), first `--small` (10,000)
@@ -35,7 +38,9 @@ first): compare runs on the same machine, not across machines.
 """
 
 import argparse
+import csv
 import gc
+import io
 import json
 import os
 import random
@@ -98,6 +103,14 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--import-only", action="store_true", help="time the imports, not the exports"
+    )
+    parser.add_argument(
+        "--edit-every",
+        type=int,
+        default=10,
+        metavar="N",
+        help="import the votes' export back, unedited, then with every N-th row edited "
+        "(10; 0: skip both)",
     )
     parser.add_argument(
         "--postgres", metavar="URL", help="run on a throwaway database on this PostgreSQL server"
@@ -219,8 +232,12 @@ class Timing:
     rss_growth: int  # KiB the peak RSS rose above the RSS at the start
 
 
-def timed_import(engine: Engine, kind: str, text: str, n: int, *, dry_run: bool) -> Timing:
-    """One import in its own transaction, commit included."""
+def timed_import(
+    engine: Engine, kind: str, text: str, expected: tuple[int, int, int], *, dry_run: bool
+) -> Timing:
+    """One import in its own transaction, commit included; `expected`: the rows it creates,
+    updates and leaves unchanged."""
+    n = sum(expected)
     gc.collect()
     rss = reset_peak_rss()
     with Session(engine, expire_on_commit=False) as session:
@@ -234,9 +251,8 @@ def timed_import(engine: Engine, kind: str, text: str, n: int, *, dry_run: bool)
             time.process_time() - cpu,
             peak_rss() - rss,
         )
-    expected = 0 if dry_run else n
-    if report.created != expected:
-        sys.exit(f"{kind}: created {report.created} rows, expected {expected}")
+    if (found := (report.created, report.updated, report.unchanged)) != expected:
+        sys.exit(f"{kind}: created, updated, unchanged {found}, expected {expected}")
     return timing
 
 
@@ -280,26 +296,72 @@ def deliveries(engine: Engine) -> int:
         return conn.scalar(sa.text("SELECT count(*) FROM webhook_delivery")) or 0
 
 
-def bench_import(engine: Engine, kind: str, text: str, n: int, sqlite_file: Path | None) -> None:
+def bench_import(
+    engine: Engine,
+    kind: str,
+    text: str,
+    expected: tuple[int, int, int],
+    sqlite_file: Path | None,
+    label: str = "",
+) -> None:
+    """A dry run and the import of `text`; for a file of new records only, on SQLite, what
+    SQLite alone takes to store what it wrote."""
+    n = sum(expected)
+    new_only = expected[0] == n
     for dry_run, what, unit in ((True, "dry run", "rows"), (False, "", "events")):
         before = deliveries(engine)
-        if sqlite_file and not dry_run:
+        if sqlite_file and new_only and not dry_run:
             engine.dispose()  # the last connection closing folds the WAL into the file
             shutil.copyfile(sqlite_file, sqlite_file.with_suffix(".before"))
-        t = timed_import(engine, kind, text, n, dry_run=dry_run)
-        name = f"import {kind}{' ' + what if what else ''}"
+        t = timed_import(engine, kind, text, expected, dry_run=dry_run)
+        if not new_only:
+            unit = "rows"
+        name = f"import {kind}{label}{' ' + what if what else ''}"
         print(f"{name}: {n} {unit} in {t.wall:.2f}s, {n / t.wall:,.0f} {unit}/s")
         print(f"{name}: {t.cpu:.2f}s CPU, {n / t.cpu:,.0f} {unit} per CPU second")
         print(f"{name}: peak RSS grew {t.rss_growth / 1024:.0f} MB")
         if made := deliveries(engine) - before:
             print(f"{name}: {made} webhook deliveries written at commit")
-        if sqlite_file and not dry_run:
+        if sqlite_file and new_only and not dry_run:
             table = BY_PLURAL[kind].model.__table__.name  # type: ignore[attr-defined]
             alone = storage_alone(sqlite_file.with_suffix(".before"), sqlite_file, table, n)
             print(
                 f"{name}: SQLite alone stores them and their audit entries in {alone:.2f}s, "
                 f"{n / alone:,.0f} events/s; the import runs at {alone / t.wall:.0%} of that"
             )
+
+
+def exported(engine: Engine, kind: str) -> str:
+    """Every record of the kind as `optout-tracker export` writes it."""
+    with Session(engine) as session:
+        everything = exports.everything(session, kind)
+        header = everything.header(private=True)
+        return "".join(csv_io.stream(session, everything.statement, everything.to_row, header))
+
+
+def edited(text: str, every: int) -> tuple[str, int]:
+    """The export with a cell of every `every`-th row changed, as a spreadsheet saves it; and
+    how many rows that is."""
+    rows = list(csv.reader(io.StringIO(text)))
+    at = rows[0].index("body")
+    changed = 0
+    for i, row in enumerate(rows[1:]):
+        if i % every == 0:
+            row[at] = f"{row[at]} (corrected)"
+            changed += 1
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue(), changed
+
+
+def bench_reimport(engine: Engine, n: int, every: int) -> None:
+    """The votes' export imported back: unedited (every row unchanged), then with every
+    `every`-th row edited (each an update, as a PATCH)."""
+    text = exported(engine, "votes")
+    bench_import(engine, "votes", text, (0, 0, n), None, " (the unedited export)")
+    text, changed = edited(text, every)
+    label = f" (the export, {changed} rows edited)"
+    bench_import(engine, "votes", text, (0, changed, n - changed), None, label)
 
 
 def bench_audit_reads(engine: Engine) -> None:
@@ -321,18 +383,20 @@ def export_child(url: str, limit: int, path: str) -> None:
     """In a fresh process: export `limit` votes as the CLI or the API does (`path`); print
     the figures as JSON."""
     engine = engine_for(url)
-    model, statement, to_record = exports.everything("votes")
-    header = csv_io.columns(model, private=True)
+    with Session(engine) as session:
+        everything = exports.everything(session, "votes")
+    statement, to_row = everything.statement, everything.to_row
+    header = everything.header(private=True)
 
     def run() -> tuple[int, int]:
         rows = size = 0
         with Session(engine) as session:
             if path == "cli":
-                for chunk in csv_io.stream(session, statement.limit(limit), to_record, header):
+                for chunk in csv_io.stream(session, statement.limit(limit), to_row, header):
                     rows += chunk.count("\r\n")
                     size += len(chunk.encode("utf-8"))
                 return rows - 1, size  # less the header
-            spooled = csv_io.spool(session, statement.limit(limit), to_record, header)
+            spooled = csv_io.spool(session, statement.limit(limit), to_row, header)
         with spooled:  # as api/export.py sends it, after the session has closed
             last = b""
             while data := spooled.read(CHUNK):
@@ -426,9 +490,11 @@ def main() -> None:
             letters = letters_csv(session, args.rows, rng) if args.letters else ""
         print(f"votes CSV: {args.rows} rows, {len(votes.encode()) / 1e6:.1f} MB")
         sqlite_file = None if args.postgres else Path(sa.make_url(url).database or "")
-        bench_import(engine, "votes", votes, args.rows, sqlite_file)
+        bench_import(engine, "votes", votes, (args.rows, 0, 0), sqlite_file)
         if letters:
-            bench_import(engine, "letters", letters, args.rows, sqlite_file)
+            bench_import(engine, "letters", letters, (args.rows, 0, 0), sqlite_file)
+        if args.edit_every:
+            bench_reimport(engine, args.rows, args.edit_every)
         if args.import_only:
             return
         bench_audit_reads(engine)

@@ -28,24 +28,19 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
 
 import httpx2
 import sqlalchemy as sa
+from events import crowd
 from serving import HOST, free_port, start_server, stop_server, wait_until_up
-from sqlmodel import Session, col
+from sqlmodel import col
 
 from optout_tracker.config import Settings
 from optout_tracker.db import create_db_engine, unit_of_work
-from optout_tracker.db_types import utcnow
-from optout_tracker.enums import AgencyKind, LetterPurpose, ResponseKind, VoteOutcome
-from optout_tracker.models import Agency, Jurisdiction, Letter, Response, Vote
-from optout_tracker.services import status_projection
+from optout_tracker.models import Jurisdiction
 
 SANTA_CLARA_FIPS = "06085"
-FIRST_DAY, DAYS = date(2008, 10, 27), 6 * 365  # the Secure Communities years
-BATCH = 5_000
 
 
 def parse_args() -> argparse.Namespace:
@@ -60,45 +55,6 @@ def parse_args() -> argparse.Namespace:
     if args.events < 3 or args.requests < 1:
         parser.error("--events must be at least 3, --requests at least 1")
     return args
-
-
-def crowd(session: Session, n: int) -> tuple[int, str]:
-    """Give Santa Clara County n events, in batches of plain inserts; return its id and slug."""
-    j = session.scalars(
-        sa.select(Jurisdiction).where(col(Jurisdiction.fips) == SANTA_CLARA_FIPS)
-    ).one()
-    ice = session.scalars(sa.select(Agency).where(col(Agency.kind) == AgencyKind.ice)).first()
-    assert j.id is not None and ice is not None, "the reference data is missing"
-    own = {"jurisdiction_id": j.id, "created_at": utcnow(), "updated_at": utcnow(), "version": 1}
-    days = [FIRST_DAY + timedelta(days=i % DAYS) for i in range(n // 3)]
-    for start in range(0, len(days), BATCH):
-        batch = days[start : start + BATCH]
-        session.execute(
-            sa.insert(Vote),
-            [
-                {**own, "body": "Board of Supervisors", "held_on": d, "outcome": VoteOutcome.tabled}
-                for d in batch
-            ],
-        )
-        first = (session.scalar(sa.select(sa.func.max(Letter.id))) or 0) + 1
-        session.execute(
-            sa.insert(Letter),
-            [
-                {**own, "id": first + i, "agency_id": ice.id, "sent_on": d}
-                | {"purpose": LetterPurpose.other, "response_due_on": d + timedelta(days=30)}
-                for i, d in enumerate(batch)
-            ],
-        )
-        session.execute(
-            sa.insert(Response),
-            [
-                {**own, "agency_id": ice.id, "received_on": d + timedelta(days=7)}
-                | {"kind": ResponseKind.other, "letter_id": first + i}
-                for i, d in enumerate(batch)
-            ],
-        )
-    status_projection.refresh(session, [j.id])
-    return j.id, j.slug
 
 
 def measure(base: str, path: str, n: int, timeout: float) -> tuple[list[float], int] | None:
@@ -133,10 +89,15 @@ def main() -> None:
         engine = create_db_engine(Settings(database_url=url, secret_key=env["OPTOUT_SECRET_KEY"]))
         t0 = time.perf_counter()
         with unit_of_work(engine) as session:
-            j_id, slug = crowd(session, args.events)
+            j = session.scalars(
+                sa.select(Jurisdiction).where(col(Jurisdiction.fips) == SANTA_CLARA_FIPS)
+            ).one()
+            assert j.id is not None
+            j_id, slug = j.id, j.slug
+            added = crowd(session, [j_id], args.events)
         engine.dispose()
         took = time.perf_counter() - t0
-        print(f"{args.events // 3 * 3:,} events for Santa Clara County in {took:.1f}s")
+        print(f"{added:,} events for Santa Clara County in {took:.1f}s")
 
         port = free_port()
         log = work / "app.log"

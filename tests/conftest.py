@@ -24,6 +24,7 @@ from optout_tracker.config import Settings
 from optout_tracker.db import create_db_engine
 from optout_tracker.http import deps
 from optout_tracker.main import create_app
+from optout_tracker.security import CLI
 from optout_tracker.seed import seed
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -138,7 +139,7 @@ def use_test_session(app: FastAPI, session: Session) -> None:
             yield s
 
     app.dependency_overrides[deps.get_session] = test_session
-    app.dependency_overrides[deps.get_units] = lambda: unit
+    app.state.units = unit
 
 
 @pytest.fixture
@@ -194,7 +195,7 @@ class Credentials:
             from optout_tracker.services import accounts
 
             _, self._tokens[scope] = accounts.create_api_key(
-                self.session, f"{scope} key for tests", Scope(scope)
+                self.session, f"{scope} key for tests", Scope(scope), CLI
             )
             self.session.commit()
         return self._tokens[scope]
@@ -208,7 +209,7 @@ class Credentials:
         from optout_tracker.services import accounts
 
         user = accounts.create_user(
-            self.session, email or f"{role}@example.org", Role(role), password
+            self.session, email or f"{role}@example.org", Role(role), password, CLI
         )
         self.session.commit()
         return user

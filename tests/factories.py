@@ -24,6 +24,7 @@ from optout_tracker.models import (
     WebhookDelivery,
 )
 from optout_tracker.schemas import WebhookCreate
+from optout_tracker.security import CLI
 from optout_tracker.services import status_projection, webhooks
 
 
@@ -87,6 +88,13 @@ def announcement(session: Session, said_by: Agency, **fields: Any) -> Announceme
     return _add(session, Announcement(agency_id=_id(said_by), **{**values, **fields}))
 
 
+def activate(session: Session, j: Jurisdiction, on: date) -> Jurisdiction:
+    """Set the deployment plan's activation date as the loader does, status included."""
+    j.activated_on = on
+    status_projection.refresh(session, [_id(j)])
+    return j
+
+
 def _id(record: Jurisdiction | Agency) -> int:
     assert record.id is not None
     return record.id
@@ -109,7 +117,7 @@ def webhook(
 ) -> Webhook:
     """A subscription (to every event unless `events` says otherwise), committed: events are
     matched against subscriptions at commit."""
-    created = webhooks.create(session, WebhookCreate(url=url, **fields))
+    created = webhooks.create(session, WebhookCreate(url=url, **fields), CLI)
     session.commit()
     return created
 

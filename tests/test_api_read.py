@@ -31,7 +31,7 @@ from tests import factories
 API = "/api/v1"
 PROBLEM = "application/problem+json"
 SEEDED_JURISDICTIONS = 50 + 1 + 3141  # states, DC (11001), counties
-SEEDED_AGENCIES = 51 + 2  # one SIB per state and DC, ICE, DHS
+SEEDED_AGENCIES = 51 + 3  # one SIB per state and DC, ICE, DHS, the FBI
 SANTA_CLARA_OCD = "ocd-division/country:us/state:ca/county:santa_clara"
 
 
@@ -193,13 +193,19 @@ def test_santa_clara_by_fips_with_history(client, session):
     load_history(session, 30)
     session.commit()
 
-    (sc,) = fetch(client, "/jurisdictions", fips="06085")["items"]
+    # Before ICE's letter of Aug 5, 2011, the county's own vote decides its status ...
+    (sc,) = fetch(client, "/jurisdictions", fips="06085", as_of="2010-12-31")["items"]
     assert sc["status"] == "vote_passed"
     assert sc["status_label"] == "Vote passed"
     assert sc["status_since"] == "2010-09-28"
     assert sc["status_reason"] == "Board of Supervisors voted 5\u20130 to opt out"
     assert sc["activated_on"] == "2010-05-04"
     assert sc["activated"] is True
+    assert fetch(client, f"/jurisdictions/{sc['id']}", as_of="2010-12-31") == sc
+    # ... and today, that letter's denial, in a campaign the program's end closed.
+    (sc,) = fetch(client, "/jurisdictions", fips="06085")["items"]
+    assert (sc["status"], sc["status_since"]) == ("denied", "2011-08-05")
+    assert sc["campaign_closed_on"] == "2014-11-20"
     assert fetch(client, f"/jurisdictions/{sc['id']}") == sc
 
 
@@ -219,14 +225,26 @@ def test_arlington_ends_denied_after_vote_letter_meeting(client, session):
     timeline = fetch(client, f"/jurisdictions/{arlington['id']}/timeline")
     assert timeline["jurisdiction_id"] == arlington["id"]
     assert timeline["status"] == "denied"
-    entries = [(e["type"], e["date"], e["stage"]) for e in timeline["items"]]
+    own = [e for e in timeline["items"] if e["type"] != "announcement"]
+    entries = [(e["type"], e["date"], e["stage"]) for e in own]
     assert entries == [
         ("vote", "2010-09-28", "vote_passed"),
         ("letter", "2010-10-07", "notified"),
         ("response", "2010-11-05", "in_negotiation"),
         ("response", "2011-03-01", "denied"),
     ]
-    vote, letter, meeting, denial = timeline["items"]
+    # What ICE, DHS and Virginia said to every campaign in scope is on it too.
+    said = [(e["date"], e["record"]["scope"]) for e in timeline["items"] if e not in own]
+    assert said == [
+        ("2008-10-27", "national"),
+        ("2009-10-13", "VA"),
+        ("2010-08-17", "national"),
+        ("2011-08-05", "national"),
+        ("2014-11-20", "national"),
+        ("2015-07-02", "national"),
+        ("2017-01-25", "national"),
+    ]
+    vote, letter, meeting, denial = own
     assert vote["description"] == "County Board voted to opt out"
     assert vote["record"]["body"] == "County Board"
     assert letter["record"]["purpose"] == "opt_out_request"
@@ -536,9 +554,17 @@ def test_agency_filters(client, session):
     assert total(client, "/agencies", kind="state_identification_bureau") == 51
     assert names(client, "/agencies", kind="ice") == ["ICE Secure Communities"]
     assert names(client, "/agencies", kind="dhs") == ["U.S. Department of Homeland Security"]
-    assert names(client, "/agencies", state="ca") == ["California State Identification Bureau"]
-    assert names(client, "/agencies", kind="fbi") == []
-    assert total(client, "/agencies", q="identification BUREAU") == 51
+    assert names(client, "/agencies", state="ca") == [
+        "California Department of Justice, Bureau of Criminal Information and Analysis"
+    ]
+    assert names(client, "/agencies", kind="fbi") == [
+        "FBI Criminal Justice Information Services (CJIS) Division"
+    ]
+    assert set(names(client, "/agencies", q="identification BUREAU")) == {
+        "Alaska Department of Public Safety, Criminal Records and Identification Bureau",
+        "Arkansas State Police, Identification Bureau",
+        "West Virginia State Police, Criminal Identification Bureau",
+    }
     assert names(client, "/agencies", q="homeland") == ["U.S. Department of Homeland Security"]
     since = utcnow()
     ca_sib = factories.agency(session, AgencyKind.state_identification_bureau, "CA")
@@ -583,7 +609,6 @@ def test_agency_search_treats_wildcards_literally(client):
         ("/jurisdictions", {"state": "C1"}, "state"),
         ("/votes", {"state": "V"}, "state"),
         ("/votes", {"jurisdiction_id": "arlington"}, "jurisdiction_id"),
-        ("/jurisdictions", {"q": ""}, "q"),
         ("/status/by-fips", {"state": "C1"}, "state"),
         ("/status/by-fips", {"status": "won"}, "status"),
         ("/status/by-fips", {"colour": "red"}, "colour"),
@@ -849,7 +874,7 @@ def test_summary_agrees_with_list_totals(client, session):
     for status, count in overall["counts"].items():
         assert total(client, "/jurisdictions", status=status) == count, status
     assert overall["counts"]["denied"] >= 1  # Arlington
-    assert overall["counts"]["vote_passed"] >= 1  # Santa Clara
+    assert overall["counts"]["vote_scheduled"] >= 1  # DC's bill, never voted on
 
     by_state = summary["by_state"]
     assert len(by_state) == 51
@@ -859,13 +884,14 @@ def test_summary_agrees_with_list_totals(client, session):
         counts = by_state[code]
         assert counts["total"] == total(client, "/jurisdictions", state=code)
         for status, count in counts["counts"].items():
-            if count or status in ("denied", "vote_passed"):
+            if count or status in ("denied", "vote_scheduled"):
                 assert total(client, "/jurisdictions", state=code, status=status) == count, (
                     code,
                     status,
                 )
     assert by_state["VA"]["counts"]["denied"] >= 1
-    assert by_state["CA"]["counts"]["vote_passed"] >= 1
+    assert by_state["CA"]["counts"]["denied"] >= 2  # Santa Clara and San Francisco
+    assert by_state["DC"]["counts"]["vote_scheduled"] == 1
 
 
 def test_summary_by_kind(client, campaign):

@@ -16,8 +16,19 @@ from optout_tracker.config import get_settings
 from optout_tracker.db import create_db_engine
 from tests.conftest import DatabaseFactory, make_settings
 
-SEEDED = {"jurisdiction": 3192, "agency": 53}  # 50 states, DC, 3,141 counties; 51 SIBs, ICE, DHS
-TABLES = ("jurisdiction", "jurisdiction_status", "agency", "vote", "letter", "response")
+SEEDED = {
+    "jurisdiction": 3192,
+    "agency": 54,
+}  # 50 states, DC, 3,141 counties; 51 SIBs, ICE, DHS, FBI
+TABLES = (
+    "jurisdiction",
+    "jurisdiction_status",
+    "agency",
+    "vote",
+    "letter",
+    "response",
+    "announcement",
+)
 
 Run = Callable[..., Result]
 
@@ -65,6 +76,8 @@ def snapshot(url: str) -> dict[str, Any]:
         "vote": "SELECT id, jurisdiction_id, held_on, outcome, version FROM vote ORDER BY id",
         "letter": "SELECT id, jurisdiction_id, agency_id, sent_on, version FROM letter ORDER BY id",
         "response": "SELECT id, letter_id, received_on, kind, version FROM response ORDER BY id",
+        "announcement": "SELECT id, agency_id, announced_on, scope, effect, version "
+        "FROM announcement ORDER BY id",
     }
     try:
         with engine.connect() as conn:
@@ -166,7 +179,7 @@ def test_seed_twice_is_idempotent(run, databases: DatabaseFactory):
     url = databases.new_url()
     first = run(url, "seed")
     assert first.exit_code == 0, first.output
-    assert "added 3192 jurisdictions and 53 agencies" in first.stdout
+    assert "added 3192 jurisdictions and 54 agencies" in first.stdout
     seeded = counts(url)
     assert {t: seeded[t] for t in SEEDED} == SEEDED
     assert seeded["jurisdiction_status"] == SEEDED["jurisdiction"]
@@ -224,6 +237,7 @@ def test_demo_twice_adds_nothing_the_second_time(run, databases: DatabaseFactory
     loaded = counts(url)
     assert {t: loaded[t] for t in SEEDED} == SEEDED
     assert loaded["vote"] > 0 and loaded["letter"] > 0 and loaded["response"] > 0
+    assert loaded["announcement"] > 0
     before = snapshot(url)
     assert any(row[5] for row in before["jurisdiction"])  # activation dates were set
     assert any(row[6] for row in before["jurisdiction"])  # sourced notes were written
@@ -231,8 +245,9 @@ def test_demo_twice_adds_nothing_the_second_time(run, databases: DatabaseFactory
     second = run(url, "demo")
     assert second.exit_code == 0, second.output
     assert "added 0 jurisdictions and 0 agencies" in second.stdout
-    assert "set 0 activation dates; added 0 votes, 0 letters, 0 responses and 0 notes" in (
-        second.stdout
+    assert (
+        "set 0 activation dates; added 0 votes, 0 letters, 0 responses, 0 announcements "
+        "and 0 notes" in second.stdout
     )
     assert counts(url) == loaded
     assert snapshot(url) == before
@@ -332,6 +347,7 @@ def test_prepare_with_demo_migrates_seeds_and_loads_history_once(databases, caps
         loaded = counts(url)
         assert {t: loaded[t] for t in SEEDED} == SEEDED
         assert loaded["vote"] > 0 and loaded["letter"] > 0 and loaded["response"] > 0
+        assert loaded["announcement"] > 0
         before = snapshot(url)
 
         prepare(settings, engine, demo=True)

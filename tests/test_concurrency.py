@@ -13,6 +13,7 @@ from optout_tracker.db import WRITER, create_db_engine, unit_of_work
 from optout_tracker.enums import Scope
 from optout_tracker.main import create_app
 from optout_tracker.models import Vote
+from optout_tracker.security import CLI
 from optout_tracker.seed import seed
 from optout_tracker.services import accounts
 from tests import factories
@@ -27,7 +28,7 @@ def live(databases: DatabaseFactory) -> Iterator[tuple[TestClient, dict[str, str
     migrate.upgrade(engine)
     with unit_of_work(engine) as session:
         seed(session)
-        _, token = accounts.create_api_key(session, "racer", Scope.write)
+        _, token = accounts.create_api_key(session, "racer", Scope.write, CLI)
         j = factories.jurisdiction(session, "06085")
         vote_id = factories.vote(session, j).id
     engine.dispose()

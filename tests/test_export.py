@@ -28,9 +28,10 @@ def test_jurisdictions_export_all_matching_rows_in_the_list_order(client: TestCl
 def test_event_exports_follow_their_filters(client: TestClient, session: Session) -> None:
     load_history(session, 30)
     session.commit()
-    assert [r["held_on"] for r in rows(client, "/api/v1/export/votes.csv?state=CA")] == [
-        "2010-09-28"
-    ]
+    opt_outs = rows(client, "/api/v1/export/votes.csv?state=CA&topic=opt_out")
+    assert [r["held_on"] for r in opt_outs] == ["2010-09-28"]  # Santa Clara's
+    related = rows(client, "/api/v1/export/votes.csv?state=CA&topic=detainer_policy")
+    assert [r["held_on"] for r in related] == ["2013-10-05", "2011-10-18"]  # TRUST Act, county
     letters = rows(client, "/api/v1/export/letters.csv?purpose=opt_out_request&state=CA")
     assert {r["sent_on"] for r in letters} == {"2010-05-18", "2010-08-31"}
     assert rows(client, "/api/v1/export/responses.csv?kind=denied")

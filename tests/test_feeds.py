@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from optout_tracker.clock import today
+from optout_tracker.enums import AgencyKind
 from optout_tracker.history import load_history
 from tests import factories
 from tests.conftest import Credentials
@@ -44,14 +45,14 @@ def test_the_activity_feed_is_valid_atom_of_public_changes(
         assert feed.find(f"{ATOM}{required}") is not None, required
     entries = feed.findall(f"{ATOM}entry")
     assert [e.findtext(f"{ATOM}title") for e in entries[:2]] == [
-        f"Vote changed: vote {vote['id']} in Alameda County, CA",
-        f"Vote added: vote {vote['id']} in Alameda County, CA",
+        "Alameda County's vote was changed",
+        "Alameda County: Board of Supervisors passed an opt-out measure 4–1 (Oct 19, 2010)",
     ]
     ids = [e.findtext(f"{ATOM}id") for e in entries]
     assert len(ids) == len(set(ids)) and all(ids)
     link = entries[0].find(f"{ATOM}link")
     assert link is not None and link.get("href", "").endswith("/jurisdictions/ca-alameda-county")
-    assert "yes: 4 → 5" in (entries[0].findtext(f"{ATOM}summary") or "")
+    assert entries[0].findtext(f"{ATOM}summary") == "Yes votes: 4 → 5."
 
 
 def test_a_jurisdiction_feed_carries_only_its_changes(
@@ -82,6 +83,12 @@ def test_the_calendar_holds_votes_activations_and_answer_deadlines(
     )
     alameda.scheduled_activation_on = date(2030, 1, 15)
     session.commit()
+    ice = factories.agency(session, AgencyKind.ice)
+    letter = {"jurisdiction_id": alameda.id, "agency_id": ice.id, "sent_on": today().isoformat()}
+    letter |= {"purpose": "opt_out_request"}
+    sent = client.post(f"{API}/letters", json=letter, headers=credentials.headers("write"))
+    assert sent.status_code == 201, sent.text
+    due = date.fromisoformat(sent.json()["response_due_on"])
 
     r = client.get("/calendar.ics?state=CA")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
@@ -96,8 +103,10 @@ def test_the_calendar_holds_votes_activations_and_answer_deadlines(
         if uid.startswith("activation-")
     )
     deadlines = [e for uid, e in events.items() if uid.startswith("letter-")]
-    # San Francisco's letters: the May one was answered (denied); the two of August were not.
-    assert sorted(e.decoded("dtstart") for e in deadlines) == [date(2010, 9, 30), date(2010, 9, 30)]
+    # Alameda's letter of today; not San Francisco's unanswered ones of August 2010, whose
+    # campaign the program's end (Nov 20, 2014) closed.
+    assert [e.decoded("dtstart") for e in deadlines] == [due]
+    assert all("Alameda County" in str(e["summary"]) for e in deadlines)
     assert all(str(e["url"]).startswith("http") for e in events.values())
     assert not any("Arlington" in str(e["summary"]) for e in events.values())  # VA, filtered out
     assert client.get("/calendar.ics?state=ZZ").status_code == 422

@@ -108,7 +108,7 @@ def test_a_dry_run_or_a_bad_file_writes_and_publishes_nothing(session: Session) 
            "outcome": "passed"}  # fmt: skip
     audited = len(audit_entries(session, "vote"))
     report = import_rows(session, "votes", [row], dry_run=True)
-    assert report.created == 0 and report.rows == 1
+    assert report.created == 1 and report.rows == 1 and report.created_ids == []
     with pytest.raises(InvalidInput):
         import_rows(session, "votes", [row, {**row, "outcome": "maybe"}])
     session.commit()

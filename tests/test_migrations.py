@@ -1,10 +1,12 @@
 """Migrations build the schema the models describe, and take it down again, on both backends."""
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 from optout_tracker import migrate, models  # noqa: F401  (registers the tables)
 from optout_tracker.db import create_db_engine
@@ -13,6 +15,8 @@ from optout_tracker.seed import seed
 from tests.conftest import DatabaseFactory, make_settings
 
 TABLES = {"jurisdiction", "jurisdiction_status", "agency", "vote", "letter", "response"}
+BEFORE_AUTOINCREMENT = "3f6c2a9d1e47"
+AUTOINCREMENT = "9a1d4c7e2b60"
 
 
 def test_upgrade_to_head_and_back_to_base(databases: DatabaseFactory) -> None:
@@ -103,3 +107,119 @@ def test_migrations_keep_the_data_of_a_populated_database(databases: DatabaseFac
 def _counts(engine: sa.Engine) -> dict[str, int]:
     with engine.connect() as conn:
         return {t: conn.scalar(sa.text(f"SELECT count(*) FROM {t}")) or 0 for t in sorted(TABLES)}
+
+
+def _shape(engine: sa.Engine) -> dict[str, Any]:
+    """Each table's columns, keys, indexes and checks as the database reports them."""
+    inspector = sa.inspect(engine)
+    return {
+        table: (
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(table)],
+            inspector.get_pk_constraint(table)["constrained_columns"],
+            sorted(str(fk) for fk in inspector.get_foreign_keys(table)),
+            sorted(str(i) for i in inspector.get_indexes(table)),
+            sorted(str(u) for u in inspector.get_unique_constraints(table)),
+            sorted(str(c) for c in inspector.get_check_constraints(table)),
+        )
+        for table in inspector.get_table_names()
+        if table != "alembic_version"
+    }
+
+
+def _newest_ids(engine: sa.Engine) -> dict[str, int]:
+    tables = _tables(engine)
+    with engine.connect() as conn:
+        return {
+            t.name: conn.scalar(sa.select(sa.func.max(t.c.id))) or 0
+            for t in tables.sorted_tables
+            if "id" in t.c and t.c.id.primary_key
+        }
+
+
+def _tables(engine: sa.Engine) -> sa.MetaData:
+    """The tables as the database has them (an older revision lacks the models' newest)."""
+    tables = sa.MetaData()
+    tables.reflect(engine)
+    return tables
+
+
+def _populate(engine: sa.Engine, databases: DatabaseFactory) -> None:
+    """Fill a database at an older revision as the code of then would have: load a current
+    one, then copy each row's columns that the older tables have. (Today's models cannot
+    write to yesterday's tables.)"""
+    source = create_db_engine(make_settings(databases.new_url()))
+    try:
+        migrate.upgrade(source)
+        with Session(source) as session:
+            seed(session)
+            load_history(session, 30)
+            session.commit()
+        current = _tables(source).tables
+        with source.connect() as read, engine.begin() as write:
+            for table in _tables(engine).sorted_tables:
+                if table.name == "alembic_version":
+                    continue
+                columns = [current[table.name].c[c.name] for c in table.c]
+                # By id, so that a row referring to an earlier one of its table follows it.
+                rows = read.execute(sa.select(*columns).order_by(*table.primary_key.columns))
+                if batch := [dict(r._mapping) for r in rows]:
+                    write.execute(table.insert(), batch)
+            if engine.dialect.name == "postgresql":  # the sequences, past the copied ids
+                for table in _tables(engine).sorted_tables:
+                    if "id" in table.c and table.c.id.primary_key:
+                        write.exec_driver_sql(
+                            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                            f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
+                        )
+    finally:
+        source.dispose()
+
+
+def test_ids_are_never_reused_after_the_migration_that_keeps_them(
+    databases: DatabaseFactory,
+) -> None:
+    engine = create_db_engine(make_settings(databases.new_url()))
+    try:
+        migrate.upgrade(engine, BEFORE_AUTOINCREMENT)
+        _populate(engine, databases)
+        shape, counts, newest = _shape(engine), _counts(engine), _newest_ids(engine)
+
+        migrate.upgrade(engine, AUTOINCREMENT)
+        assert _shape(engine) == shape  # every column, key, index and check kept
+        assert _counts(engine) == counts and _newest_ids(engine) == newest  # rows and ids kept
+
+        if engine.dialect.name == "sqlite":
+            with engine.connect() as conn:
+                rows = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master").all()
+            ddl: dict[str, str] = {name: sql or "" for name, sql in rows}
+            assert all("AUTOINCREMENT" in ddl[table] for table in newest), ddl
+        # Delete the newest jurisdiction, add one: its id is new.
+        with engine.begin() as conn:
+            conn.execute(
+                sa.delete(models.JurisdictionStatus).where(
+                    col(models.JurisdictionStatus.jurisdiction_id) == newest["jurisdiction"]
+                )
+            )
+            conn.execute(
+                sa.delete(models.Jurisdiction).where(
+                    col(models.Jurisdiction.id) == newest["jurisdiction"]
+                )
+            )
+            now = sa.func.current_timestamp()
+            made = conn.execute(
+                sa.insert(models.Jurisdiction).values(
+                    name="X",
+                    kind="city",
+                    slug="ca-x",
+                    state="CA",
+                    created_at=now,
+                    updated_at=now,
+                    version=1,
+                )
+            ).inserted_primary_key
+        assert made is not None and made[0] > newest["jurisdiction"]
+
+        migrate.downgrade(engine, BEFORE_AUTOINCREMENT)  # and back, rows still there
+        assert _shape(engine) == shape
+    finally:
+        engine.dispose()

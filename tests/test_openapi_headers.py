@@ -102,14 +102,27 @@ def test_the_record_operations_and_the_creating_posts_document_their_headers(
         for header in documented(operation) & set(ANSWER):
             by_header[header].add(key)
     one = {f"{API}/{records}/{{{id_}}}" for records, id_ in RECORDS.items()}
-    assert by_header["If-Match"] == {(m, p) for p in one for m in ("PATCH", "DELETE")}
-    assert by_header["If-None-Match"] == {("GET", p) for p in one}
+    one.add(f"{API}/follows/{{follow_id}}")  # a person's own, not a record anyone reads
+    document = f"{API}/documents/{{document_id}}"  # never edited: no PATCH
+    assert by_header["If-Match"] == {
+        *((m, p) for p in one for m in ("PATCH", "DELETE")),
+        ("DELETE", document),
+    }
+    assert by_header["If-None-Match"] == {
+        *(("GET", p) for p in one),
+        ("GET", document),
+        ("GET", f"{document}/file"),
+    }
     assert by_header["Idempotency-Key"] == {
         *(("POST", f"{API}/{records}") for records in RECORDS),
+        ("POST", f"{API}/letters/{{letter_id}}/documents"),
+        ("POST", f"{API}/responses/{{response_id}}/documents"),
         ("POST", f"{API}/import/{{kind}}"),
         ("POST", f"{API}/api-keys"),
+        ("POST", f"{API}/follows"),
         ("POST", f"{API}/webhooks"),
         ("POST", f"{API}/webhooks/{{webhook_id}}/test"),
+        ("POST", f"{API}/jurisdictions/{{jurisdiction_id}}/notices"),
     }
 
 

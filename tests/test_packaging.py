@@ -1,10 +1,15 @@
 """The built wheel works outside the checkout: it carries migrations, templates and data."""
 
 import os
+import signal
+import socket
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
+
+import httpx2
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -21,9 +26,14 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     for needed in (
         "optout_tracker/migrations/env.py",
         "optout_tracker/data/jurisdictions.csv",
+        "optout_tracker/data/agencies.csv",
         "optout_tracker/data/secure_communities_history.csv",
         "optout_tracker/data/us-atlas/counties-albers-10m.json",
         "optout_tracker/data/SOURCES.md",
+        "optout_tracker/data/fonts/DejaVuSans.ttf",  # the letters' PDFs
+        "optout_tracker/data/fonts/LICENSE",
+        "optout_tracker/templates/letters/notice.txt",
+        "optout_tracker/templates/letters/chaser.txt",
     ):
         assert needed in names
     assert any(n.startswith("optout_tracker/templates/") for n in names)
@@ -48,4 +58,34 @@ def test_the_wheel_runs_outside_the_checkout(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "added 3192 jurisdictions" in result.stdout
-    assert "added 2 votes, 8 letters, 3 responses" in result.stdout
+    assert "added 11 votes, 8 letters, 4 responses, 49 announcements" in result.stdout
+
+
+def test_make_run_serves_the_demo_on_the_port_it_is_given(tmp_path: Path) -> None:
+    with socket.socket() as s:  # a port the OS says is free
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "OPTOUT_DATABASE_URL": f"sqlite:///{tmp_path}/run.db"}
+    server = subprocess.Popen(
+        ["make", "-s", "run", f"PORT={port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # make and the server it starts stop together
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                answer = httpx2.get(f"http://127.0.0.1:{port}/api/v1/jurisdictions?fips=06085")
+                break
+            except httpx2.TransportError:
+                assert server.poll() is None, "make run exited"
+                assert time.monotonic() < deadline, "make run did not answer within 60 s"
+                time.sleep(0.2)
+        assert answer.status_code == 200
+        assert answer.json()["items"][0]["name"] == "Santa Clara County"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)

@@ -49,27 +49,29 @@ def test_the_home_page_counts_every_county_and_lists_recent_events_newest_first(
     santa_clara, alameda = factories.jurisdiction(session), factories.jurisdiction(session, "06001")
     factories.vote(session, santa_clara, held_on=date(2010, 9, 28))
     factories.letter(session, alameda, ice, sent_on=date(2010, 10, 7))
-    page = map_pages.home(session, "counties")
-    assert sum(page.counts.values()) == len(mapsvg.us_map().counties)
-    assert page.counts[CampaignStatus.vote_passed] >= 1
+    page = map_pages.home(session, map_pages.MapQuery())
+    counts = page.map.drawn.counts
+    assert sum(counts.values()) == len(mapsvg.us_map().counties)
+    assert counts[f"s-{CampaignStatus.vote_passed}"] >= 1
     assert [(j.name, e.type) for j, e in page.recent[:2]] == [
         ("Alameda County", "letter"),
         ("Santa Clara County", "vote"),
     ]
-    assert page.map_svg.startswith('<svg class="map"') and page.view == "counties"
+    assert page.map.drawn.svg.startswith('<svg class="map"') and page.map.params.view == "counties"
 
 
 def test_a_state_page_is_for_states_only(session: Session) -> None:
-    page = map_pages.state_page(session, "ca")
-    assert page.state.name == "California" and sum(page.counts.values()) == 58
+    page = map_pages.state_page(session, "ca", map_pages.MapDay())
+    assert page.state.name == "California" and sum(page.map.drawn.counts.values()) == 58
     for code in ("pr", "zz"):  # a territory, and no state at all
         with pytest.raises(NotFound):
-            map_pages.state_page(session, code)
+            map_pages.state_page(session, code, map_pages.MapDay())
 
 
 def test_the_embedded_map_opens_its_links_in_a_new_tab(session: Session) -> None:
-    page = map_pages.embedded_map(session, "states")
-    assert 'target="_blank"' in page.map_svg and sum(page.counts.values()) >= 51
+    page = map_pages.embedded_map(session, map_pages.MapParams(view="states"))
+    drawn = page.map.drawn
+    assert 'target="_blank"' in drawn.svg and sum(drawn.counts.values()) >= 51
 
 
 def test_the_dossier_shows_private_notes_to_readers_only(session: Session) -> None:

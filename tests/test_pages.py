@@ -1,17 +1,19 @@
 """Every page and form, as a browser without JavaScript uses them."""
 
+import html
 import re
 from datetime import date, timedelta
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from optout_tracker.clock import today
 from optout_tracker.enums import AgencyKind, CampaignStatus
 from optout_tracker.history import load_history
-from optout_tracker.models import ApiKey, AuditEntry, JurisdictionStatus, User, Vote
+from optout_tracker.models import Agency, ApiKey, AuditEntry, JurisdictionStatus, User, Vote
 from tests import factories
 from tests.conftest import Credentials
 
@@ -48,17 +50,21 @@ def test_the_map_draws_every_county_with_a_link_and_a_title(
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     assert r.text.count('<a href="/jurisdictions/') >= 3142
+    # Today: its campaign's last status, ICE's denial of Aug 5, 2011 (closed since 2014).
     santa_clara = re.search(
-        r'<a href="/jurisdictions/06085"><path class="s-vote_passed" d="M[^"]+">'
-        r"<title>Santa Clara County, CA: Vote passed</title>",
+        r'<a href="/jurisdictions/06085"><path class="s-denied" d="M[^"]+">'
+        r"<title>Santa Clara County, CA: Opt-out denied</title>",
         r.text,
     )
     assert santa_clara
     assert '<path class="borders"' in r.text
-    assert "Needs follow-up" in r.text and "San Francisco County" in r.text  # overdue answer
+    # The program ended in 2014: no historical letter awaits an answer.
+    assert "Needs follow-up" in r.text and "Nothing is waiting." in r.text
     assert "Recent activity" in r.text and "Coming up" in r.text
-    legend = re.search(r"Vote passed</td><td class=\"num\">(\d+)", r.text)
-    assert legend and int(legend.group(1)) >= 1
+    legend = re.search(r'data-key="s-denied" data-label="Opt-out denied">(\d+)<', r.text)
+    assert legend and int(legend.group(1)) >= 3  # Arlington, Santa Clara, San Francisco
+    before = client.get("/?as_of=2010-12-31").text  # before ICE's letter, the vote decides
+    assert '<a href="/jurisdictions/06085"><path class="s-vote_passed"' in before
 
 
 def test_the_states_view_colours_states_by_their_own_status(
@@ -68,7 +74,7 @@ def test_the_states_view_colours_states_by_their_own_status(
     session.commit()
     r = client.get("/?view=states")
     assert len(re.findall(r'<a href="/jurisdictions/\d+"><path', r.text)) == 51  # and DC
-    assert re.search(r'<a href="/jurisdictions/17"><path class="s-notified"', r.text)  # Illinois
+    assert re.search(r'<a href="/jurisdictions/17"><path class="s-denied"', r.text)  # Illinois
     assert client.get("/?view=cities").status_code == 422
 
 
@@ -76,7 +82,7 @@ def test_a_state_page_zooms_to_its_counties(client: TestClient) -> None:
     r = client.get("/states/ca", headers=HTML)
     assert r.status_code == 200
     assert len(re.findall(r'<a href="/jurisdictions/06\d{3}"><path', r.text)) == 58
-    assert "California State Identification Bureau" in r.text
+    assert "California Department of Justice, Bureau of Criminal Information" in r.text
     assert client.get("/states/ZZ", headers=HTML).status_code == 404
 
 
@@ -85,6 +91,22 @@ def test_the_embed_is_frameable_and_opens_links_in_a_new_tab(client: TestClient)
     assert "frame-ancestors *" in r.headers["content-security-policy"]
     assert "x-frame-options" not in r.headers
     assert 'target="_blank"' in r.text and "<header" not in r.text
+
+
+def test_map_pages_offer_the_embed_code_of_the_map_they_show(client: TestClient) -> None:
+    for path, params in [
+        ("/", {}),
+        ("/?as_of=2011-06-30&layer=rollout", {"as_of": "2011-06-30", "layer": "rollout"}),
+        ("/states/CA?layer=rollout", {"layer": "rollout", "state": "CA"}),
+    ]:
+        page = client.get(path, headers=HTML).text
+        found = re.search(r'&lt;iframe src="([^"]+)" width="960" height="640"', page)
+        assert found, path
+        src = html.unescape(found.group(1))
+        assert src.startswith("http") and "/embed/map" in src
+        assert dict(parse_qsl(urlsplit(src).query)) == params, path
+        embed = urlsplit(src)
+        assert client.get(f"{embed.path}?{embed.query}").status_code == 200
 
 
 def test_the_list_filters_sorts_pages_and_links_its_twins(client: TestClient) -> None:
@@ -118,6 +140,13 @@ def test_the_dossier_shows_status_checklist_timeline_and_sources(
     text = r.text
     assert "Opt-out denied" in text and "since Mar 1, 2011" in text
     assert "✗ State identification bureau" in text and "✓ ICE" in text
+    # The checklist and the letters name their agencies with a link to their pages.
+    sib = session.scalars(
+        sa.select(Agency).filter_by(kind="state_identification_bureau", state="VA")
+    ).one()
+    ice = session.scalars(sa.select(Agency).filter_by(kind="ice")).one()
+    assert f'(<a href="/agencies/{sib.id}">{sib.name}</a>)' in text
+    assert f'To <a href="/agencies/{ice.id}">{ice.name}</a>' in text
     timeline = text[text.index('id="timeline"') :]
     assert timeline.index("Sep 28, 2010") < timeline.index("Oct 7, 2010") < timeline.index("Mar 1")
     # The denial is shown under the letter it answers.
@@ -132,12 +161,12 @@ def test_activation_despite_an_opt_out_request_is_flagged(
 ) -> None:
     j = factories.jurisdiction(session, "06001")
     factories.letter(session, j, factories.agency(session), sent_on=date(2010, 10, 7))
-    j.activated_on = date(2011, 1, 4)
+    factories.activate(session, j, date(2011, 1, 4))
     session.commit()
-    assert (
-        "Activated despite the opt-out request"
-        in client.get("/jurisdictions/ca-alameda-county").text
-    )
+    page = client.get("/jurisdictions/ca-alameda-county").text
+    assert "Activated despite opting out:" in page
+    assert "went live here on Jan 4, 2011" in page
+    assert "(notice sent Oct 7, 2010)" in page
 
 
 def test_private_notes_and_history_only_for_signed_in_users(
@@ -162,7 +191,8 @@ def test_an_organizer_logs_a_vote_a_letter_and_a_response(
         "body": "Board of Supervisors", "held_on": "2010-10-19", "outcome": "passed",
         "yes": "4", "no": "1", "measure": "Resolution 2010-12",
     })  # fmt: skip
-    assert r.status_code == 303 and r.headers["location"] == base
+    vote = session.scalars(sa.select(Vote).order_by(Vote.id.desc())).first()  # type: ignore[union-attr]
+    assert vote and r.status_code == 303 and r.headers["location"] == f"{base}#vote-{vote.id}"
     page = client.get(base).text
     assert "The vote was logged." in page and "Board of Supervisors voted 4–1 to opt out" in page
 
@@ -330,9 +360,15 @@ def test_admins_manage_users_and_api_keys(
     )
     session.refresh(key)
     assert key.revoked_at is not None
-    assert (
-        session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == 0
-    )  # accounts are not campaign records
+    logged = session.execute(
+        sa.select(
+            col(AuditEntry.entity), col(AuditEntry.action), col(AuditEntry.actor_label)
+        ).order_by(col(AuditEntry.id))
+    ).all()
+    by_admin = [(e, a) for e, a, who in logged if who == "admin@example.org"]
+    assert by_admin == [("user", "create"), ("user", "update"), ("api_key", "create")] + [
+        ("api_key", "update")
+    ]  # the refused user left no entry
 
 
 def test_admin_pages_are_for_admins(client: TestClient, credentials: Credentials) -> None:
@@ -352,6 +388,20 @@ def test_error_pages_are_html_for_people_and_problems_for_the_api(
     assert "optout-tracker" in page.text and "<h1>" in page.text
     api = client.get("/api/v1/jurisdictions/99999", headers=HTML)
     assert api.headers["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/jurisdictions/no-such-place", 404), ("/nowhere", 404), ("/admin/users", 403)],
+)
+def test_an_error_page_still_says_who_is_signed_in(
+    client: TestClient, credentials: Credentials, path: str, status: int
+) -> None:
+    sign_in(client, credentials, "organizer")
+    page = client.get(path, headers=HTML)
+    assert page.status_code == status
+    assert "Sign out" in page.text and "organizer@example.org" in page.text
+    assert "Log an announcement" in page.text  # the organizer's links too
 
 
 def test_pages_are_compressed_and_static_files_cached(client: TestClient) -> None:

@@ -103,10 +103,15 @@ def test_the_demo_history_is_created_by_the_cli_with_entries_and_events(
                 )
             )
         )
-        for entity in ("vote", "letter", "response")
+        for entity in ("vote", "letter", "response", "announcement")
     }
     counts = {e: len(entries) for e, entries in made.items()}
-    assert counts == {"vote": report.votes, "letter": report.letters, "response": report.responses}
+    assert counts == {
+        "vote": report.votes,
+        "letter": report.letters,
+        "response": report.responses,
+        "announcement": report.announcements,
+    }
     assert all(counts.values())
     assert {(e.actor_kind, e.actor_label) for es in made.values() for e in es} == {
         (ActorKind.cli, cli.CLI.label)
@@ -124,6 +129,6 @@ def test_loading_the_demo_again_creates_nothing_and_audits_nothing(session: Sess
 
     again = load_history(session, 30)
 
-    assert (again.votes, again.letters, again.responses) == (0, 0, 0)
+    assert (again.votes, again.letters, again.responses, again.announcements) == (0, 0, 0, 0)
     assert session.scalar(sa.select(sa.func.count()).select_from(AuditEntry)) == entries
     assert not session.info.get(outbox.PENDING)

@@ -483,6 +483,33 @@ def test_chase_from_the_day_after_the_answer_was_due() -> None:
     assert steps(*answered, as_of=due + DAY) == []
 
 
+def chaser(of: LetterFact, on: date, id: int) -> LetterFact:
+    return replace(
+        of, id=id, sent_on=on, purpose=LetterPurpose.follow_up, follows_letter_id=of.id,
+        response_due_on=on + timedelta(days=30),
+    )  # fmt: skip
+
+
+def test_a_chaser_puts_the_chase_off_until_its_own_answer_is_due() -> None:
+    to_sib = letter(on=EARLIER, to=AgencyKind.state_identification_bureau, id=1)
+    to_ice = letter(on=EARLIER, id=2)
+    due = EARLIER + 30 * DAY
+    chase_sib = chaser(to_sib, on=due + 2 * DAY, id=3)
+    chase_again = chaser(chase_sib, on=due + 40 * DAY, id=4)  # a chaser of the chaser
+    # Only ICE's answer is still to chase once the SIB's chaser went; from when ICE's was due.
+    assert steps(to_sib, to_ice, chase_sib, as_of=due + 2 * DAY) == [(Step.chase, due + DAY)]
+    to_ice_answered = response(K.acknowledged, on=due, id=1, letter_id=2)
+    events = (to_sib, to_ice, to_ice_answered, chase_sib)
+    assert steps(*events, as_of=due + 32 * DAY) == []  # the chaser's answer is due that day
+    assert steps(*events, as_of=due + 33 * DAY) == [(Step.chase, due + 33 * DAY)]
+    assert steps(*events, chase_again, as_of=due + 41 * DAY) == []
+    # The SIB answers the second chaser: the notice it follows up is answered.
+    answer = response(K.acknowledged, on=due + 45 * DAY, id=2, letter_id=4)
+    answered = derive(*events, chase_again, answer, as_of=due + 45 * DAY)
+    assert not answered.awaiting_response and not answered.overdue(due + 45 * DAY)
+    assert steps(*events, chase_again, answer, as_of=due + 100 * DAY) == []
+
+
 def test_log_outcome_from_the_day_after_a_scheduled_vote() -> None:
     scheduled = vote(O.scheduled, on=D)
     assert steps(scheduled, as_of=D) == []

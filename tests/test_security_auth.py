@@ -29,7 +29,7 @@ from optout_tracker.errors import ConfigError, TooManyRequests
 from optout_tracker.main import SESSION_COOKIE, create_app
 from optout_tracker.models import LoginThrottle
 from optout_tracker.ratelimit import ClientBudget
-from optout_tracker.security import hash_password, verify_password
+from optout_tracker.security import CLI, hash_password, verify_password
 from optout_tracker.seed import seed
 from optout_tracker.services import accounts
 from optout_tracker.session_secret import session_secret
@@ -65,7 +65,7 @@ def test_a_cookie_signed_with_the_old_public_secret_opens_nothing(
     engine = create_db_engine(settings)
     migrate.upgrade(engine)
     with unit_of_work(engine) as session:
-        admin = accounts.create_user(session, "admin@example.org", Role.admin, PASSWORD)
+        admin = accounts.create_user(session, "admin@example.org", Role.admin, PASSWORD, CLI)
     engine.dispose()
     with caplog.at_level(logging.INFO, logger="optout_tracker"):
         app = create_app(settings)
@@ -337,7 +337,7 @@ def live(live_url: str) -> Iterator[FastAPI]:
 
 def add_user(app: FastAPI, email: str) -> None:
     with unit_of_work(app.state.engine) as session:
-        accounts.create_user(session, email, Role.viewer, PASSWORD)
+        accounts.create_user(session, email, Role.viewer, PASSWORD, CLI)
 
 
 def test_simultaneous_guesses_are_counted_before_any_is_checked(
@@ -385,7 +385,7 @@ def test_api_writes_on_sqlite_stay_fast_while_strangers_guess_passwords(
 ) -> None:
     live = live_sqlite
     with unit_of_work(live.state.engine) as session:
-        _, key = accounts.create_api_key(session, "writer", Scope.write)
+        _, key = accounts.create_api_key(session, "writer", Scope.write, CLI)
         jurisdiction_id = factories.jurisdiction(session, "06001").id
     stop = threading.Event()
     checks: list[int] = []

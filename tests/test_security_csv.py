@@ -93,10 +93,31 @@ def test_an_export_with_formulas_imports_back_as_it_was(
     row = csv_io.read(exported)[1][0]
     assert (row["body"], row["measure"], row["public_notes"]) == (body, measure, notes)
     assert "'\uff1dHYPERLINK" in exported and "'|cmd" in exported and "''=typed" in exported
-    r = client.post(
-        "/api/v1/import/votes", content=exported.encode(),
-        headers={**credentials.headers("write"), "Content-Type": "text/csv"},
-    )  # fmt: skip
-    assert r.status_code == 200, r.text
+    # Read back as they were, the cells are no change; as new rows, copies of the same text.
+    without_ids = exported.replace(f"\r\n{row['id']},", "\r\n,", 1)
+    for text, created, unchanged in ((exported, 0, 1), (without_ids, 1, 0)):
+        r = client.post(
+            "/api/v1/import/votes", content=text.encode(),
+            headers={**credentials.headers("write"), "Content-Type": "text/csv"},
+        )  # fmt: skip
+        assert r.status_code == 200, r.text
+        assert (r.json()["created"], r.json()["unchanged"], r.json()["updated"]) == (
+            created, unchanged, 0
+        )  # fmt: skip
     copies = session.scalars(sa.select(Vote).where(col(Vote.measure) == measure)).all()
     assert len(copies) == 2 and {(v.body, v.public_notes) for v in copies} == {(body, notes)}
+
+
+def test_quoted_words_in_the_first_rows_do_not_confuse_the_reader() -> None:
+    """A spreadsheet doubles a quote inside quotes; csv.Sniffer once guessed otherwise from
+    text like this, and every later column of the row slid over by one."""
+    text = (
+        "title,summary,source_url\n"
+        'Memo,"""The program, as we know it, will be discontinued""",https://example.org/a\n'
+        'Review,"reported as ""Monday""; see ""the state\'s party""",https://example.org/b\n'
+    )
+    header, rows = csv_io.read(text)
+    assert header == ["title", "summary", "source_url"]
+    assert [r["source_url"] for r in rows] == ["https://example.org/a", "https://example.org/b"]
+    assert rows[0]["summary"] == '"The program, as we know it, will be discontinued"'
+    assert csv_io.read(text.replace(",", ";"))[1][1]["source_url"] == "https://example.org/b"

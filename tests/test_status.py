@@ -75,6 +75,7 @@ STAGE_TABLE: list[tuple[Fact, CampaignStatus | None]] = [
     (letter(LetterPurpose.opt_out_request), S.notified),
     (letter(LetterPurpose.activation_delay_request), S.notified),
     (letter(LetterPurpose.clarification_request), None),
+    (letter(LetterPurpose.follow_up), None),  # a chaser: the notice it follows set the stage
     (letter(LetterPurpose.records_request), None),
     (letter(LetterPurpose.other), None),
     (response(ResponseKind.acknowledged), S.notified),

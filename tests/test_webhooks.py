@@ -156,6 +156,13 @@ def test_every_change_of_every_entity_queues_its_event_with_public_data(
                                        "letter_id": letter["id"], "received_on": "2010-11-01",
                                        "kind": "denied"})  # fmt: skip
     write("PATCH", f"responses/{resp['id']}", {"summary": "No."})
+    scan = client.post(
+        f"{API}/responses/{resp['id']}/documents",
+        headers=admin,
+        files={"file": ("answer.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+    )
+    assert scan.status_code == 201, scan.text
+    write("DELETE", f"documents/{scan.json()['id']}")
     said = write("POST", "announcements", {"agency_id": a["id"], "announced_on": "2011-08-05",
                                            "scope": "national", "effect": "opt_out_denied",
                                            "title": "Participation is mandatory",
@@ -307,7 +314,7 @@ class Live:
         with unit_of_work(self.engine) as session:
             data = WebhookCreate(url=url, secret=SECRET, events=events or ["*"])
             allow_private = self.settings.webhook_allow_private
-            return webhooks.create(session, data, allow_private=allow_private).id or 0
+            return webhooks.create(session, data, CLI, allow_private=allow_private).id or 0
 
     def log_vote(self, fips: str = "06085", **fields: Any) -> int:
         with unit_of_work(self.engine) as session:
@@ -494,7 +501,7 @@ def test_deleting_a_subscription_deletes_its_deliveries(live: Live, receiver: Re
     live.log_vote()
     live.worker(webhook_max_attempts=1).run(once=True)
     with unit_of_work(live.engine) as session:
-        webhooks.delete(session, webhooks.get(session, webhook_id))
+        webhooks.delete(session, webhooks.get(session, webhook_id), CLI)
     assert live.deliveries() == []
     with Session(live.engine) as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(WebhookAttempt)) == 0

@@ -8,10 +8,15 @@ from sqlmodel import Session, SQLModel
 
 from . import bulk
 from .enums import ActorKind, AuditAction
-from .models import AuditEntry, Jurisdiction
+from .models import AuditEntry, Follow, Jurisdiction
 from .security import Principal
 
-UNAUDITED = frozenset({"created_at", "updated_at", "version"})
+# A document's bytes: its size and sha256 say what they were, in a few bytes instead of megabytes.
+UNAUDITED = frozenset({"created_at", "updated_at", "version", "content"})
+# Said to have changed, never shown: a password's or key's hash, a key's lookup prefix, a
+# webhook's signing secret.
+SECRET = frozenset({"password_hash", "key_hash", "prefix", "secret"})
+HIDDEN = "(secret)"
 
 
 def snapshot(record: BaseModel) -> dict[str, Any]:
@@ -21,12 +26,18 @@ def snapshot(record: BaseModel) -> dict[str, Any]:
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     if not before:  # a create: every field that has a value
-        return {k: [None, v] for k, v in sorted(after.items()) if v is not None}
-    return {
-        k: [before.get(k), after.get(k)]
-        for k in sorted(before.keys() | after.keys())
-        if before.get(k) != after.get(k)
-    }
+        changed = {k: [None, v] for k, v in sorted(after.items()) if v is not None}
+    else:
+        changed = {
+            k: [before.get(k), after.get(k)]
+            for k in sorted(before.keys() | after.keys())
+            if before.get(k) != after.get(k)
+        }
+    return {k: [_hidden(v) for v in pair] if k in SECRET else pair for k, pair in changed.items()}
+
+
+def _hidden(value: Any) -> Any:
+    return None if value is None else HIDDEN
 
 
 def record(
@@ -82,5 +93,8 @@ def _who(actor: Principal, action: AuditAction, model: type[SQLModel]) -> dict[s
 
 
 def _filed_under(model: type[SQLModel], entity_id: int, values: BaseModel) -> int | None:
-    """The jurisdiction the record is, or belongs to (none for an agency)."""
+    """The jurisdiction the record is, or belongs to (none for an agency, nor for a follow:
+    the dossier's public history would tell who follows the place)."""
+    if model is Follow:
+        return None
     return entity_id if model is Jurisdiction else getattr(values, "jurisdiction_id", None)

@@ -16,16 +16,18 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from . import csv_io, migrate
+from .clock import today
 from .config import Settings, get_settings
 from .db import create_db_engine, unit_of_work
-from .enums import Role, Scope
+from .enums import Alerts, Role, Scope
 from .errors import AppError, ConfigError, InvalidInput
 from .history import load_history
+from .mail_worker import MailWorker
 from .models import Letter, Response, Vote
 from .schemas import BY_PLURAL
 from .security import CLI
-from .seed import is_seeded, seed
-from .services import accounts, exports, imports, status_projection
+from .seed import seed
+from .services import accounts, digests, exports, imports, status_projection
 from .session_secret import session_secret
 from .webhook_worker import Worker
 
@@ -96,11 +98,14 @@ def upgrade_database(engine: Engine) -> None:
 
 
 def prepare(settings: Settings, engine: Engine, *, demo: bool) -> None:
-    """Migrate to head, seed reference data when empty and, with demo, load the history."""
+    """Migrate to head, load the reference data (idempotent: what a release adds, such as
+    agencies' contacts, reaches a database in use, never over an edit) and, with demo, the
+    history."""
     upgrade_database(engine)
     with unit_of_work(engine) as session:
-        if not is_seeded(session):
-            _timed("seed", lambda: seed(session))
+        start = time.perf_counter()
+        if report := seed(session):  # said only when it changed something
+            click.echo(f"seed: {report} ({time.perf_counter() - start:.1f}s)")
     if demo and not has_events(engine):
         with unit_of_work(engine) as session:
             _timed("demo", lambda: load_history(session, settings.response_window_days))
@@ -137,6 +142,8 @@ def serve(host: str, port: int, demo: bool, workers: int, webhooks: bool) -> Non
     if webhooks:
         worker = Worker(engine, settings)
         threading.Thread(target=worker.run, name="webhook-worker", daemon=True).start()
+        mailer = MailWorker(engine, settings)
+        threading.Thread(target=mailer.run, name="mail-worker", daemon=True).start()
     else:
         engine.dispose()
     click.echo(f"serving on http://{host}:{port} (API docs at /docs)")
@@ -155,17 +162,54 @@ def serve(host: str, port: int, demo: bool, workers: int, webhooks: bool) -> Non
               help="Seconds between looks for new deliveries.")  # fmt: skip
 @friendly_errors
 def worker(once: bool, poll: float) -> None:
-    """Deliver webhooks: POST each event, signed, retrying with backoff (run one or more)."""
+    """Deliver webhooks and mail, retrying with backoff, and queue the digests and alerts
+    due each day (run one or more)."""
     settings, engine = _engine()
     migrate.upgrade(engine)
     stop = threading.Event()
     # Ctrl-C or SIGTERM (a deploy) lets the attempts in flight finish and record their outcomes.
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    if not once:
-        click.echo("delivering webhooks (Ctrl-C to stop)")
-    tally = Worker(engine, settings).run(once=once, stop=stop, poll_seconds=poll)
+    mailer = MailWorker(engine, settings)
+    if once:
+        tally = Worker(engine, settings).run(once=True, stop=stop, poll_seconds=poll)
+        click.echo(f"worker: {tally}; {mailer.run(once=True, stop=stop)}")
+        return
+    click.echo(
+        "delivering webhooks and "
+        + ("mail" if settings.mail_on else "no mail (OPTOUT_SMTP_URL is unset)")
+        + " (Ctrl-C to stop)"
+    )
+    mail_thread = threading.Thread(
+        target=mailer.run, kwargs={"stop": stop, "poll_seconds": poll}, name="mail-worker"
+    )
+    mail_thread.start()
+    tally = Worker(engine, settings).run(once=False, stop=stop, poll_seconds=poll)
+    mail_thread.join()
     click.echo(f"worker: {tally}")
+
+
+@main.command()
+@click.option("--frequency", type=click.Choice(["daily", "weekly"]), default="daily",
+              show_default=True)  # fmt: skip
+@click.option("--dry-run", is_flag=True, help="Print what would go out; queue nothing.")
+@friendly_errors
+def digest(frequency: str, dry_run: bool) -> None:
+    """Build the digests of today for users with daily (or weekly) follows, and queue them
+    for the worker (each once a day: a second run queues nothing)."""
+    settings, engine = _engine()
+    if not settings.mail_on and not dry_run:
+        raise click.ClickException("OPTOUT_SMTP_URL is unset: no mail is sent (try --dry-run)")
+    on = today()
+    with unit_of_work(engine, write=not dry_run) as session:
+        found = digests.digests(session, settings, Alerts(frequency), on)
+        if dry_run:
+            for d in found:
+                click.echo(f"To: {d.user.email}\nSubject: {d.subject}\n\n{d.text}\n")
+        else:
+            digests.queue_digests(session, settings, found)
+    verb = "would go out" if dry_run else "queued"
+    click.echo(f"{len(found)} {frequency} digest{'' if len(found) == 1 else 's'} {verb}")
 
 
 @main.group()
@@ -255,7 +299,7 @@ def create_user(email: str, role: str, password_stdin: bool) -> None:
     _, engine = _engine()
     migrate.upgrade(engine)
     with unit_of_work(engine) as session:
-        user = accounts.create_user(session, email, Role(role), password)
+        user = accounts.create_user(session, email, Role(role), password, CLI)
         click.echo(f"created {user.role} {user.email} (id {user.id})")
 
 
@@ -307,7 +351,7 @@ def revoke_key(key_id: int) -> None:
     """Revoke the key with id KEY_ID: it stops working at once."""
     _, engine = _engine()
     with unit_of_work(engine) as session:
-        key = accounts.revoke_api_key(session, key_id)
+        key = accounts.revoke_api_key(session, key_id, CLI)
         click.echo(f"revoked API key {key.id} {key.name!r}")
 
 
@@ -317,10 +361,13 @@ KIND = click.Choice(list(BY_PLURAL))
 @main.command(name="import")
 @click.argument("kind", type=KIND)
 @click.argument("file", type=click.File("rb"))
-@click.option("--dry-run", is_flag=True, help="Check every row, write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Check every row and say what each would do; write nothing."
+)
 @friendly_errors
 def import_command(kind: str, file: Any, dry_run: bool) -> None:
-    """Import KIND records from a CSV FILE: all rows are checked, then written all or none."""
+    """Import KIND records from a CSV FILE: a row with an id updates that record, one
+    without creates one; all rows are checked, then written all or none."""
     settings, engine = _engine()
     migrate.upgrade(engine)
     try:
@@ -337,8 +384,26 @@ def import_command(kind: str, file: Any, dry_run: bool) -> None:
         for error in exc.errors:
             click.echo(f"{error.field}: {error.message}", err=True)
         raise click.ClickException(exc.detail) from exc
+    for step in report.plan or []:
+        changed = f" ({', '.join(step['changed'])})" if step["changed"] else ""
+        click.echo(f"row {step['row']}: {step['action']} {step['id'] or 'new'}{changed}")
     verb = "would import" if dry_run else "imported"
-    click.echo(f"{verb} {report.rows} {kind} from {file.name}")
+    totals = f"{report.created} created, {report.updated} updated, {report.unchanged} unchanged"
+    click.echo(f"{verb} {report.rows} {kind} from {file.name}: {totals}")
+    for what, ids in (("created", report.created_ids), ("updated", report.updated_ids)):
+        if ids:
+            click.echo(f"{what}: {_ranges(ids)}")
+
+
+def _ranges(ids: list[int]) -> str:
+    """1, 2, 3, 7 -> "1-3, 7": an import's new ids run on, and there may be 100,000."""
+    runs: list[list[int]] = []
+    for i in sorted(ids):
+        if runs and i == runs[-1][1] + 1:
+            runs[-1][1] = i
+        else:
+            runs.append([i, i])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
 
 
 @main.command(name="export")
@@ -351,9 +416,8 @@ def export_command(kind: str, out: Any) -> None:
     """Write every KIND record as CSV, private columns included (this is the operator)."""
     _, engine = _engine()
     status_projection.keep_current(engine)  # the statuses as of today
-    model, statement, to_record = exports.everything(kind)
     with Session(engine) as session:
-        for chunk in csv_io.stream(
-            session, statement, to_record, csv_io.columns(model, private=True)
-        ):
+        everything = exports.everything(session, kind)
+        header = everything.header(private=True)
+        for chunk in csv_io.stream(session, everything.statement, everything.to_row, header):
             out.write(chunk)

@@ -1,7 +1,9 @@
 """Settings, read from the environment with the OPTOUT_ prefix."""
 
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -43,6 +45,11 @@ class Settings(BaseSettings):
     import_max_bytes: int = Field(
         52_428_800, ge=1024, description="Largest CSV accepted by /api/v1/import (413 above)."
     )
+    max_upload_bytes: int = Field(
+        10_485_760,
+        ge=1024,
+        description="Largest document (scan, PDF, image, text) attached to a letter or a response.",
+    )
     import_max_rows: int = Field(100_000, ge=1, description="Most rows in one CSV import.")
     webhook_timeout_seconds: float = Field(
         10, gt=0, le=120, description="How long a webhook receiver may take to answer."
@@ -61,6 +68,59 @@ class Settings(BaseSettings):
         description="Allow webhook URLs on loopback, private, link-local or metadata addresses, "
         "and plain http.",
     )
+
+    smtp_url: str | None = Field(
+        None,
+        description="Where mail goes: smtp://user:pass@host:587 (STARTTLS), smtps://… "
+        "(implicit TLS), smtp://host:25?tls=off (a plain relay). Unset: no mail is queued.",
+    )
+    mail_from: str = Field(
+        "optout-tracker <optout-tracker@localhost>",
+        description="The From address of alerts and digests.",
+    )
+    mail_max_attempts: int = Field(
+        8, ge=1, le=50, description="Attempts before a message is marked failed."
+    )
+    mail_backoff_seconds: float = Field(
+        60, ge=0, description="Wait before the first retry of a message; doubled after each."
+    )
+    mail_timeout_seconds: float = Field(
+        30, gt=0, le=300, description="How long the SMTP server may take to answer."
+    )
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url_is_one_we_speak(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise ValueError(
+                "OPTOUT_SMTP_URL must look like smtp://user:pass@host:587 (STARTTLS), "
+                "smtps://user:pass@host:465 or smtp://host:25?tls=off"
+            )
+        tls = parse_qs(parts.query).get("tls", ["on"])[-1]
+        if tls not in ("on", "off"):
+            raise ValueError("OPTOUT_SMTP_URL's tls= must be on or off")
+        try:
+            parts.port  # noqa: B018  (a port that is not a number raises here)
+        except ValueError as exc:
+            raise ValueError(f"OPTOUT_SMTP_URL has a bad port: {exc}") from exc
+        return value.strip()
+
+    @field_validator("mail_from")
+    @classmethod
+    def _mail_from_is_an_address(cls, value: str) -> str:
+        _, address = parseaddr(value)
+        if "@" not in address or any(c in value for c in "\r\n"):
+            raise ValueError(
+                "OPTOUT_MAIL_FROM must be an address, e.g. Coalition <alerts@example.org>"
+            )
+        return value
+
+    @property
+    def mail_on(self) -> bool:
+        return self.smtp_url is not None
 
     @field_validator("secret_key")
     @classmethod

@@ -3,11 +3,10 @@
 import csv
 import io
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel
 from sqlmodel import Session
 
 from .errors import InvalidInput
@@ -19,21 +18,26 @@ BATCH = 1_000  # rows fetched at a time, so memory stays flat however long the e
 SPOOL_IN_MEMORY = 65_536
 
 
-def columns(model: type[BaseModel], *, private: bool) -> list[str]:
-    """The CSV header: the API's fields, with private ones only for callers who may see them."""
-    return [c for c in model.model_fields if private or c not in PRIVATE_FIELDS]
+def columns(names: Iterable[str], *, private: bool) -> list[str]:
+    """The CSV header: these columns, with private ones only for callers who may see them."""
+    return [c for c in names if private or c not in PRIVATE_FIELDS]
 
 
 # Spreadsheets also read the fullwidth signs as formulas, and "|" starts a DDE command.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "|", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
-def cell(value: Any) -> str:
+def plain(value: Any) -> str:
+    """A value as its cell reads back on import: text, a date as YYYY-MM-DD, "" for none."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
+    return str(value)
+
+
+def cell(value: Any) -> str:
+    text = plain(value)
     # A spreadsheet would run "=HYPERLINK(...)" typed into a name or a note: quote it as text.
     if isinstance(value, str) and _quoted(text):
         return "'" + text
@@ -46,18 +50,18 @@ def _quoted(text: str) -> bool:
     return text.lstrip("'").startswith(FORMULA_STARTS)
 
 
+Row = Callable[[Any], Mapping[str, Any]]  # a result row to its cells' values, as JSON has them
+
+
 def stream(
-    session: Session,
-    statement: sa.Select[*tuple[Any, ...]],
-    to_record: Callable[[Any], BaseModel],
-    header: list[str],
+    session: Session, statement: sa.Select[*tuple[Any, ...]], to_row: Row, header: list[str]
 ) -> Iterator[str]:
     """CSV text in chunks, read in batches while the response is being sent."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for row in session.execute(statement.execution_options(yield_per=BATCH)):
-        data = to_record(row).model_dump(mode="json")
+        data = to_row(row)
         writer.writerow([cell(data.get(c)) for c in header])
         if buffer.tell() > 64_000:
             yield buffer.getvalue()
@@ -67,16 +71,13 @@ def stream(
 
 
 def spool(
-    session: Session,
-    statement: sa.Select[*tuple[Any, ...]],
-    to_record: Callable[[Any], BaseModel],
-    header: list[str],
+    session: Session, statement: sa.Select[*tuple[Any, ...]], to_row: Row, header: list[str]
 ) -> IO[bytes]:
     """The whole CSV in a temporary file (in memory while small), positioned at its start:
     the database is read at its own pace, not at the pace of the client who downloads it."""
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY)
     try:
-        for chunk in stream(session, statement, to_record, header):
+        for chunk in stream(session, statement, to_row, header):
             out.write(chunk.encode())
     except BaseException:
         out.close()
@@ -85,15 +86,19 @@ def spool(
     return out
 
 
+DELIMITERS = (",", ";", "\t")  # what spreadsheets save with; the first wins a tie
+
+
 def read(text: str) -> tuple[list[str], list[dict[str, str]]]:
     """Header and rows of CSV text as spreadsheets save it: comma, semicolon or tab, with or
     without a BOM; a cell an export quoted with an apostrophe reads back as it was."""
     text = text.removeprefix("\ufeff")
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+    # The header row tells the delimiter; quoting is always a spreadsheet's (a quote inside
+    # quotes doubled). csv.Sniffer guessed both from the first rows, and text with quoted
+    # words ("as we know it") made it guess the quoting wrong.
+    header_line = text.split("\n", 1)[0]
+    delimiter = max(DELIMITERS, key=header_line.count)
+    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)
     rows = []
     try:
         header = [h.strip() for h in next(reader, [])]

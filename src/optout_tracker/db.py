@@ -1,5 +1,6 @@
 """Engine and the one-unit-of-work-per-request session."""
 
+import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
@@ -16,7 +17,28 @@ from .errors import ConfigError
 WRITER = "optout_writer"  # execution option: this transaction will write
 
 
+# The settings each engine was made from: what a service writing in a session of it reads
+# (whether mail is sent, the links it holds), the app's or the worker's alike.
+# Keyed by the engine's pool, which its copies with other execution options share.
+_SETTINGS: "weakref.WeakKeyDictionary[Any, Settings]" = weakref.WeakKeyDictionary()
+
+
+def settings_of(session: Session) -> Settings | None:
+    """The settings of the engine this session works in (None: not made by create_db_engine)."""
+    return _SETTINGS.get(session.get_bind().engine.pool)
+
+
+def use_settings(engine: Engine, settings: Settings) -> None:
+    _SETTINGS[engine.pool] = settings
+
+
 def create_db_engine(settings: Settings) -> Engine:
+    engine = _create_engine(settings)
+    use_settings(engine, settings)
+    return engine
+
+
+def _create_engine(settings: Settings) -> Engine:
     try:
         url = make_url(settings.database_url)
     except ArgumentError as exc:

@@ -55,6 +55,7 @@ class LetterPurpose(StrEnum):
     opt_out_request = "opt_out_request"
     activation_delay_request = "activation_delay_request"
     clarification_request = "clarification_request"
+    follow_up = "follow_up"  # a chaser, with follows_letter_id
     records_request = "records_request"
     other = "other"
 
@@ -122,6 +123,21 @@ class DeliveryState(StrEnum):
     failed = "failed"
 
 
+class FollowTarget(StrEnum):
+    jurisdiction = "jurisdiction"
+    state = "state"
+    all = "all"
+
+
+class Alerts(StrEnum):
+    """How a follow reaches its user: each change at once, a digest, or not at all."""
+
+    immediate = "immediate"
+    daily = "daily"
+    weekly = "weekly"
+    off = "off"
+
+
 class ActorKind(StrEnum):
     user = "user"
     api_key = "api_key"
@@ -173,6 +189,27 @@ STATUS_LABELS: dict[CampaignStatus, str] = {
     CampaignStatus.denied: "Opt-out denied",
     CampaignStatus.notifications_only: "Notifications only",
     CampaignStatus.opted_out: "Opted out",
+}
+
+
+class Rollout(StrEnum):
+    """Where the program stood in a jurisdiction as of a date (the map's `rollout` layer)."""
+
+    not_activated = "not_activated"
+    activation_scheduled = "activation_scheduled"
+    activated = "activated"
+    activated_despite_opt_out = "activated_despite_opt_out"
+
+    @property
+    def label(self) -> str:
+        return ROLLOUT_LABELS[self]
+
+
+ROLLOUT_LABELS: dict[Rollout, str] = {
+    Rollout.not_activated: "Not activated",
+    Rollout.activation_scheduled: "Activation scheduled",
+    Rollout.activated: "Activated",
+    Rollout.activated_despite_opt_out: "Activated despite opt-out",
 }
 
 

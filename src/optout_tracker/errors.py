@@ -41,6 +41,11 @@ class InvalidInput(AppError):
     title = "Invalid input"
 
 
+class TooLarge(AppError):
+    status = 413
+    title = "Content too large"
+
+
 class Conflict(AppError):
     status = 409
     title = "Conflict"

@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -21,10 +22,14 @@ from .api import (
     announcements,
     api_keys,
     audit,
+    documents,
     export,
+    follow_up,
+    follows,
     imports,
     jurisdictions,
     letters,
+    notices,
     responses,
     status,
     votes,
@@ -32,18 +37,34 @@ from .api import (
 )
 from .api.conventions import ANSWERS
 from .config import Settings, get_settings
-from .db import create_db_engine
-from .http import problems
+from .db import create_db_engine, unit_of_work
+from .http import problems, uploads
 from .http.auth import get_principal
 from .middleware import BodyLimit, SecurityHeaders
 from .paths import PACKAGE_DIR
 from .ratelimit import ClientBudget
 from .schemas import Problem
 from .session_secret import session_secret
-from .web import admin, admin_webhooks, feeds, maps, pages, templating
+from .web import (
+    account,
+    admin,
+    admin_webhooks,
+    cities,
+    feeds,
+    maps,
+    pages,
+    templating,
+    timeline,
+    unsubscribe,
+)
+from .web import agencies as web_agencies
 from .web import announcements as web_announcements
+from .web import documents as web_documents
+from .web import follow_up as web_follow_up
 from .web import jurisdictions as web_jurisdictions
+from .web import letters as web_letters
 from .web.access import SignInFirst, sign_in_first
+from .web.forms import AlreadySaved, already_saved
 from .web.static import CachedStatic
 
 logger = logging.getLogger(__name__)
@@ -71,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     secret = session_secret(settings)  # before anything else: no app without one
     logger.info("session cookies are signed with the secret from %s", secret.source)
     app.state.engine = create_db_engine(settings)
+    app.state.units = partial(unit_of_work, app.state.engine)
     # Password checks one client address may ask of this process: 30 at once, then one every
     # 2 s; argon2 costs ~100 ms of CPU each, so no one client can keep the CPUs busy.
     app.state.sign_in_budget = ClientBudget("sign-in attempts", burst=30, per_minute=30)
@@ -83,23 +105,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(get_principal)],
     )
     records = (jurisdictions, agencies, votes, letters, responses, announcements)
-    routers = [m.router for m in (*records, status, export, imports, audit, api_keys, webhooks)]
+    others = (notices, documents, follow_up, follows, status, export, imports, audit)
+    routers = [m.router for m in (*records, *others, api_keys, webhooks)]
     for router in routers:
         api.include_router(router)
     app.include_router(api)
     for router in (
         pages.router,
         maps.router,
+        cities.router,  # before /jurisdictions/{slug}, which would take "new" for a slug
+        timeline.router,
         web_jurisdictions.router,
+        web_letters.router,
         web_announcements.router,
+        web_documents.router,
+        web_agencies.router,
         admin.router,
         admin_webhooks.router,
         feeds.router,
+        web_follow_up.router,
+        account.router,
+        unsubscribe.router,  # no CSRF token: its signed link is the proof
     ):
         app.include_router(router)  # each checks the CSRF token of every form it receives
     app.mount("/static", CachedStatic(directory=PACKAGE_DIR / "static"), name="static")
     problems.install(app, html_error=templating.error_page)
     app.add_exception_handler(SignInFirst, sign_in_first)  # pages send visitors to /login
+    app.add_exception_handler(AlreadySaved, already_saved)  # a form's second tap
     _document_openapi(app, routers)
 
     # Outermost last: headers go on every answer, the limit applies before anything reads.
@@ -114,7 +146,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimit,
         max_bytes=settings.max_body_bytes,
-        larger={f"{API_PREFIX}/import/": settings.import_max_bytes},
+        larger={
+            re.escape(f"{API_PREFIX}/import/"): settings.import_max_bytes,
+            uploads.UPLOAD_PATHS: uploads.upload_limit(settings.max_upload_bytes),
+        },
     )
     docs = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} API")
 

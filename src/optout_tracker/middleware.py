@@ -1,6 +1,7 @@
 """ASGI middleware: security headers on every response, and a cap on request bodies."""
 
 import json
+import re
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -73,6 +74,9 @@ class SecurityHeaders:
                 if known:
                     sent = [h for h in sent if h[0] != b"cache-control"]
                     extra = [*extra, PRIVATE_CACHE]
+                if any(name == b"content-security-policy" for name, _ in sent):
+                    # The route's own policy instead of the site's: a document's sandbox.
+                    extra = [h for h in extra if h[0] != b"content-security-policy"]
                 message["headers"] = [*sent, *extra]
             await send(message)
 
@@ -83,21 +87,23 @@ class BodyLimit:
     """413 for request bodies over the limit, counted as the app reads them: nothing is
     buffered here, and a body nobody reads (a request refused with 401) is never taken in.
 
-    A declared Content-Length over the limit is refused before the app runs. Paths under a
-    prefix of `larger` may read up to their larger limit once their route has checked the
-    caller and called `grant_larger_body`; until then the default applies to them too.
+    A declared Content-Length over the limit is refused before the app runs. Paths that a
+    pattern of `larger` matches (from their start) may read up to its larger limit once their
+    route has checked the caller and called `grant_larger_body`; until then the default
+    applies to them too.
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, larger: dict[str, int] | None = None) -> None:
         self.app, self.default_max = app, max_bytes
-        self.larger = larger or {}  # path prefix -> limit, e.g. for CSV imports
+        # path pattern -> limit, e.g. for CSV imports and uploaded documents
+        self.larger = [(re.compile(p), n) for p, n in (larger or {}).items()]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        most = next((n for p, n in self.larger.items() if path.startswith(p)), self.default_max)
+        most = next((n for p, n in self.larger if p.match(path)), self.default_max)
         declared = Headers(scope=scope).get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > most:
             await _refuse(send, most)

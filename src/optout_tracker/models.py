@@ -11,12 +11,14 @@ from .db_types import UTCDateTime, enum_column, utcnow
 from .enums import (
     ActorKind,
     AgencyKind,
+    Alerts,
     AnnouncementEffect,
     AuditAction,
     CampaignStatus,
     Channel,
     DeliveryState,
     EffectiveVia,
+    FollowTarget,
     JurisdictionKind,
     LetterPurpose,
     ResponseKind,
@@ -138,7 +140,16 @@ class Agency(Tracked, table=True):
     email: str | None = Field(default=None, max_length=254)
     fax: str | None = Field(default=None, max_length=40)
     postal_address: str | None = Field(default=None, sa_type=TEXT)
+    website: str | None = Field(default=None, max_length=2000)
+    # Where and when the contact details above were confirmed: empty ones stay unknown.
+    contact_source_url: str | None = Field(default=None, max_length=2000)
+    contact_checked_on: date | None = None
+    response_window_days: int | None = None  # else the settings' window
     notes: str | None = Field(default=None, sa_type=TEXT)
+
+    __table_args__ = (
+        sa.CheckConstraint("response_window_days > 0", name="response_window_positive"),
+    )
 
 
 class Vote(Tracked, table=True):
@@ -178,7 +189,9 @@ class Letter(Tracked, table=True):
     signed_by: str | None = Field(default=None, max_length=200)
     subject: str | None = Field(default=None, max_length=500)
     summary: str | None = Field(default=None, sa_type=TEXT)
+    body: str | None = Field(default=None, sa_type=TEXT)  # the letter's full text
     document_url: str | None = Field(default=None, max_length=2000)
+    follows_letter_id: int | None = Field(default=None, foreign_key="letter.id", index=True)
     response_due_on: date = Field(index=True)
 
 
@@ -215,6 +228,25 @@ class Announcement(Tracked, table=True):
     source_url: str | None = Field(default=None, max_length=2000)
     public_notes: str | None = Field(default=None, sa_type=TEXT)
     private_notes: str | None = Field(default=None, sa_type=TEXT)
+
+
+class Document(Tracked, table=True):
+    """A scan or file attached to a letter or a response. The bytes live in the database,
+    so that every app process serves them and a backup holds them."""
+
+    __table_args__ = (
+        sa.CheckConstraint("(letter_id IS NULL) != (response_id IS NULL)", name="one_record"),
+        sa.CheckConstraint("size >= 0", name="size_nonneg"),
+    )
+
+    letter_id: int | None = Field(default=None, foreign_key="letter.id", index=True)
+    response_id: int | None = Field(default=None, foreign_key="response.id", index=True)
+    filename: str = Field(max_length=255)
+    content_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    public: bool = False
+    content: bytes = Field(sa_type=sa.LargeBinary)
 
 
 class User(Tracked, table=True):
@@ -375,3 +407,67 @@ class WebhookAttempt(Tracked, table=True):
     error: str | None = Field(default=None, max_length=500)
     response_excerpt: str | None = Field(default=None, max_length=500)
     duration_ms: int = 0
+
+
+class Follow(Tracked, table=True):
+    """A user follows a jurisdiction, a state or everything, and how alerts reach them."""
+
+    __table_args__ = (
+        sa.CheckConstraint(
+            "(target = 'jurisdiction') = (jurisdiction_id IS NOT NULL)"
+            " AND (target = 'state') = (state IS NOT NULL)",
+            name="target_fields",
+        ),
+    )
+
+    user_id: int = Field(
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("user.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    target: FollowTarget = Field(sa_type=enum_column(FollowTarget, "target"))
+    jurisdiction_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(
+            sa.Integer, sa.ForeignKey("jurisdiction.id", ondelete="CASCADE"), index=True
+        ),
+    )
+    state: str | None = Field(default=None, max_length=2, index=True)
+    alerts: Alerts = Field(default=Alerts.immediate, sa_type=enum_column(Alerts, "alerts"))
+
+
+class MailMessage(Tracked, table=True):
+    """The mail outbox: one message to one person, written in the transaction of what it
+    tells (or by the digest run), sent by the worker with retries."""
+
+    __tablename__ = "mail_message"
+    __table_args__ = (sa.Index("ix_mail_message_due", "state", "next_attempt_at"),)
+
+    # What the message is about, once per recipient ("alert:status:12:2026-12-03:user:4",
+    # "digest:daily:2026-12-03:user:4"): a change, or a digest run twice, mails once.
+    key: str = Field(max_length=200, unique=True)
+    user_id: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.Integer, sa.ForeignKey("user.id", ondelete="SET NULL"), index=True),
+    )
+    to_address: str = Field(max_length=254)
+    subject: str = Field(max_length=300)
+    text_body: str = Field(sa_type=TEXT)
+    html_body: str = Field(sa_type=TEXT)
+    unsubscribe_url: str | None = Field(default=None, max_length=2000)
+    state: DeliveryState = Field(
+        default=DeliveryState.pending, sa_type=enum_column(DeliveryState, "state")
+    )
+    attempt_count: int = 0
+    next_attempt_at: datetime | None = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_by: str | None = Field(default=None, max_length=60)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+# SQLite hands the largest id out again once its row is deleted: a partner syncing by id
+# would take the new record for the deleted one. AUTOINCREMENT never reuses an id.
+for _table in SQLModel.metadata.tables.values():
+    if [c.name for c in _table.primary_key] == ["id"]:
+        _table.dialect_kwargs["sqlite_autoincrement"] = True

@@ -1,6 +1,7 @@
 """API shapes: what the JSON API accepts and answers (tables are in models.py)."""
 
 import re
+from collections.abc import Mapping
 from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -31,9 +32,11 @@ from pydantic import (
     WithJsonSchema,
     field_validator,
     model_serializer,
+    model_validator,
 )
 from pydantic.fields import FieldInfo
 from sqlmodel import SQLModel
+from typing_extensions import TypedDict  # pydantic needs its own before Python 3.12
 
 from .enums import (
     PAST_TENSE,
@@ -41,21 +44,25 @@ from .enums import (
     TEST_EVENT,
     ActorKind,
     AgencyKind,
+    Alerts,
     AnnouncementEffect,
     AuditAction,
     CampaignStatus,
     Channel,
     DeliveryState,
     EffectiveVia,
+    FollowTarget,
     JurisdictionKind,
     LetterPurpose,
     ResponseKind,
+    Rollout,
     Scope,
     VoteOutcome,
     VoteTopic,
 )
 from .models import Agency, Announcement, Jurisdiction, Letter, Response, Vote
 from .refdata import state_codes
+from .status import Step
 
 MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: larger values would reach the database and fail there
 
@@ -92,6 +99,18 @@ class Input(BaseModel):
 
     # Checks every field of every CSV row an import reads, so it is called directly.
     _no_nul = field_validator("*", mode="before")(_refuse_nul)
+
+
+class QueryInput(Input):
+    """Query parameters, from a link or a GET form. A browser sends a form's empty fields
+    too (`?kind=&status=`): an empty value means the parameter was not given."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _empty_is_absent(cls, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            return {name: value for name, value in data.items() if value != ""}
+        return data
 
 
 StateCode = Annotated[
@@ -231,7 +250,14 @@ class Partial(WriteModel):
         fields = {}
         for name, field in cls.model_fields.items():
             optional = copy(field)
-            optional.annotation = cast(Any, Optional[field.annotation])  # noqa: UP045
+            # The constraints and validators go with the type they check, inside the
+            # Optional: a null is never handed to them (records.changes_of refuses a null
+            # where the column needs a value).
+            checked = (
+                Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
+            )
+            optional.annotation = cast(Any, Optional[checked])  # noqa: UP045
+            optional.metadata = []
             optional.default = None
             optional.description = None
             fields[name] = optional
@@ -284,6 +310,7 @@ class JurisdictionPublic(JurisdictionFields, Record):
     effective_status_since: date | None
     effective_status_via: EffectiveVia
     activated_despite_opt_out: bool
+    as_of: date = Field(description="The day the derived fields above are as of.")
 
 
 class AgencyFields(BaseModel):
@@ -293,6 +320,16 @@ class AgencyFields(BaseModel):
     email: Email | None = None
     fax: Fax | None = None
     postal_address: LongText | None = None
+    website: Url | None = None
+    contact_source_url: Url | None = Field(
+        None, description="Where the contact details above were confirmed."
+    )
+    contact_checked_on: date | None = Field(
+        None, description="When they were confirmed there; not in the future."
+    )
+    response_window_days: Annotated[StrictInt, Field(ge=1, le=365)] | None = Field(
+        None, description="Days an answer is due after a letter; else the settings' window."
+    )
     notes: LongText | None = None
 
 
@@ -352,7 +389,12 @@ class LetterFields(BaseModel):
     signed_by: Text200 | None = None
     subject: Text500 | None = None
     summary: LongText | None = None
+    body: LongText | None = Field(None, description="The letter's full text.")
     document_url: Url | None = None
+    follows_letter_id: BodyId | None = Field(
+        None,
+        description="The letter this one chases: same jurisdiction, sent on or before it.",
+    )
     response_due_on: date | None = Field(
         None, description="Defaults to sent_on plus the response window (30 days)."
     )
@@ -370,6 +412,28 @@ class LetterUpdate(Partial, LetterFields):
 
 class LetterPublic(LetterFields, Record):
     response_due_on: date  # always set once created
+
+
+class NoticeCreate(Input):
+    """The written notice: one letter per recipient, all logged or none."""
+
+    recipients: list[BodyId] | None = Field(
+        None,
+        min_length=1,
+        max_length=10,
+        description="Agency ids (SIBs, ICE, DHS or others); default: the state's SIB and ICE.",
+    )
+    sent_on: date = Field(description="Not in the future.")
+    channel: Channel | None = None
+    signed_by: Text200
+    subject: Text500 | None = Field(None, description="Default: a subject naming the notice.")
+    body: LongText | None = Field(
+        None, description="Default: the notice's text, from the latest passed opt-out vote."
+    )
+
+
+class NoticeLetters(BaseModel):
+    letters: list[LetterPublic]
 
 
 class ResponseFields(BaseModel):
@@ -535,13 +599,27 @@ class FipsStatus(BaseModel):
     overdue: bool
     activated: bool
     activated_despite_opt_out: bool
+    rollout: Rollout = Field(description="Where the program stood there as of the day asked.")
 
 
 # Query parameters. Unknown parameters are refused so a misspelt filter is a 422, not
 # a silently unfiltered list.
 
 
-class PageParams(Input):
+AsOf = Annotated[
+    date | None,
+    Field(
+        description="The day the statuses are as of (YYYY-MM-DD; default: today, UTC). Only "
+        "events dated on or before it count."
+    ),
+]
+
+
+class AsOfParams(QueryInput):
+    as_of: AsOf = None
+
+
+class PageParams(QueryInput):
     limit: int = Field(50, ge=1, le=500, description="Page size, 1–500.")
     offset: int = Field(0, ge=0, le=MAX_ID, description="Items to skip.")
 
@@ -554,6 +632,7 @@ class ListParams(PageParams):
 
 
 class JurisdictionFilters(ListParams):
+    as_of: AsOf = None
     state: StateCode | None = None
     kind: JurisdictionKind | None = None
     status: CampaignStatus | None = None
@@ -621,11 +700,11 @@ class AnnouncementFilters(ListParams):
     announced_on_to: date | None = None
 
 
-class SummaryFilters(Input):
+class SummaryFilters(AsOfParams):
     kind: JurisdictionKind | None = None
 
 
-class ByFipsFilters(Input):
+class ByFipsFilters(AsOfParams):
     state: StateCode | None = None
     kind: JurisdictionKind | None = None
     status: CampaignStatus | None = None
@@ -656,6 +735,26 @@ class RecordKind:
             f"{self.described or self.plural.capitalize()} as CSV; the list's filters, all pages."
         )
 
+    @property
+    def labels(self) -> dict[str, tuple[str, ...]]:
+        """The columns an export adds after each id this kind refers to, by that id."""
+        return {ref: shown for ref, shown in LABELS.items() if ref in self.public.model_fields}
+
+    @property
+    def export_columns(self) -> list[str]:
+        """The CSV header: the public fields, each id followed by the columns that name it."""
+        return [c for f in self.public.model_fields for c in (f, *self.labels.get(f, ()))]
+
+
+# What a spreadsheet shows beside an id it refers to, so that a row reads "Marin County" where
+# "258" stood; an import ignores them (a row without jurisdiction_id may name its
+# jurisdiction by jurisdiction_fips instead).
+LABELS = {
+    "jurisdiction_id": ("jurisdiction_name", "jurisdiction_fips"),
+    "agency_id": ("agency_name",),
+}
+LABEL_COLUMNS = frozenset(c for shown in LABELS.values() for c in shown)
+
 
 JURISDICTIONS = RecordKind(
     "jurisdictions",
@@ -685,7 +784,61 @@ BY_PLURAL = {k.plural: k for k in KINDS}
 BY_MODEL: dict[type[SQLModel], RecordKind] = {k.model: k for k in KINDS}
 ENTITIES = tuple(k.entity for k in KINDS)
 RECORD_EVENTS = tuple(f"{entity}.{past}" for entity in ENTITIES for past in PAST_TENSE.values())
-WEBHOOK_EVENTS = (*RECORD_EVENTS, STATUS_CHANGED)
+DOCUMENT_EVENTS = ("document.created", "document.deleted")  # documents are never edited
+WEBHOOK_EVENTS = (*RECORD_EVENTS, STATUS_CHANGED, *DOCUMENT_EVENTS)
+
+
+# The report of a CSV import.
+
+ImportAction = Literal["created", "updated", "unchanged"]
+
+
+# A dict, not a model: a dry run of 100,000 rows makes one each, and a model costs ten times
+# as much.
+class ImportRowPlan(TypedDict):
+    """What a dry run would do with one row of the file."""
+
+    row: Annotated[int, Field(description="The row's line in the file (the header is row 1).")]
+    action: ImportAction
+    id: Annotated[
+        int | None, Field(description="The record it updates or leaves; null for a new one.")
+    ]
+    changed: Annotated[list[str], Field(description="The fields an update changes.")]
+
+
+class ImportReport(BaseModel):
+    """What an import did (or, in a dry run, would do): every row creates a record, updates
+    one (named by `id`; for jurisdictions also by a known `fips` or `slug`) or leaves one
+    unchanged."""
+
+    kind: str
+    rows: int = Field(description="Rows read, the header not counted.")
+    dry_run: bool
+    created: int
+    updated: int
+    unchanged: int
+    created_ids: list[int] = Field(description="The new records' ids, in the file's order.")
+    updated_ids: list[int] = Field(description="The ids of the records changed.")
+    plan: list[ImportRowPlan] | None = Field(
+        None, description="In a dry run: each row and what it would do; null otherwise."
+    )
+
+
+# Documents: files attached to a letter or a response.
+
+
+class DocumentPublic(Record):
+    """A document's metadata; its bytes are at `url`. A private one is shown only to
+    signed-in users and API keys."""
+
+    letter_id: int | None
+    response_id: int | None
+    filename: str
+    content_type: str = Field(description="Detected from the bytes: PDF, PNG, JPEG or text.")
+    size: int = Field(description="In bytes.")
+    sha256: str = Field(description="Hex SHA-256 of the bytes; the file's ETag.")
+    public: bool = Field(description="False: only signed-in users and API keys see it.")
+    url: str = Field(description="Where the bytes are served.")
 
 
 # Accounts and the audit log.
@@ -805,3 +958,45 @@ class WebhookDeliveryPublic(Record):
 class DeliveryFilters(ListParams):
     state: DeliveryState | None = None
     event: str | None = Field(None, max_length=60)
+
+
+class FollowUpFilters(PageParams):
+    state: StateCode | None = None
+    step: Step | None = None
+
+
+class FollowUpItem(BaseModel):
+    """One next step of an open campaign (status.next_steps), as of today."""
+
+    jurisdiction_id: int
+    step: Step
+    due_on: date = Field(description="The day it became due.")
+    detail: str = Field(description="What is waiting, in a sentence.")
+    jurisdiction_name: str
+    jurisdiction_slug: str
+    state: str
+    letter_id: int | None = Field(
+        None, description="For `chase`: the letter whose answer is overdue."
+    )
+
+
+class FollowFields(BaseModel):
+    target: FollowTarget
+    jurisdiction_id: RecordId | None = Field(None, description="For target `jurisdiction`.")
+    state: StateCode | None = Field(None, description="For target `state`: a USPS code.")
+    alerts: Alerts = Field(
+        Alerts.immediate, description="Each change at once, a daily or weekly digest, or none."
+    )
+
+
+class FollowCreate(WriteModel, FollowFields):
+    """Which fields fit the target is checked by services.follows (each error names its
+    field)."""
+
+
+class FollowUpdate(Input):
+    alerts: Alerts
+
+
+class FollowPublic(Record, FollowFields):
+    user_id: int

@@ -1,24 +1,27 @@
 """Loads the shipped reference data: jurisdictions and agencies. Idempotent, and it never
-overwrites a record that exists, so what users edited stays edited."""
+overwrites what users created or edited."""
 
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from .db_types import utcnow
 from .enums import STATE_LEVEL, AgencyKind, JurisdictionKind
-from .models import Agency, Jurisdiction
-from .refdata import RefJurisdiction, reference_jurisdictions
-from .services import status_projection
+from .models import Agency, AuditEntry, Jurisdiction
+from .refdata import RefAgency, RefJurisdiction, reference_agencies, reference_jurisdictions
+from .schemas import AGENCIES
+from .services import agencies, status_projection
 
-PLACEHOLDER_NOTE = (
-    "Placeholder name from the reference data: replace it with the bureau's real name and contacts."
-)
-ICE_NOTE = "U.S. Immigration and Customs Enforcement, Secure Communities program office."
-NATIONAL_AGENCIES = (
-    (AgencyKind.ice, "ICE Secure Communities", ICE_NOTE),
-    (AgencyKind.dhs, "U.S. Department of Homeland Security", None),
+# Notes earlier releases wrote on the agencies they added: the loader replaces them (and only
+# them) with the shipped note, keeping every other line, e.g. those the demo dataset adds.
+RETIRED_NOTES = frozenset(
+    {
+        "Placeholder name from the reference data: replace it with the bureau's real name and "
+        "contacts.",
+        "U.S. Immigration and Customs Enforcement, Secure Communities program office.",
+    }
 )
 
 
@@ -26,9 +29,15 @@ NATIONAL_AGENCIES = (
 class SeedReport:
     jurisdictions: int = 0
     agencies: int = 0
+    agencies_filled_in: int = 0
 
     def __str__(self) -> str:
-        return f"added {self.jurisdictions} jurisdictions and {self.agencies} agencies"
+        added = f"added {self.jurisdictions} jurisdictions and {self.agencies} agencies"
+        return added + (f", filled in {self.agencies_filled_in}" if self.agencies_filled_in else "")
+
+    def __bool__(self) -> bool:
+        """Whether the load changed anything."""
+        return bool(self.jurisdictions or self.agencies or self.agencies_filled_in)
 
 
 def seed(session: Session) -> SeedReport:
@@ -37,13 +46,9 @@ def seed(session: Session) -> SeedReport:
     state_level = [r for r in refs if JurisdictionKind(r.kind) in STATE_LEVEL]
     report.jurisdictions += _insert_missing(session, state_level)
     report.jurisdictions += _insert_missing(session, [r for r in refs if r not in state_level])
-    report.agencies += _insert_agencies(session, state_level)
+    report.agencies, report.agencies_filled_in = _load_agencies(session)
     session.flush()
     return report
-
-
-def is_seeded(session: Session) -> bool:
-    return session.scalar(sa.select(sa.func.count()).select_from(Jurisdiction)) != 0
 
 
 def _insert_missing(session: Session, refs: list[RefJurisdiction]) -> int:
@@ -86,29 +91,69 @@ def _insert_missing(session: Session, refs: list[RefJurisdiction]) -> int:
     return len(ids)
 
 
-def _insert_agencies(session: Session, state_level: list[RefJurisdiction]) -> int:
-    have_sib = set(
+def _load_agencies(session: Session) -> tuple[int, int]:
+    """Add the shipped agencies that are missing, and fill the shipped names and contacts into
+    the rows that are still as the loader left them, e.g. the placeholder bureaus ("California
+    State Identification Bureau") of before the shipped directory. Returns (added, filled in).
+
+    "As the loader left it" means version 1 and no audit entry. Every change a person makes
+    (API, page, CSV import, restore) is audited and bumps the version; the loader audits none
+    of its writes. The version alone cannot tell, since a row a person created is at version
+    1 too, nor the log alone, for a change made by other means. Filling a row in bumps its
+    version, so the loader fills a row once: a later release's changes reach only rows added
+    since. A shipped row matches the first agency (by id) of its kind, and for a bureau of its
+    state, as `services.agencies.state_bureau` does.
+    """
+    touched = set(
         session.scalars(
-            sa.select(col(Agency.state)).where(
-                col(Agency.kind) == AgencyKind.state_identification_bureau
-            )
+            sa.select(col(AuditEntry.entity_id)).where(col(AuditEntry.entity) == AGENCIES.entity)
         )
     )
-    have_kinds = set(session.scalars(sa.select(col(Agency.kind))))
-    new = [
-        Agency(
-            name=f"{r.name} State Identification Bureau",
-            kind=AgencyKind.state_identification_bureau,
-            state=r.state,
-            notes=PLACEHOLDER_NOTE,
-        )
-        for r in state_level
-        if JurisdictionKind(r.kind) is not JurisdictionKind.territory and r.state not in have_sib
-    ]
-    new += [
-        Agency(name=name, kind=kind, notes=notes)
-        for kind, name, notes in NATIONAL_AGENCIES
-        if kind not in have_kinds
-    ]
-    session.add_all(new)
-    return len(new)
+    found: dict[tuple[AgencyKind, str | None], Agency] = {}
+    for agency in session.scalars(sa.select(Agency).order_by(col(Agency.id))):
+        found.setdefault(_key(agency.kind, agency.state), agency)
+    added = filled_in = 0
+    for ref in reference_agencies():
+        kind = AgencyKind(ref.kind)
+        values = _shipped(ref)
+        existing = found.get(_key(kind, ref.state))
+        if existing is None:
+            session.add(Agency(kind=kind, state=ref.state, **values))
+            added += 1
+        elif existing.version == 1 and existing.id not in touched:
+            values["notes"] = _merged_notes(existing.notes, ref.notes)
+            changes = {k: v for k, v in values.items() if getattr(existing, k) != v}
+            if changes:  # the UPDATE bumps the version: caches see the new contacts
+                existing.sqlmodel_update(changes)
+                session.add(existing)
+                session.flush()
+                if "name" in changes:  # status reasons name the agency
+                    agencies.refresh_correspondents(session, existing)
+                filled_in += 1
+    return added, filled_in
+
+
+def _merged_notes(current: str | None, shipped: str | None) -> str | None:
+    lines = [line for line in (current or "").splitlines() if line not in RETIRED_NOTES]
+    if shipped and shipped not in lines:
+        lines.insert(0, shipped)
+    return "\n".join(lines) or None
+
+
+def _key(kind: AgencyKind, state: str | None) -> tuple[AgencyKind, str | None]:
+    return kind, state if kind is AgencyKind.state_identification_bureau else None
+
+
+def _shipped(ref: RefAgency) -> dict[str, Any]:
+    """The values the loader owns on its rows: everything but the kind and state they are
+    matched by and `response_window_days`, which no source gives (notes: see RETIRED_NOTES)."""
+    return {
+        "name": ref.name,
+        "email": ref.email,
+        "fax": ref.fax,
+        "postal_address": ref.postal_address,
+        "website": ref.website,
+        "contact_source_url": ref.contact_source_url,
+        "contact_checked_on": ref.contact_checked_on,
+        "notes": ref.notes,
+    }

@@ -18,6 +18,7 @@ from .enums import (
     Channel,
     LetterPurpose,
     ResponseKind,
+    Rollout,
     VoteOutcome,
     VoteTopic,
 )
@@ -93,6 +94,7 @@ class LetterFact:
     agency_name: str
     response_due_on: date
     channel: Channel | None = None
+    follows_letter_id: int | None = None  # a chaser: the letter it follows up
 
 
 @dataclass(frozen=True)
@@ -218,6 +220,37 @@ def derive_status(
     return _campaign(list(votes), list(letters), list(responses), list(announcements), as_of)[0]
 
 
+def chain_starts(letters: Iterable[LetterFact]) -> dict[int, int]:
+    """Each chaser's id → the letter its chain of follow-ups began with."""
+    follows = {n.id: n.follows_letter_id for n in letters if n.follows_letter_id is not None}
+
+    def start(letter_id: int) -> int:
+        seen = {letter_id}
+        while (earlier := follows.get(letter_id)) is not None and earlier not in seen:
+            seen.add(letter_id := earlier)
+        return letter_id
+
+    return {letter_id: start(letter_id) for letter_id in follows}
+
+
+def _unanswered(
+    notices: list[LetterFact],
+    letters: list[LetterFact],
+    responses: list[ResponseFact],
+    as_of: date,
+) -> list[LetterFact]:
+    """The notices no response answers by `as_of`: an answer to a chaser answers the letter
+    it follows up too."""
+    starts = chain_starts(letters)
+    answered = {
+        letter_id
+        for r in responses
+        if r.letter_id is not None and r.received_on <= as_of
+        for letter_id in (r.letter_id, starts.get(r.letter_id, r.letter_id))
+    }
+    return [n for n in notices if n.id not in answered]
+
+
 def _campaign(
     votes: list[VoteFact],
     letters: list[LetterFact],
@@ -248,15 +281,13 @@ def _campaign(
             closed_on = None  # an event of its own after the closing opens a new campaign
 
     notices = [n for n in letters if is_notice(n) and n.sent_on <= as_of]
-    answered = {
-        r.letter_id for r in responses if r.letter_id is not None and r.received_on <= as_of
-    }
     # A letter sent before a closing (or on its day) never awaits an answer again.
-    unanswered = [
-        n
-        for n in notices
-        if n.id not in answered and (last_closing is None or n.sent_on > last_closing)
-    ]
+    unanswered = _unanswered(
+        [n for n in notices if last_closing is None or n.sent_on > last_closing],
+        letters,
+        responses,
+        as_of,
+    )
     pending_votes = [
         v.held_on
         for v in votes
@@ -322,6 +353,22 @@ def activated_despite_opt_out(
     )
 
 
+def rollout(
+    activated_on: date | None,
+    scheduled_activation_on: date | None,
+    as_of: date,
+    despite_opt_out: bool,
+) -> Rollout:
+    """Where the program stood in a jurisdiction as of `as_of`: activated (despite opting
+    out, or not), a date set for it, or nothing yet. An activation dated later is unknown
+    then: it does not count as scheduled."""
+    if is_activated(activated_on, as_of):
+        return Rollout.activated_despite_opt_out if despite_opt_out else Rollout.activated
+    if scheduled_activation_on is not None and scheduled_activation_on > as_of:
+        return Rollout.activation_scheduled
+    return Rollout.not_activated
+
+
 # Next steps (the follow-up list)
 
 
@@ -338,6 +385,7 @@ class Step(StrEnum):
 class NextStep:
     step: Step
     due_on: date  # the date it became due
+    letter_id: int | None = None  # for `chase`: the notice whose answer is awaited
 
 
 ONE_DAY = timedelta(days=1)
@@ -358,8 +406,8 @@ def next_steps(
 
     A date "has passed" the day after it: a chase is due the day after the answer was, the
     outcome of a vote the day after it was held."""
-    votes, letters = list(votes), list(letters)
-    state, last_closing = _campaign(votes, letters, list(responses), list(announcements), as_of)
+    votes, letters, responses = list(votes), list(letters), list(responses)
+    state, last_closing = _campaign(votes, letters, responses, list(announcements), as_of)
     if state.campaign_closed_on is not None or state.status not in UNDER_WAY:
         return []
 
@@ -373,13 +421,26 @@ def next_steps(
     passed = [v.held_on for v in opt_outs if v.outcome is VoteOutcome.passed]
     held = [v.held_on for v in opt_outs if v.outcome is VoteOutcome.scheduled and v.held_on < as_of]
     activation = scheduled_activation_on
+    # A chaser puts the chase off until its own answer is due; an answer to it ends it.
+    starts = chain_starts(letters)
+    chased_until: dict[int, date] = {}
+    for chaser in letters:
+        if chaser.id in starts and current(chaser.sent_on):
+            first = starts[chaser.id]
+            chased_until[first] = max(
+                chased_until.get(first, chaser.response_due_on), chaser.response_due_on
+            )
+    # The notice longest overdue (a chaser's own due date counting for the one it follows).
+    waits = sorted(
+        (max(n.response_due_on, chased_until.get(n.id, n.response_due_on)), n.sent_on, n.id)
+        for n in _unanswered(notices, letters, responses, as_of)
+    )
+    overdue = next(((until, n_id) for until, _, n_id in waits if until < as_of), None)
     steps = [
         NextStep(Step.send_notice, min(passed)) if passed and not notices else None,
         NextStep(Step.notify_sib, min(to_ice)) if to_ice and not to_sib else None,
         NextStep(Step.notify_ice, min(to_sib)) if to_sib and not to_ice else None,
-        NextStep(Step.chase, state.next_response_due_on + ONE_DAY)
-        if state.next_response_due_on is not None and state.overdue(as_of)
-        else None,
+        NextStep(Step.chase, overdue[0] + ONE_DAY, overdue[1]) if overdue else None,
         NextStep(Step.log_outcome, min(held) + ONE_DAY) if held else None,
         NextStep(Step.confirm_activation, activation + ONE_DAY)
         if activation is not None and activation < as_of and not is_activated(activated_on, as_of)
@@ -400,6 +461,7 @@ _PURPOSE_WORDS = {
     LetterPurpose.opt_out_request: "Opt-out request",
     LetterPurpose.activation_delay_request: "Request to delay activation",
     LetterPurpose.clarification_request: "Request for clarification",
+    LetterPurpose.follow_up: "Follow-up letter",
     LetterPurpose.records_request: "Records request",
     LetterPurpose.other: "Letter",
 }

@@ -35,7 +35,7 @@ from .db import unit_of_work
 from .db_types import utcnow
 from .enums import DeliveryState
 from .models import Webhook, WebhookAttempt, WebhookDelivery
-from .services import status_projection
+from .services import leases, status_projection
 
 log = logging.getLogger(__name__)
 BATCH = 8  # deliveries in flight at once
@@ -211,33 +211,12 @@ class Worker:
         lease = timedelta(seconds=self.settings.webhook_timeout_seconds + 60)
         with unit_of_work(self.engine) as session:
             active = sa.select(col(Webhook.id)).where(col(Webhook.active))
-            ids = list(
-                session.scalars(
-                    sa.select(col(D.id))
-                    .where(
-                        col(D.state) == DeliveryState.pending,
-                        col(D.next_attempt_at) <= now,
-                        sa.or_(col(D.locked_until).is_(None), col(D.locked_until) < now),
-                        col(D.webhook_id).in_(active),
-                    )
-                    .order_by(col(D.next_attempt_at), col(D.id))
-                    .limit(limit)
-                    .with_for_update(skip_locked=True)
-                )
-            )
+            ids = leases.lease(
+                session, D, now=now, hold=lease, worker=self.name, limit=limit,
+                where=(col(D.webhook_id).in_(active),),
+            )  # fmt: skip
             if not ids:
                 return []
-            session.execute(
-                sa.update(D)
-                .where(col(D.id).in_(ids))
-                .values(
-                    locked_until=now + lease,
-                    locked_by=self.name,
-                    attempt_count=D.attempt_count + 1,
-                    updated_at=now,
-                    version=D.version + 1,
-                )  # fmt: skip
-            )
             rows = session.execute(
                 sa.select(D, col(Webhook.url), col(Webhook.secret))
                 .join(Webhook, col(Webhook.id) == D.webhook_id)

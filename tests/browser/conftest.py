@@ -46,6 +46,7 @@ from optout_tracker.db import create_db_engine, unit_of_work
 from optout_tracker.enums import Role
 from optout_tracker.history import load_history
 from optout_tracker.main import create_app
+from optout_tracker.security import CLI
 from optout_tracker.seed import seed
 from optout_tracker.services import accounts
 from tests.conftest import IN_CI, DatabaseFactory, make_settings
@@ -114,7 +115,7 @@ def _prepare_database(url: str) -> tuple[Account, Account]:
             seed(session)
             load_history(session, 30)
             for account in (organizer, admin):
-                accounts.create_user(session, account.email, account.role, account.password)
+                accounts.create_user(session, account.email, account.role, account.password, CLI)
     finally:
         engine.dispose()
     return organizer, admin

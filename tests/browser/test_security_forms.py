@@ -22,7 +22,7 @@ def test_signing_in_and_out_on_a_phone(phone_page: Page, live_server: LiveServer
 
     page.get_by_label("Password").fill(admin.password)
     page.get_by_role("button", name="Sign in").dblclick()  # a double tap signs in once
-    page.wait_for_url(live_server.url("/"))
+    expect(page).to_have_url(live_server.url("/"))
     expect(page.get_by_text(admin.email)).to_be_visible()
 
     copied = page.context.cookies()

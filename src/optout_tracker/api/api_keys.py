@@ -47,4 +47,4 @@ def create_api_key(
 @router.delete("/{api_key_id}")
 def revoke_api_key(api_key_id: IdPath, session: SessionDep, principal: Admin) -> ApiKeyPublic:
     """Revoke a key: it stops working at once."""
-    return ApiKeyPublic.model_validate(accounts.revoke_api_key(session, api_key_id))
+    return ApiKeyPublic.model_validate(accounts.revoke_api_key(session, api_key_id, principal))

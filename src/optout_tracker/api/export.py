@@ -36,13 +36,13 @@ CHUNK = 65_536
 def _csv(
     request: Request, session: Session, principal: Principal, name: str, params: ListParams
 ) -> StreamingResponse:
-    model, statement, to_record = exports.export(name, params)
-    header = csv_io.columns(model, private=principal.can(Access.read))
+    chosen = exports.export(session, name, params)
+    header = chosen.header(private=principal.can(Access.read))
     slots: threading.BoundedSemaphore = request.app.state.export_slots
     if not slots.acquire(blocking=False):  # waiting would hold a worker thread: refuse now
         raise Busy("too many exports are being prepared; try again in a few seconds")
     try:
-        spooled = csv_io.spool(session, statement, to_record, header)
+        spooled = csv_io.spool(session, chosen.statement, chosen.to_row, header)
     finally:
         slots.release()
     size = spooled.seek(0, 2)

@@ -1,26 +1,23 @@
 """Idempotency-Key on POST: a retried request gets the first answer instead of a duplicate.
 
-The key is claimed before the work (INSERT ... ON CONFLICT DO NOTHING) and its answer filled
-in by the same transaction. A concurrent request with the same key therefore waits for the
-first one's transaction on PostgreSQL (SQLite runs one writer at a time anyway) and then
-replays its answer, on both databases alike; if the first one fails, the claim goes with it.
+The key is claimed before the work and its answer filled in by the same transaction
+(services/idempotency.py, which the pages' one-time form tokens use too).
 """
 
 import hashlib
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-import sqlalchemy as sa
 from fastapi import Depends, Header, Request, Response
 from pydantic import BaseModel
-from sqlmodel import Session, col
+from sqlmodel import Session
 
-from ..db import insert_or
 from ..errors import FieldError, InvalidInput
 from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
 from ..models import IdempotencyKey
 from ..security import Principal
+from ..services import idempotency
 from .conventions import OptionalHeader
 
 HEADER = "Idempotency-Key"
@@ -46,37 +43,22 @@ class Idempotency:
         if self.key is None:
             return None
         digest = hashlib.sha256(f"{self.scope}\n{request}".encode()).hexdigest()
-        self.claimed = self.session.scalar(
-            insert_or(self.session, IdempotencyKey)
-            .values(
-                actor=self.principal.key,
-                key=self.key,
-                request_hash=digest,
-                status_code=0,
-                response_body="",
-            )
-            .on_conflict_do_nothing(index_elements=["actor", "key"])
-            .returning(col(IdempotencyKey.id))
-        )
-        if self.claimed is not None:
+        claim = idempotency.claim(self.session, self.principal.key, self.key, digest)
+        if claim.earlier is None:
+            self.claimed = claim.id
             return None
-        earlier = self.session.scalars(
-            sa.select(IdempotencyKey).filter_by(actor=self.principal.key, key=self.key)
-        ).one()
-        if earlier.request_hash != digest:
+        if claim.earlier.request_hash != digest:
             raise InvalidInput(
                 "this Idempotency-Key was used with another request",
                 [FieldError(HEADER, "already used for a different body or path")],
             )
-        return earlier
+        return claim.earlier
 
     def remember(self, status: int, body: BaseModel, location: str | None = None) -> None:
         """Store the answer for the key this request claimed (if it sent one)."""
         if self.claimed is not None:
-            self.session.execute(
-                sa.update(IdempotencyKey)
-                .where(col(IdempotencyKey.id) == self.claimed)
-                .values(status_code=status, response_body=body.model_dump_json(), location=location)
+            idempotency.remember(
+                self.session, self.claimed, status, body.model_dump_json(), location
             )
 
     def once(

@@ -1,4 +1,5 @@
-"""/api/v1/import/{kind}: a CSV of records, checked row by row, written all or none.
+"""/api/v1/import/{kind}: a CSV of records, checked row by row, written all or none: a row
+with an id updates its record, one without creates one (services/imports.py).
 
 The body may be far larger than any other request's (`import_max_bytes`), so nothing reads
 it before the caller is known to be a writer; it is then spooled to a temporary file.
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from pydantic import BaseModel
 from starlette.datastructures import UploadFile
 
 from .. import csv_io
@@ -19,7 +19,7 @@ from ..errors import FieldError, InvalidInput
 from ..http.auth import PrincipalDep, Writer
 from ..http.deps import SessionDep, SettingsDep
 from ..middleware import grant_larger_body
-from ..schemas import BY_PLURAL
+from ..schemas import BY_PLURAL, ImportReport
 from ..services import imports
 from .idempotency import IdempotencyDep
 
@@ -28,13 +28,6 @@ if TYPE_CHECKING:
     Kind = str
 else:  # an enum of the kinds' names in the document
     Kind = Literal[tuple(BY_PLURAL)]
-
-
-class ImportResult(BaseModel):
-    kind: str
-    rows: int
-    created: int
-    dry_run: bool
 
 
 @dataclass(frozen=True)
@@ -78,7 +71,7 @@ async def csv_upload(
 
 @router.post(
     "/{kind}",
-    response_model=ImportResult,
+    response_model=ImportReport,
     openapi_extra={
         "requestBody": {
             "content": {
@@ -101,17 +94,18 @@ def import_records(
     principal: Writer,
     response: Response,
     idempotency: IdempotencyDep,
-    dry_run: Annotated[bool, Query(description="Check every row, write nothing.")] = False,
-) -> ImportResult | Response:
-    """Import a CSV: every row checked with the API's rules, then all written, or none."""
+    dry_run: Annotated[
+        bool, Query(description="Check every row and say what each would do; write nothing.")
+    ] = False,
+) -> ImportReport | Response:
+    """Import a CSV: rows with an id update their record, others create one; all or none."""
 
-    def make() -> ImportResult:
-        report = imports.import_csv(
+    def make() -> ImportReport:
+        return imports.import_csv(
             session, kind, upload.text, principal,
             response_window_days=settings.response_window_days,
             max_rows=settings.import_max_rows, dry_run=dry_run,
         )  # fmt: skip
-        return ImportResult(kind=kind, rows=report.rows, created=report.created, dry_run=dry_run)
 
     # A retry must send the same file (by its hash) and the same dry_run.
     return idempotency.once(f"dry_run={dry_run}\n{upload.sha256}", response, make)

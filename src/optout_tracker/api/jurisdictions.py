@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query, Request, Response
 from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import (
+    AsOfParams,
     JurisdictionCreate,
     JurisdictionFilters,
     JurisdictionPublic,
@@ -43,14 +44,15 @@ def get_jurisdiction(
     session: SessionDep,
     principal: PrincipalDep,
     if_none_match: IfNoneMatchDep,
+    params: Annotated[AsOfParams, Query()],
 ) -> JurisdictionPublic | Response:
-    """One jurisdiction with its campaign status."""
-    j, s = service.get(session, jurisdiction_id)
+    """One jurisdiction with its campaign status, as of today or another day."""
+    j, s, tag = service.read(session, jurisdiction_id, params.as_of)
     return if_none_match.answer(
         response,
-        service.etag(j, s),
+        tag,
         principal,
-        lambda: visible(public.jurisdiction(j, s), principal),
+        lambda: visible(public.jurisdiction(j, s, params.as_of), principal),
     )
 
 

@@ -15,13 +15,13 @@ router = APIRouter(prefix="/status", tags=["status"])
 def get_status_summary(
     session: SessionDep, params: Annotated[SummaryFilters, Query()]
 ) -> StatusSummary:
-    """Counts of jurisdictions per campaign status, overall and per state."""
-    return campaign.summary(session, params.kind)
+    """Counts of jurisdictions per campaign status, overall and per state, as of a day."""
+    return campaign.summary(session, params)
 
 
 @router.get("/by-fips")
 def get_status_by_fips(
     session: SessionDep, params: Annotated[ByFipsFilters, Query()]
 ) -> list[FipsStatus]:
-    """Status of every jurisdiction that has a FIPS code, for joining to your own map."""
+    """Status of every jurisdiction with a FIPS code as of a day, for joining to your own map."""
     return campaign.by_fips(session, params)

@@ -55,7 +55,9 @@ def create_webhook(
         payload,
         response,
         lambda: WebhookCreated.model_validate(
-            service.create(session, payload, allow_private=settings.webhook_allow_private)
+            service.create(
+                session, payload, principal, allow_private=settings.webhook_allow_private
+            )
         ),
         lambda body: str(request.url_for("get_webhook", webhook_id=body.id)),
     )
@@ -80,6 +82,7 @@ def update_webhook(
         session,
         service.get(session, webhook_id),
         payload,
+        principal,
         allow_private=settings.webhook_allow_private,
     )
     return WebhookPublic.model_validate(webhook)
@@ -88,7 +91,7 @@ def update_webhook(
 @router.delete("/{webhook_id}", status_code=204, response_class=Response)
 def delete_webhook(webhook_id: IdPath, session: SessionDep, principal: Admin) -> None:
     """Unsubscribe; the subscription's deliveries are deleted with it."""
-    service.delete(session, service.get(session, webhook_id))
+    service.delete(session, service.get(session, webhook_id), principal)
 
 
 @router.get("/{webhook_id}/deliveries")

@@ -11,9 +11,10 @@ from ..middleware import KNOWN_CALLER
 from ..security import ANONYMOUS, Principal
 from ..services import accounts
 from . import csrf
-from .deps import SessionDep
+from .deps import SessionDep, get_units
 
 SESSION_TOKEN = "session"  # the cookie's key for the token of a server-side session
+PRINCIPAL = "principal"  # on request.state: who the route identified the caller as
 ACCESS_WORDS = {
     Access.read: "a signed-in user or an API key",
     Access.write: "role organizer or an API key with scope write",
@@ -33,7 +34,22 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
     principal = _identify(request, session)
     # The answer depends on who asks (Vary), and a known caller's is never cached.
     setattr(request.state, KNOWN_CALLER, not principal.anonymous)
+    setattr(request.state, PRINCIPAL, principal)
     return principal
+
+
+def identified(request: Request) -> Principal:
+    """Who asked, for an answer made outside a route (an error page): whom the route
+    identified, else the user of the session cookie (an unknown path never reached a route).
+    An API key's caller is left out: errors reach it as JSON, not pages."""
+    if (principal := getattr(request.state, PRINCIPAL, None)) is not None:
+        return principal
+    token = request.session.get(SESSION_TOKEN) if "session" in request.scope else None
+    if not isinstance(token, str):
+        return ANONYMOUS
+    with get_units(request)(write=False) as session:
+        user = accounts.session_user(session, token)
+    return ANONYMOUS if user is None else accounts.user_principal(user, via_session=True)
 
 
 def _identify(request: Request, session: SessionDep) -> Principal:

@@ -1,13 +1,17 @@
-"""CSRF tokens for cookie-authenticated requests: one token per session, checked in one place."""
+"""CSRF tokens for cookie-authenticated requests: one token per session, checked in one place;
+and the one-time tokens of page forms, signed with it."""
 
+import base64
 import hmac
 import secrets
 
 from starlette.requests import Request
 
 from ..errors import Forbidden
+from ..security import Principal
 
 FORM_FIELD = "csrf_token"
+ONCE_FIELD = "form_token"  # the one-time token of a page form (web/forms.py: FormOnce)
 HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -46,3 +50,24 @@ async def verify(request: Request) -> None:
     for every form post and for API calls made with the session cookie."""
     if request.method not in SAFE_METHODS and not await _is_valid(request):
         raise Forbidden("missing or wrong CSRF token: reload the page and submit again")
+
+
+def _signature(request: Request, principal: Principal, nonce: str) -> str:
+    mac = hmac.new(csrf_token(request).encode(), f"{principal.key}\n{nonce}".encode(), "sha256")
+    return base64.urlsafe_b64encode(mac.digest()[:18]).decode()
+
+
+def form_token(request: Request, principal: Principal) -> str:
+    """A new one-time token for one rendering of a form: a random nonce (unguessable) signed
+    with the session's CSRF secret for this user, so only this sign-in can spend it."""
+    nonce = secrets.token_urlsafe(18)
+    return f"{nonce}.{_signature(request, principal, nonce)}"
+
+
+def form_token_nonce(request: Request, principal: Principal, token: str) -> str:
+    """The nonce of a token this sign-in was given: what identifies the form once spent."""
+    nonce, _, signature = token.partition(".")
+    expected = _signature(request, principal, nonce)
+    if not (nonce and hmac.compare_digest(signature.encode(), expected.encode())):
+        raise Forbidden("this form was opened by another sign-in: reload the page and submit again")
+    return nonce

@@ -1,7 +1,6 @@
 """Dependencies shared by the routers."""
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -23,11 +22,8 @@ def get_session(request: Request) -> Iterator[Session]:
 
 
 def get_units(request: Request) -> UnitsOfWork:
-    engine = request.app.state.engine
-
-    def units(*, write: bool = True) -> AbstractContextManager[Session]:
-        return unit_of_work(engine, write=write)
-
+    """The app's units of work, also for code outside a route (an error page)."""
+    units: UnitsOfWork = request.app.state.units
     return units
 
 

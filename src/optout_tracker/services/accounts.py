@@ -7,9 +7,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from .. import audit
 from ..db import UnitsOfWork, insert_or
 from ..db_types import utcnow
-from ..enums import ROLE_ACCESS, SCOPE_ACCESS, ActorKind, Role, Scope
+from ..enums import ROLE_ACCESS, SCOPE_ACCESS, ActorKind, AuditAction, Role, Scope
 from ..errors import Conflict, FieldError, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from ..models import ApiKey, LoginThrottle, User, UserSession
 from ..security import (
@@ -53,7 +54,7 @@ def key_principal(key: ApiKey) -> Principal:
 # Users
 
 
-def create_user(session: Session, email: str, role: Role, password: str) -> User:
+def create_user(session: Session, email: str, role: Role, password: str, actor: Principal) -> User:
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise InvalidInput(
@@ -66,6 +67,7 @@ def create_user(session: Session, email: str, role: Role, password: str) -> User
     user = User(email=email, role=role, password_hash=hash_password(password))
     session.add(user)
     session.flush()
+    audit.record(session, actor, AuditAction.create, user, None)
     return user
 
 
@@ -168,14 +170,14 @@ def end_session(session: Session, token: str) -> None:
 
 
 def create_api_key(
-    session: Session, name: str, scope: Scope, created_by: Principal | None = None
+    session: Session, name: str, scope: Scope, actor: Principal
 ) -> tuple[ApiKey, str]:
     """A new key and its token; the token is shown once and only its hash is kept."""
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("a key needs a name", [FieldError("name", "1 to 200 characters")])
     token: NewToken = new_api_token()
-    created_by_id = created_by.id if created_by and created_by.kind is ActorKind.user else None
+    created_by_id = actor.id if actor.kind is ActorKind.user else None
     key = ApiKey(
         name=name,
         scope=scope,
@@ -185,6 +187,7 @@ def create_api_key(
     )
     session.add(key)
     session.flush()
+    audit.record(session, actor, AuditAction.create, key, None)
     return key, token.token
 
 
@@ -192,13 +195,15 @@ def list_api_keys(session: Session) -> list[ApiKey]:
     return list(session.scalars(sa.select(ApiKey).order_by(col(ApiKey.id))))
 
 
-def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+def revoke_api_key(session: Session, key_id: int, actor: Principal) -> ApiKey:
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"no API key with id {key_id}")
     if key.revoked_at is None:
+        before = audit.snapshot(key)
         key.revoked_at = utcnow()
         session.flush()
+        audit.record(session, actor, AuditAction.update, key, before)
     return key
 
 
@@ -231,12 +236,16 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(col(User.email))))
 
 
-def set_active(session: Session, user_id: int, active: bool) -> User:
+def set_active(session: Session, user_id: int, active: bool, actor: Principal) -> User:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user with id {user_id}")
+    if user.active == active:
+        return user  # nothing changes: no audit entry
+    before = audit.snapshot(user)
     user.active = active
     if not active:  # out at once, everywhere
         session.execute(sa.delete(UserSession).filter_by(user_id=user_id))
     session.flush()
+    audit.record(session, actor, AuditAction.update, user, before)
     return user

@@ -6,10 +6,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..clock import today
-from ..enums import STATE_LEVEL, AgencyKind, AnnouncementEffect
+from ..enums import AgencyKind, AnnouncementEffect
 from ..errors import FieldError, InvalidInput
 from ..models import Agency, Announcement
-from ..refdata import reference_jurisdictions
 from ..schemas import (
     ANNOUNCEMENTS,
     NATIONAL,
@@ -19,7 +18,7 @@ from ..schemas import (
 )
 from ..security import Principal
 from ..wording import words
-from . import records, status_projection
+from . import jurisdictions, records, status_projection
 
 KIND = ANNOUNCEMENTS
 # What the campaign rules may read of an announcement: a change of anything else (notes, a
@@ -104,9 +103,8 @@ def form_choices(session: Session) -> FormChoices:
     said_by = session.scalars(sa.select(Agency).where(col(Agency.kind).in_(ANNOUNCERS)))
     national_first = sorted(said_by, key=lambda a: (a.state or "", a.name))
     agencies = [(a.id or 0, f"{a.name} ({a.state})" if a.state else a.name) for a in national_first]
-    states = sorted((r.name, r.state) for r in reference_jurisdictions() if r.kind in STATE_LEVEL)
     return FormChoices(
         agencies=agencies,
-        scopes=[(NATIONAL, "National: every jurisdiction"), *((c, n) for n, c in states)],
+        scopes=[(NATIONAL, "National: every jurisdiction"), *jurisdictions.state_choices()],
         effects=[(e.value, words(e.value)) for e in AnnouncementEffect],
     )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..clock import today
-from ..enums import STATE_LEVEL, CampaignStatus, JurisdictionKind, VoteOutcome
+from ..enums import STATE_LEVEL, AnnouncementEffect, CampaignStatus, VoteOutcome
 from ..models import Agency, Announcement, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..schemas import (
     NATIONAL,
@@ -19,12 +19,12 @@ from ..schemas import (
     CoverageCounts,
     CoverageSummary,
     FipsStatus,
-    JurisdictionPublic,
     LetterPublic,
     PageParams,
     ResponsePublic,
     StatusCounts,
     StatusSummary,
+    SummaryFilters,
     Timeline,
     TimelineEntry,
     VotePublic,
@@ -41,9 +41,10 @@ from ..status import (
     event_date,
     is_activated,
     is_overdue,
+    rollout,
     stage_of,
 )
-from . import jurisdictions, public, status_projection
+from . import jurisdictions, status_as_of
 from .status_projection import letter_fact, response_fact, vote_fact
 
 J, S = Jurisdiction, JurisdictionStatus
@@ -144,6 +145,12 @@ def timeline(session: Session, jurisdiction_id: int, params: PageParams) -> Time
     )
 
 
+def entry(session: Session, kind: str, record_id: int) -> TimelineEntry:
+    """One vote, letter or response as the timeline shows it (a delete's confirmation names
+    what goes in these words)."""
+    return _entries(session, [(kind, record_id)])[kind, record_id]
+
+
 def _entries(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, int], TimelineEntry]:
     """The timeline entries of these (kind, id) events, described from their own rows: one
     query per kind."""
@@ -231,27 +238,29 @@ def latest_letters(session: Session, jurisdiction_id: int, limit: int) -> list[L
     )
 
 
-def summary(session: Session, kind: JurisdictionKind | None = None) -> StatusSummary:
+def summary(session: Session, params: SummaryFilters) -> StatusSummary:
     """Counts per status and per effective status, and of those activated despite opting
-    out, overall and per state, in one grouped query."""
+    out, overall and per state, as of `params.as_of`, in one grouped query."""
+    status = status_as_of.status_table(session, params.as_of)
     keys = (
-        col(J.state), col(S.status), col(S.effective_status), col(S.activated_despite_opt_out)
+        col(J.state), status.c.status, status.c.effective_status,
+        status.c.activated_despite_opt_out,
     )  # fmt: skip
     stmt = (
         sa.select(*keys, sa.func.count())
         .select_from(J)
-        .join(S, col(S.jurisdiction_id) == J.id)
+        .join(status, status.c.jurisdiction_id == J.id)
         .group_by(*keys)
     )
-    if kind is not None:
-        stmt = stmt.where(col(J.kind) == kind)
+    if params.kind is not None:
+        stmt = stmt.where(col(J.kind) == params.kind)
     overall = _Tally()
     by_state: dict[str, _Tally] = defaultdict(_Tally)
-    for state, status, effective, despite, count in session.execute(stmt):
+    for state, own, effective, despite, count in session.execute(stmt):
         for tally in (overall, by_state[state]):
-            tally.add(CampaignStatus(status), CampaignStatus(effective), bool(despite), count)
+            tally.add(CampaignStatus(own), CampaignStatus(effective), bool(despite), count)
     return StatusSummary(
-        as_of=today(),
+        as_of=params.as_of or today(),
         overall=overall.counts(),
         by_state={state: tally.counts() for state, tally in sorted(by_state.items())},
         effective=CoverageSummary(
@@ -286,80 +295,68 @@ class _Tally:
 def by_fips(
     session: Session, filters: ByFipsFilters, *, state_level: bool = False
 ) -> list[FipsStatus]:
-    """Every jurisdiction that has a FIPS code, with its status, for joining to a map
-    (only states, DC and territories with `state_level`)."""
+    """Every jurisdiction that has a FIPS code, with its status as of `filters.as_of`, for
+    joining to a map (only states, DC and territories with `state_level`)."""
+    status = status_as_of.status_table(session, filters.as_of)
     # Plain columns, not ORM objects: this answers 3,000+ rows for every map drawn.
-    columns = (
-        J.fips, J.id, J.slug, J.name, J.kind, J.state, S.status, S.status_since,
-        S.effective_status, S.effective_status_via, S.notice_complete, S.next_response_due_on,
-        J.activated_on, S.activated_despite_opt_out,
+    place = (
+        J.fips, J.id, J.slug, J.name, J.kind, J.state, J.activated_on, J.scheduled_activation_on,
+    )  # fmt: skip
+    derived = (
+        "status", "status_since", "effective_status", "effective_status_via", "notice_complete",
+        "next_response_due_on", "activated_despite_opt_out",
     )  # fmt: skip
     stmt = (
-        sa.select(*(col(c) for c in columns))
-        .join(S, col(S.jurisdiction_id) == J.id)
+        sa.select(*(col(c) for c in place), *(status.c[name] for name in derived))
+        .join(status, status.c.jurisdiction_id == J.id)
         .where(col(J.fips).is_not(None))
         .order_by(J.fips)
-    )  # fmt: skip
+    )
     if filters.state:
         stmt = stmt.where(col(J.state) == filters.state)
     if filters.kind:
         stmt = stmt.where(col(J.kind) == filters.kind)
     if filters.status:
-        stmt = stmt.where(col(S.status) == filters.status)
+        stmt = stmt.where(status.c.status == filters.status)
     if state_level:
         stmt = stmt.where(col(J.kind).in_(STATE_LEVEL))
-    on = today()
+    on = filters.as_of or today()
     return [
         FipsStatus(
-            fips=fips, id=id_, slug=slug, name=name, kind=kind, state=state, status=status,
+            fips=fips, id=id_, slug=slug, name=name, kind=kind, state=state, status=own,
             status_since=since, effective_status=effective, effective_status_via=via,
             notice_complete=complete, overdue=is_overdue(due, on),
             activated=is_activated(activated_on, on), activated_despite_opt_out=despite,
+            rollout=rollout(activated_on, scheduled_on, on, despite),
         )
         for (
-            fips, id_, slug, name, kind, state, status, since, effective, via, complete, due,
-            activated_on, despite,
+            fips, id_, slug, name, kind, state, activated_on, scheduled_on, own, since,
+            effective, via, complete, due, despite,
         ) in session.execute(stmt)
     ]  # fmt: skip
 
 
-def data_version(session: Session) -> tuple[Any, ...]:
-    """Changes whenever any jurisdiction or its status does: a cache key for derived views.
-
-    Counters, not timestamps: a version or revision only goes up and an id is never reused,
-    whatever the clocks of the app hosts say or the order in which transactions commit.
-    """
-    return tuple(
-        session.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.max(J.id),
-                sa.func.sum(J.version),
-                sa.func.sum(S.revision),
-            )
-            .select_from(J)
-            .join(S, col(S.jurisdiction_id) == J.id)
-        ).one()
-    )
+def story_span(session: Session) -> tuple[date, date] | None:
+    """From the first dated fact (an activation or an event) to the last that could change
+    a status or the rollout (announcements that change nothing left out): the days a map
+    is worth stepping through. None without any."""
+    dated = [
+        (J.activated_on, None),
+        *((on, None) for _, _, on, _ in EVENT_KINDS),
+        (Announcement.announced_on, col(Announcement.effect) != AnnouncementEffect.none),
+    ]
+    firsts = [sa.select(sa.func.min(on)).scalar_subquery() for on, _ in dated]
+    lasts = [
+        sa.select(sa.func.max(on)).where(sa.true() if where is None else where).scalar_subquery()
+        for on, where in dated
+    ]
+    found = session.execute(sa.select(*firsts, *lasts)).one()
+    starts = [d for d in found[: len(dated)] if d is not None]
+    ends = [d for d in found[len(dated) :] if d is not None]
+    return (min(starts), max(ends)) if starts and ends else None
 
 
 # For the home page: what needs doing, what happened, what is coming.
-
-
-def follow_up(session: Session, limit: int = 20) -> list[JurisdictionPublic]:
-    """Jurisdictions waiting past the due date, or notified on only one of SIB and ICE, in
-    campaigns not closed (a closed campaign awaits nothing)."""
-    one_sided = sa.and_(
-        col(S.sib_notified) != col(S.ice_notified), col(S.campaign_closed_on).is_(None)
-    )
-    rows = session.execute(
-        jurisdictions.select_with_status()
-        .where(sa.or_(status_projection.overdue_condition(), one_sided))
-        .order_by(col(S.next_response_due_on).asc().nulls_last(), J.name)
-        .limit(limit)
-    )
-    on = today()
-    return [public.jurisdiction(j, s, on) for j, s in rows]
 
 
 def recent_events(session: Session, limit: int = 10) -> list[tuple[Jurisdiction, TimelineEntry]]:

@@ -7,12 +7,22 @@ from datetime import date
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from ..clock import today
 from ..enums import STATUS_LABELS, Access, AgencyKind, JurisdictionKind
-from ..models import Agency, AuditEntry
+from ..models import Agency, AuditEntry, Document, Letter, Response
 from ..schemas import JurisdictionPublic, PageParams, TimelineEntry
 from ..security import Principal
+from ..status import NextStep, next_steps
 from ..wording import day, words
-from . import campaign, jurisdictions, map_pages, public
+from . import (
+    campaign,
+    documents,
+    jurisdictions,
+    map_pages,
+    public,
+    status_as_of,
+    status_projection,
+)
 
 DOSSIER_EVENTS = 50  # the dossier shows the latest events; earlier ones a page at a time
 HISTORY_ENTRIES = 50  # the latest changes to the record
@@ -35,6 +45,18 @@ class Dossier:
     can_write: bool
     answerable: list[tuple[int, str]]  # on the forms only: the letters a response may answer
     share: map_pages.ShareCard
+    next_steps: list[NextStep]  # what the campaign asks for as of the day shown
+    today: bool  # shown as of today (else as of `j.as_of`)
+    documents: list["Attached"]  # of its letters and responses, those the reader may see
+
+
+@dataclass(frozen=True)
+class Attached:
+    """A document on the dossier, with the record it belongs to in words and its link."""
+
+    document: Document
+    of: str  # "the letter of Oct 7, 2010 to ICE"
+    href: str
 
 
 def dossier(
@@ -44,12 +66,17 @@ def dossier(
     offset: int | None = None,
     *,
     forms: bool = False,
+    as_of: date | None = None,
 ) -> Dossier:
-    """The dossier of the jurisdiction `key` (slug or FIPS) as `principal` may see it: the
-    latest events, or those from `offset`; with `forms`, the letters a response may answer."""
+    """The dossier of the jurisdiction `key` (slug or FIPS) as `principal` may see it, its
+    status as of `as_of` (None: today): the latest events, or those from `offset`; with
+    `forms`, the letters a response may answer."""
     j, status = jurisdictions.get_by_key(session, key)
-    shown = public.jurisdiction(j, status)
     jurisdiction_id = j.id or 0
+    if not status_as_of.is_stored(as_of):
+        j, status, _ = jurisdictions.read(session, jurisdiction_id, as_of)
+    on = as_of or today()
+    shown = public.jurisdiction(j, status, on)
     total = campaign.count_events(session, jurisdiction_id)
     latest = max(total - DOSSIER_EVENTS, 0)
     params = PageParams(limit=DOSSIER_EVENTS, offset=latest if offset is None else offset)
@@ -76,9 +103,7 @@ def dossier(
         params=params,
         total=total,
         agency_names=agency_names,
-        activated_despite=j.activated_on is not None
-        and first_notice is not None
-        and first_notice <= j.activated_on,
+        activated_despite=shown.activated_despite_opt_out,
         first_notice=first_notice,
         sib=_first(every_agency, AgencyKind.state_identification_bureau, j.state),
         ice=_first(every_agency, AgencyKind.ice),
@@ -90,7 +115,46 @@ def dossier(
         can_write=principal.can(Access.write),
         answerable=answerable,
         share=_share_card(shown.hide_private()),
+        next_steps=next_steps(
+            *status_projection.facts_of(session, jurisdiction_id),
+            on,
+            scheduled_activation_on=j.scheduled_activation_on,
+            activated_on=j.activated_on,
+        ),
+        today=status_as_of.is_stored(as_of),
+        documents=_attached(session, jurisdiction_id, principal, agency_names),
     )
+
+
+def _attached(
+    session: Session, jurisdiction_id: int, principal: Principal, names: dict[int, str]
+) -> list[Attached]:
+    """The jurisdiction's documents the reader may see, each with its letter or response."""
+    found = documents.of_jurisdiction(session, jurisdiction_id, principal)
+    if not found:
+        return []
+    letter_ids = {d.letter_id for d in found if d.letter_id}
+    response_ids = {d.response_id for d in found if d.response_id}
+    sent = session.execute(
+        sa.select(col(Letter.id), col(Letter.sent_on), col(Letter.agency_id)).where(
+            col(Letter.id).in_(letter_ids)
+        )
+    ).all()
+    received = session.execute(
+        sa.select(col(Response.id), col(Response.received_on), col(Response.agency_id)).where(
+            col(Response.id).in_(response_ids)
+        )
+    ).all()
+    letters = {i: f"the letter of {day(on)} to {names.get(a, 'an agency')}" for i, on, a in sent}
+    answers = {
+        i: f"the response of {day(on)} from {names.get(a, 'an agency')}" for i, on, a in received
+    }
+    return [
+        Attached(d, letters[d.letter_id], f"/letters/{d.letter_id}")
+        if d.letter_id
+        else Attached(d, answers[d.response_id or 0], f"/responses/{d.response_id}")
+        for d in found
+    ]
 
 
 def _share_card(j: JurisdictionPublic) -> map_pages.ShareCard:

@@ -1,5 +1,6 @@
 """What the Atom feeds and the calendar carry: public changes, and dates ahead."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -7,8 +8,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from .. import sentences
 from ..enums import AuditAction, VoteOutcome
-from ..models import Agency, AuditEntry, Jurisdiction, Letter, Response, Vote
+from ..models import Agency, AuditEntry, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..schemas import ENTITIES, PRIVATE_FIELDS
 from ..status import RELATED_MEASURE
 
@@ -27,16 +29,31 @@ def changes(session: Session, jurisdiction_id: int | None = None, limit: int = 5
     stmt = (
         sa.select(AuditEntry, Jurisdiction)
         .outerjoin(Jurisdiction, col(Jurisdiction.id) == AuditEntry.jurisdiction_id)
-        .where(col(AuditEntry.entity).in_(ENTITIES), _public(session))
+        .where(col(AuditEntry.entity).in_(ENTITIES), public_changes(session))
         .order_by(col(AuditEntry.id).desc())
         .limit(limit)
     )
     if jurisdiction_id is not None:
         stmt = stmt.where(col(AuditEntry.jurisdiction_id) == jurisdiction_id)
-    return [_change(entry, j) for entry, j in session.execute(stmt)]
+    return described(session, session.execute(stmt).all())
 
 
-def _public(session: Session) -> sa.ColumnElement[bool]:
+def described(session: Session, found: Sequence[Any]) -> list[Change]:
+    """(audit entry, its jurisdiction) pairs as changes in sentences: one query names the
+    agencies."""
+    named = {v for entry, _ in found for v in entry.changes.get("agency_id", []) if v}
+    agencies = _agency_names(session, named)
+    return [_change(entry, j, agencies) for entry, j in found]
+
+
+def _agency_names(session: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    stmt = sa.select(col(Agency.id), col(Agency.name)).where(col(Agency.id).in_(ids))
+    return dict(session.execute(stmt).all())
+
+
+def public_changes(session: Session) -> sa.ColumnElement[bool]:
     """Not an update of private fields only: the public saw nothing change.
 
     In SQL, so that a run of private edits cannot crowd the public ones out of the page."""
@@ -51,22 +68,13 @@ def _public(session: Session) -> sa.ColumnElement[bool]:
     return sa.or_(col(AuditEntry.action) != AuditAction.update, public_field)
 
 
-_VERBS = {"create": "added", "update": "changed", "delete": "deleted"}
-
-
-def _change(entry: AuditEntry, j: Jurisdiction | None) -> Change:
-    where = f" in {j.name}, {j.state}" if j and entry.entity != "jurisdiction" else ""
-    name = j.name if j and entry.entity == "jurisdiction" else f"{entry.entity} {entry.entity_id}"
-    title = f"{entry.entity.capitalize()} {_VERBS[entry.action.value]}: {name}{where}"
+def _change(entry: AuditEntry, j: Jurisdiction | None, agencies: dict[int, str]) -> Change:
+    """The entry in sentences: what happened, and for an update each public field's change."""
     public = {k: v for k, v in entry.changes.items() if k not in PRIVATE_FIELDS}
-    lines = [
-        f"{k}: {_text(before)} → {_text(after)}" for k, (before, after) in sorted(public.items())
-    ]
-    return Change(entry.id or 0, entry.created_at, title, "\n".join(lines), j)
-
-
-def _text(value: object) -> str:
-    return "—" if value is None else str(value)
+    place = j.name if j else None  # its link (or the feed entry's) names the state too
+    title = sentences.title(entry.entity, entry.action, public, place, agencies)
+    changed = sentences.lines(public, agencies) if entry.action is AuditAction.update else []
+    return Change(entry.id or 0, entry.created_at, title, " ".join(changed), j)
 
 
 @dataclass(frozen=True)
@@ -122,7 +130,12 @@ def dates_ahead(session: Session, state: str | None = None) -> list[DateAhead]:
         sa.select(Letter, Jurisdiction, Agency)
         .join(Jurisdiction, col(Jurisdiction.id) == Letter.jurisdiction_id)
         .join(Agency, col(Agency.id) == Letter.agency_id)
-        .where(col(Letter.id).not_in(answered), *in_state)
+        .join(JurisdictionStatus, col(JurisdictionStatus.jurisdiction_id) == Jurisdiction.id)
+        # A closed campaign (the program ended) waits for no answer.
+        .where(
+            col(Letter.id).not_in(answered), col(JurisdictionStatus.campaign_closed_on).is_(None)
+        )
+        .where(*in_state)
     )
     for letter, j, agency in waiting:
         items.append(

@@ -1,15 +1,25 @@
 """CSV imports: every row checked with the API's rules, then all rows written, or none.
 
-Each row is parsed into the API's body schema and checked by the service's own rules, as a
-POST would be. A file without errors is then written in bulk: one multi-row INSERT per
-table rather than an ORM object per row, with the audit entry and the webhook event that
-each created record would have had through the API.
+A row with an `id` (for jurisdictions, also one without an `id` whose `fips` or `slug` names
+a record) updates that record as a PATCH of the fields whose values differ would: the same
+checks, audit entry, webhook event and new version. A row whose values equal the record's
+leaves it alone. The records rows name are loaded a block of rows at a time, by one query.
+
+A row without one creates a record, checked as a POST would be; new records are written in
+bulk at the end: one multi-row INSERT per table rather than an ORM object per row, with the
+audit entry and the webhook event that each would have had through the API.
+
+All of it runs in a savepoint that a bad row, or a dry run, rolls back; the statuses of the
+jurisdictions touched are derived once, at the end.
 """
 
 import gc
 import threading
+from collections.abc import Callable, Iterable
 from contextlib import ContextDecorator
 from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
 
 import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
@@ -20,22 +30,24 @@ from ..db import in_chunks
 from ..db_types import utcnow
 from ..errors import AppError, FieldError, InvalidInput
 from ..models import Agency, Jurisdiction, Letter
-from ..schemas import BY_PLURAL, JURISDICTIONS, RecordKind
+from ..schemas import (
+    BY_PLURAL,
+    JURISDICTIONS,
+    LABEL_COLUMNS,
+    MAX_ID,
+    ImportAction,
+    ImportReport,
+    ImportRowPlan,
+    RecordKind,
+)
 from ..security import Principal
 from ..text_input import INTEGER, field_errors, parse
-from . import records
-from .kinds import AGGREGATES
+from . import records, status_projection
+from .kinds import AGGREGATES, Aggregate
 
 REFERENCE_COLUMNS = ("jurisdiction_fips", "jurisdiction_slug")
-
-
-@dataclass
-class ImportReport:
-    kind: str
-    rows: int
-    created: int = 0
-    dry_run: bool = False
-    errors: list[FieldError] = field(default_factory=list)
+BLOCK = 500  # rows whose records one query loads (db.in_chunks' size)
+UNIQUE = ("slug", "fips", "ocd_id")  # a jurisdiction's, each once in a file
 
 
 class _CyclesUncollected(ContextDecorator):
@@ -81,11 +93,12 @@ def import_csv(
     max_rows: int,
     dry_run: bool = False,
 ) -> ImportReport:
-    """Check every row; if all pass (and this is not a dry run), write them in this transaction.
+    """Check every row, creating or updating its record; if all pass (and this is not a dry
+    run), keep what they wrote, in this transaction.
 
     Raises InvalidInput naming each bad row (`row N: field`) and writes nothing then.
     """
-    spec, aggregate = BY_PLURAL[kind], AGGREGATES[kind]
+    spec = BY_PLURAL[kind]
     header, rows = csv_io.read(text)
     _check_header(spec, header)
     if len(rows) > max_rows:
@@ -93,38 +106,32 @@ def import_csv(
             f"{len(rows)} rows is over the limit of {max_rows} per import: split the file",
             [FieldError("file", f"at most {max_rows} rows")],
         )
-    by_key, loaded = _load_references(session, kind, rows)
-    report = ImportReport(kind, len(rows), dry_run=dry_run)
-    checked: list[BaseModel] = []
-    seen: dict[str, int] = {}
-    with records.held(session, loaded):
-        for number, row in enumerate(rows, start=2):  # row 1 is the header
-            try:
-                data = _resolve_jurisdiction(row, by_key) if by_key else row
-                body = parse(spec.create, data)
-                record = aggregate.prepare(session, body, response_window_days)
-                if spec is JURISDICTIONS:
-                    _no_duplicate_in_file(record, number, seen)
-            except (ValidationError, AppError) as exc:
-                report.errors += [
-                    FieldError(f"row {number}: {f}", m) for f, m in field_errors(exc).items()
-                ]
-            else:
-                checked.append(record)
-        if not report.errors and not dry_run:
-            _write(session, spec.model, checked, actor)
-            report.created = len(checked)
-    if report.errors:
-        bad_rows = len({e.field.split(":")[0] for e in report.errors})
+    run = _Run(session, spec, actor, response_window_days, dry_run, ids_given="id" in header)
+    loaded = run.load_references(rows)
+    with session.begin_nested() as savepoint:
+        with status_projection.deferred(session) as touched, records.held(session, loaded):
+            for start in range(0, len(rows), BLOCK):
+                block = rows[start : start + BLOCK]
+                run.load_named(block)
+                for number, row in enumerate(block, start=start + 2):  # row 1: the header
+                    run.row(number, row)
+            if not run.errors and not dry_run:
+                run.created_ids = _write(session, spec.model, run.checked, actor)
+        if run.errors or dry_run:
+            savepoint.rollback()  # the updates made, with their audit entries and events
+        else:
+            status_projection.refresh(session, touched)
+    if run.errors:
+        bad_rows = len({e.field.split(":")[0] for e in run.errors})
         raise InvalidInput(
-            f"{bad_rows} of {len(rows)} rows are invalid: nothing was imported", report.errors
+            f"{bad_rows} of {len(rows)} rows are invalid: nothing was imported", run.errors
         )
-    return report
+    return run.report(len(rows))
 
 
 def _check_header(spec: RecordKind, header: list[str]) -> None:
-    known = set(spec.create.model_fields) | set(spec.public.model_fields) | set(REFERENCE_COLUMNS)
-    unknown = [h for h in header if h not in known]
+    known = set(spec.create.model_fields) | set(spec.public.model_fields)
+    unknown = [h for h in header if h not in known | LABEL_COLUMNS | set(REFERENCE_COLUMNS)]
     if unknown or not header:
         raise InvalidInput(
             f"unknown columns: {', '.join(unknown)}" if unknown else "the file has no header row",
@@ -133,53 +140,264 @@ def _check_header(spec: RecordKind, header: list[str]) -> None:
         )
 
 
-def _load_references(
-    session: Session, kind: str, rows: list[dict[str, str]]
-) -> tuple[dict[str, int], list[SQLModel]]:
-    """Jurisdictions by FIPS and by slug, so that rows may name them either way; and the
-    records rows may refer to, loaded in a few queries for the services' checks to find
-    (`records.held`) instead of querying once per row."""
-    places = list(session.scalars(sa.select(Jurisdiction)))
-    loaded: list[SQLModel] = [*places]
-    if kind == "jurisdictions":
-        return {}, loaded  # the parents rows may name
-    keys = {f"slug:{j.slug}": j.id or 0 for j in places}
-    keys |= {f"fips:{j.fips}": j.id or 0 for j in places if j.fips}
-    loaded += session.scalars(sa.select(Agency))
-    answered = {int(r["letter_id"]) for r in rows if INTEGER.match(r.get("letter_id", ""))}
-    for chunk in in_chunks(answered):
-        loaded += session.scalars(sa.select(Letter).where(col(Letter.id).in_(chunk)))
-    return keys, loaded
+@dataclass
+class _Run:
+    """One import under way: what it has found so far, row by row."""
 
+    session: Session
+    spec: RecordKind
+    actor: Principal
+    response_window_days: int
+    dry_run: bool
+    ids_given: bool  # the file has an id column (else every row is a new record)
+    errors: list[FieldError] = field(default_factory=list)
+    checked: list[BaseModel] = field(default_factory=list)  # new records' bodies, to insert
+    created_ids: list[int] = field(default_factory=list)
+    updated_ids: list[int] = field(default_factory=list)
+    unchanged: int = 0
+    plan: list[ImportRowPlan] = field(default_factory=list)  # a dry run's
+    # Jurisdictions by "slug:..." and "fips:...": for other kinds, the rows' references by
+    # jurisdiction_fips or jurisdiction_slug; for jurisdictions, the records rows update.
+    by_key: dict[str, Jurisdiction] = field(default_factory=dict)
+    # By id, the records the block's rows name: their columns, and as objects those whose
+    # rows differ, to update (jurisdictions: all of them as objects).
+    stored: dict[int, sa.RowMapping] = field(default_factory=dict)
+    named: dict[int, SQLModel] = field(default_factory=dict)
+    edited: set[int] = field(default_factory=set)  # of the block's records, those to update
+    rows_of: dict[int, int] = field(default_factory=dict)  # record id -> the row naming it
+    seen: dict[str, int] = field(default_factory=dict)  # jurisdictions' unique values -> row
 
-def _resolve_jurisdiction(row: dict[str, str], by_key: dict[str, int]) -> dict[str, str]:
-    if row.get("jurisdiction_id"):
-        return row
-    for column, prefix in (("jurisdiction_fips", "fips"), ("jurisdiction_slug", "slug")):
-        if value := row.get(column):
-            if (found := by_key.get(f"{prefix}:{value}")) is None:
+    @property
+    def aggregate(self) -> Aggregate:
+        return AGGREGATES[self.spec.plural]
+
+    def load_references(self, rows: list[dict[str, str]]) -> list[SQLModel]:
+        """The records rows may refer to, loaded in a few queries for the services' checks
+        to find (`records.held`) instead of querying once per row: every jurisdiction (the
+        parents rows name, or the places they happen in), every agency, the letters answered."""
+        places = list(self.session.scalars(sa.select(Jurisdiction)))
+        for j in places:
+            self.by_key[f"slug:{j.slug}"] = j
+            if j.fips:
+                self.by_key[f"fips:{j.fips}"] = j
+        loaded: list[SQLModel] = [*places]
+        if self.spec is JURISDICTIONS:
+            self.named = {j.id or 0: j for j in places}
+            return loaded
+        loaded += self.session.scalars(sa.select(Agency))
+        answered = {int(r["letter_id"]) for r in rows if INTEGER.match(r.get("letter_id", ""))}
+        for chunk in in_chunks(i for i in answered if 1 <= i <= MAX_ID):
+            loaded += self.session.scalars(sa.select(Letter).where(col(Letter.id).in_(chunk)))
+        return loaded
+
+    def load_named(self, block: list[dict[str, str]]) -> None:
+        """The records this block of rows names by id: their columns in one query, and as
+        objects, in another, those whose rows read otherwise (jurisdictions: all loaded
+        already). Those of the block before are let go, so memory stays flat; and an unedited
+        row costs no object and no validation, which cost more than reading the file."""
+        if self.spec is JURISDICTIONS or not self.ids_given:
+            return
+        model: Any = self.spec.model
+        ids = {i for r in block if (i := _id_of(r))}
+        self.stored = {
+            row.id: row._mapping
+            for chunk in in_chunks(ids)
+            for row in self.session.execute(sa.select(model.__table__).where(model.id.in_(chunk)))
+        }
+        self.edited = set()
+        for row in block:
+            if (i := _id_of(row)) in self.stored:
+                try:
+                    data = self._resolve_jurisdiction(row)
+                except AppError:
+                    continue  # the row's error, found again when its turn comes
+                if not self._reads_as(data, self.stored[i].__getitem__):
+                    self.edited.add(i)
+        self.named = {
+            record.id: record
+            for chunk in in_chunks(self.edited)
+            for record in self.session.scalars(sa.select(model).where(col(model.id).in_(chunk)))
+        }
+
+    def _reads_as(self, data: dict[str, str], stored: Callable[[str], Any]) -> bool:
+        """Whether each of the row's cells reads as an export writes the record's value (an
+        export's row, unedited: nothing to check, nothing to change)."""
+        fields = self.spec.update.model_fields
+        for name, text in data.items():
+            if name in fields and text != csv_io.plain(stored(name)).strip():
+                return False
+        return True
+
+    def row(self, number: int, row: dict[str, str]) -> None:
+        """Check one row and create or update its record; a bad row's errors are noted."""
+        try:
+            data = self._resolve_jurisdiction(row)
+            record_id = self._named_by(number, row)
+            if record_id is None:
+                self._create(number, data)
+            else:
+                self._update(number, data, record_id)
+        except (ValidationError, AppError) as exc:
+            self.errors += [
+                FieldError(f"row {number}: {f}", m) for f, m in field_errors(exc).items()
+            ]
+
+    def _create(self, number: int, data: dict[str, str]) -> None:
+        body = parse(self.spec.create, data)
+        record = self.aggregate.prepare(self.session, body, self.response_window_days)
+        if self.spec is JURISDICTIONS:
+            self._unique_in_file(record, number)
+        self.checked.append(record)
+        self._planned(number, "created", None)
+
+    def _update(self, number: int, data: dict[str, str], record_id: int) -> None:
+        record: Any = self.named.get(record_id)  # loaded if edited (jurisdictions: all are)
+        if self.spec is JURISDICTIONS:
+            edited = not self._reads_as(data, partial(getattr, record))
+        else:
+            edited = record_id in self.edited
+        changes = _changes(self.spec, record, data) if edited else {}
+        if changes:  # a row that changes nothing undoes no one's change, whatever its version
+            _not_stale(data.get("version", ""), record)
+            update = self.spec.update.model_construct(set(changes), **changes)
+            self.aggregate.update(self.session, record, update, self.actor)
+            self.updated_ids.append(record_id)
+        else:
+            self.unchanged += 1
+        if self.spec is JURISDICTIONS:
+            self._unique_in_file(record, number)
+        self._planned(number, "updated" if changes else "unchanged", record_id, changes)
+
+    def _planned(
+        self, number: int, action: ImportAction, record_id: int | None, changed: Iterable[str] = ()
+    ) -> None:
+        if self.dry_run:  # the real run reports the ids alone: a plan of 100,000 rows is long
+            plan = ImportRowPlan(row=number, action=action, id=record_id, changed=list(changed))
+            self.plan.append(plan)
+
+    def _named_by(self, number: int, row: dict[str, str]) -> int | None:
+        """The id of the record the row updates: by `id` (a bad or unknown one is the row's
+        error), for jurisdictions also by a known `fips` or `slug`; None for a new record."""
+        record_id = None
+        if text := row.get("id", ""):
+            if not INTEGER.match(text):
+                raise InvalidInput("bad id", [FieldError("id", "must be a whole number")])
+            record_id = int(text)
+            if record_id not in (self.named if self.spec is JURISDICTIONS else self.stored):
+                entity = self.spec.entity
                 raise InvalidInput(
-                    f"no jurisdiction {value}",
-                    [FieldError(column, f"no jurisdiction with {prefix} {value}")],
+                    f"no {entity} with id {text}",
+                    [FieldError("id", f"no {entity} with id {text}: leave it empty to create one")],
                 )
-            return {**row, "jurisdiction_id": str(found)}
-    return row
-
-
-def _no_duplicate_in_file(record: BaseModel, number: int, seen: dict[str, int]) -> None:
-    for column in ("slug", "fips", "ocd_id"):
-        value = getattr(record, column)
-        if value and (earlier := seen.get(f"{column}:{value}")):
+        elif self.spec is JURISDICTIONS:
+            for column in ("fips", "slug"):
+                if (value := row.get(column)) and (found := self.by_key.get(f"{column}:{value}")):
+                    record_id = found.id
+                    break
+        if record_id is None:
+            return None
+        if earlier := self.rows_of.get(record_id):
+            entity = self.spec.entity
             raise InvalidInput(
-                f"{column} repeated", [FieldError(column, f"{value} is already in row {earlier}")]
+                f"{entity} {record_id} repeated",
+                [FieldError("id", f"{entity} {record_id} is already in row {earlier}")],
             )
-        if value:
-            seen[f"{column}:{value}"] = number
+        self.rows_of[record_id] = number
+        return record_id
+
+    def _resolve_jurisdiction(self, row: dict[str, str]) -> dict[str, str]:
+        """The row, with the jurisdiction it names by jurisdiction_fips or jurisdiction_slug
+        as jurisdiction_id when that is empty (in an export, jurisdiction_id is set)."""
+        if self.spec is JURISDICTIONS or row.get("jurisdiction_id"):
+            return row
+        for column, prefix in (("jurisdiction_fips", "fips"), ("jurisdiction_slug", "slug")):
+            if value := row.get(column):
+                if (found := self.by_key.get(f"{prefix}:{value}")) is None:
+                    raise InvalidInput(
+                        f"no jurisdiction {value}",
+                        [FieldError(column, f"no jurisdiction with {prefix} {value}")],
+                    )
+                return {**row, "jurisdiction_id": str(found.id)}
+        return row
+
+    def _unique_in_file(self, record: Any, number: int) -> None:
+        """A jurisdiction's slug, FIPS code and OCD id once in the file: the checks against
+        the database do not see the new records, written at the end."""
+        for column in UNIQUE:
+            value = getattr(record, column)
+            if value and (earlier := self.seen.get(f"{column}:{value}")):
+                raise InvalidInput(
+                    f"{column} repeated",
+                    [FieldError(column, f"{value} is already in row {earlier}")],
+                )
+        for column in UNIQUE:
+            if value := getattr(record, column):
+                self.seen[f"{column}:{value}"] = number
+
+    def report(self, rows: int) -> ImportReport:
+        created = len(self.checked)
+        return ImportReport(
+            kind=self.spec.plural,
+            rows=rows,
+            dry_run=self.dry_run,
+            created=created,
+            updated=len(self.updated_ids),
+            unchanged=self.unchanged,
+            created_ids=self.created_ids,
+            updated_ids=[] if self.dry_run else self.updated_ids,
+            plan=self.plan if self.dry_run else None,
+        )
+
+
+def _id_of(row: dict[str, str]) -> int | None:
+    """The row's `id`, if it may name a record (else the row creates one, or is refused)."""
+    text = row.get("id", "")
+    return int(text) if INTEGER.match(text) and 1 <= int(text) <= MAX_ID else None
+
+
+def _not_stale(version: str, record: Any) -> None:
+    """A row's `version`, when given, is the record's: else someone changed the record since
+    the file was exported, and the row would undo their change (as If-Match in a PATCH)."""
+    if not version:
+        return
+    if not INTEGER.match(version):
+        raise InvalidInput("bad version", [FieldError("version", "must be a whole number")])
+    if int(version) != record.version:
+        message = (
+            f"version {version} is stale, the record is at version {record.version}: "
+            "export it again and redo the change"
+        )
+        raise InvalidInput(message, [FieldError("version", message)])
+
+
+def _changes(spec: RecordKind, record: Any, data: dict[str, str]) -> dict[str, Any]:
+    """The fields whose cells differ from the record, as a PATCH body would hold them (the
+    update schema's checks; an empty cell clears a field). Columns the file lacks, and those
+    that are not the record's own (id, timestamps, derived status, labels), are left alone."""
+    body = parse(spec.update, data, partial=True)
+    return {
+        name: value
+        for name, value in body.model_dump(exclude_unset=True).items()
+        if not _same(getattr(record, name), value)
+    }
+
+
+def _same(stored: Any, read: Any) -> bool:
+    """Whether a cell read back says what is stored. Cells are read without the spaces at
+    either end, and an empty one as nothing: text stored as "" or " x " exports as such and
+    must read back as unchanged."""
+    if stored == read:
+        return True
+    return (
+        isinstance(stored, str)
+        and (read is None or isinstance(read, str))
+        and (stored.strip() == (read or ""))
+    )
 
 
 def _write(
     session: Session, model: type[SQLModel], checked: list[BaseModel], actor: Principal
-) -> None:
+) -> list[int]:
     """Insert the records, a thousand to a statement, then what every created record comes
     with (`records.created`), as through the API."""
     now = utcnow()
@@ -198,6 +416,7 @@ def _write(
         bulk.insert_many(session, table, rows, stamps)
     records.created(session, model, list(zip(ids, checked, strict=True)), actor, stamps)
     session.flush()
+    return ids
 
 
 def _take_ids(session: Session, table: sa.Table, n: int) -> list[int]:

@@ -1,14 +1,18 @@
 """Jurisdictions with their derived campaign status."""
 
+import hashlib
+from collections.abc import Collection
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..clock import today
-from ..enums import STATE_LEVEL, CampaignStatus
+from ..enums import STATE_LEVEL, CampaignStatus, JurisdictionKind
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Jurisdiction, JurisdictionStatus, Letter, Response, Vote
+from ..refdata import reference_jurisdictions
 from ..schemas import (
     FIPS_LENGTHS,
     JURISDICTIONS,
@@ -19,7 +23,7 @@ from ..schemas import (
 )
 from ..security import Principal
 from ..slugs import slugify
-from . import public, records, status_projection
+from . import public, records, status_as_of, status_projection
 from .listing import contains, equality_filters, fetch_page, order_by, range_filters
 from .records import columns_of
 from .status_projection import overdue_condition
@@ -27,22 +31,26 @@ from .status_projection import overdue_condition
 J, S = Jurisdiction, JurisdictionStatus
 KIND = JURISDICTIONS
 
-COLUMNS: dict[str, Any] = {
-    **columns_of(Jurisdiction),
-    **{c.name: c for c in JurisdictionStatus.__table__.c if c.name != "updated_at"},  # type: ignore[attr-defined]
-}
 # Sorting by status follows the campaign's order of stages, not the alphabet.
-SORTABLE = {
-    k: COLUMNS[k]
-    for k in (
-        "id", "name", "state", "kind", "fips", "slug", "population", "status", "status_since",
-        "effective_status", "effective_status_since", "activated_on", "scheduled_activation_on",
-        "next_response_due_on", "updated_at", "created_at",
-    )
-} | {
-    name: sa.case({s.value: s.rank for s in CampaignStatus}, value=COLUMNS[name])
-    for name in ("status", "effective_status")
-}  # fmt: skip
+SORTED_BY = (
+    "id", "name", "state", "kind", "fips", "slug", "population", "status", "status_since",
+    "effective_status", "effective_status_since", "activated_on", "scheduled_activation_on",
+    "next_response_due_on", "updated_at", "created_at",
+)  # fmt: skip
+
+
+def columns(status: sa.Table) -> dict[str, Any]:
+    """What lists filter by: the jurisdiction's columns and those of `status` (the stored
+    statuses, or another day's: status_as_of.status_table)."""
+    return {**columns_of(Jurisdiction), **{c.name: c for c in status.c if c.name != "updated_at"}}
+
+
+def sortable(status: sa.Table) -> dict[str, Any]:
+    by = columns(status)
+    return {k: by[k] for k in SORTED_BY} | {
+        name: sa.case({s.value: s.rank for s in CampaignStatus}, value=by[name])
+        for name in ("status", "effective_status")
+    }
 
 
 # The list filters that ask for one value of a column.
@@ -61,6 +69,26 @@ def etag(j: Jurisdiction, s: JurisdictionStatus) -> str:
 def select_with_status() -> sa.Select[Jurisdiction, JurisdictionStatus]:
     # Every jurisdiction has its status row from the start (status_projection.initialize).
     return sa.select(J, S).join(S, col(S.jurisdiction_id) == J.id)
+
+
+def select_with(status: sa.Table) -> sa.Select[Any]:
+    """Jurisdictions with the columns of their status in `status` (public.status_of_row
+    makes them a row again): what lists and exports read, whatever the day."""
+    return sa.select(J, *status.c).join(status, status.c.jurisdiction_id == J.id)
+
+
+def read(
+    session: Session, jurisdiction_id: int, on: date | None
+) -> tuple[Jurisdiction, JurisdictionStatus, str]:
+    """The jurisdiction, its status as of `on` (None: today's, stored) and the ETag of that
+    answer: another day's changes with any record (the data version), not the row."""
+    j, s = get(session, jurisdiction_id)
+    if status_as_of.is_stored(on):
+        return j, s, etag(j, s)
+    assert on is not None
+    version = hashlib.sha1(repr(status_as_of.data_version(session)).encode()).hexdigest()[:12]
+    tag = f"jurisdiction-{j.id}-v{j.version}-{on.isoformat()}-d{version}"
+    return j, status_as_of.status_of(session, jurisdiction_id, on), tag
 
 
 def get(session: Session, jurisdiction_id: int) -> tuple[Jurisdiction, JurisdictionStatus]:
@@ -87,48 +115,55 @@ def get_by_slug(session: Session, slug: str) -> tuple[Jurisdiction, Jurisdiction
     return row[0], row[1]
 
 
-def conditions(params: JurisdictionFilters) -> list[Any]:
-    """SQL conditions for the list filters (shared by the list, exports and the map)."""
-    conds = equality_filters(params, COLUMNS, EQUAL)
-    conds += range_filters(params, COLUMNS)
+def conditions(params: JurisdictionFilters, status: sa.Table, on: date) -> list[Any]:
+    """SQL conditions for the list filters (shared by the list and exports), on the
+    statuses in `status`, which are as of `on`."""
+    by = columns(status)
+    conds = equality_filters(params, by, EQUAL)
+    conds += range_filters(params, by)
     if params.q:
         conds.append(contains(J.name, params.q))
     if params.overdue is not None:
-        conds.append(overdue_condition() if params.overdue else sa.not_(overdue_condition()))
-    if params.awaiting_response is not None:
-        conds.append(col(S.awaiting_response) == params.awaiting_response)
-    if params.notice_complete is not None:
-        conds.append(col(S.notice_complete) == params.notice_complete)
+        overdue = overdue_condition(status, on)
+        conds.append(overdue if params.overdue else sa.not_(overdue))
+    for flag in ("awaiting_response", "notice_complete"):
+        if (wanted := getattr(params, flag)) is not None:
+            conds.append(by[flag] == wanted)
     if params.activated is not None:
-        on = col(J.activated_on)
-        activated = sa.and_(on.is_not(None), on <= today())
+        activated = sa.and_(col(J.activated_on).is_not(None), col(J.activated_on) <= on)
         conds.append(activated if params.activated else sa.not_(activated))
     if params.updated_since is not None:
-        conds.append(
-            sa.or_(
-                col(J.updated_at) >= params.updated_since, col(S.updated_at) >= params.updated_since
-            )
-        )
+        since = params.updated_since
+        conds.append(sa.or_(col(J.updated_at) >= since, status.c.updated_at >= since))
     return conds
 
 
-def ordered(params: JurisdictionFilters) -> sa.Select[Jurisdiction, JurisdictionStatus]:
-    """Every matching jurisdiction with its status, in the list's order (for exports)."""
-    ordering = order_by(params.sort, SORTABLE, "name", J.id)
-    return select_with_status().where(*conditions(params)).order_by(*ordering)
+def _matching(session: Session, params: JurisdictionFilters) -> tuple[sa.Select[Any], sa.Table]:
+    """The jurisdictions matching the list's filters, with their status as of
+    `params.as_of`, and the table that status is read from."""
+    status = status_as_of.status_table(session, params.as_of)
+    on = params.as_of or today()
+    return select_with(status).where(*conditions(params, status, on)), status
+
+
+def ordered(session: Session, params: JurisdictionFilters) -> sa.Select[Any]:
+    """Every matching jurisdiction in the list's order (for exports)."""
+    matching, status = _matching(session, params)
+    return matching.order_by(*order_by(params.sort, sortable(status), "name", J.id))
 
 
 def list_(session: Session, params: JurisdictionFilters) -> tuple[list[JurisdictionPublic], int]:
+    matching, status = _matching(session, params)
     rows, total = fetch_page(
         session,
-        select_with_status().where(*conditions(params)),
+        matching,
         params,
-        sort_columns=SORTABLE,
+        sort_columns=sortable(status),
         default_sort="name",
         tiebreak=J.id,
     )
-    on = today()
-    return [public.jurisdiction(j, s, on) for j, s in rows], total
+    on = params.as_of or today()
+    return [public.jurisdiction(row[0], public.status_of_row(row), on) for row in rows], total
 
 
 # Writing
@@ -141,6 +176,7 @@ def check(session: Session, j: Jurisdiction | JurisdictionCreate) -> None:
     if j.fips and len(j.fips) not in FIPS_LENGTHS[j.kind]:
         digits = " or ".join(str(n) for n in sorted(FIPS_LENGTHS[j.kind]))
         errors.append(FieldError("fips", f"a {j.kind} has a {digits}-digit FIPS code"))
+    errors += _in_its_state(session, j)
     if j.parent_id is not None:
         parent = records.reference(session, Jurisdiction, j.parent_id, "parent_id")
         if own_id is not None and own_id in (parent.id, parent.parent_id):
@@ -161,6 +197,29 @@ def check(session: Session, j: Jurisdiction | JurisdictionCreate) -> None:
             )
     if errors:
         raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+
+
+def _in_its_state(session: Session, j: Jurisdiction | JurisdictionCreate) -> list[FieldError]:
+    """A county's or city's FIPS code begins with its state's, and its OCD id names it."""
+    state = None if j.kind in STATE_LEVEL else state_jurisdiction(session, j.state)
+    if state is None or state.kind is not JurisdictionKind.state or not state.fips:
+        return []
+    errors = []
+    if j.fips and not j.fips.startswith(state.fips):
+        errors.append(FieldError("fips", f"a FIPS code in {state.name} begins with {state.fips}"))
+    ocd_prefix = f"{state.ocd_id}/"
+    if j.ocd_id and state.ocd_id and not j.ocd_id.startswith(ocd_prefix):
+        errors.append(FieldError("ocd_id", f"an OCD id in {state.name} begins with {ocd_prefix}"))
+    return errors
+
+
+def state_choices(
+    kinds: Collection[JurisdictionKind] = STATE_LEVEL,
+) -> list[tuple[str, str]]:
+    """(USPS code, name) of the reference data's states (and DC and territories, by
+    default), by name: a form's choice of state."""
+    return [(r.state, r.name) for r in sorted(reference_jurisdictions(), key=lambda r: r.name)
+            if r.kind in kinds]  # fmt: skip
 
 
 def state_jurisdiction(session: Session, code: str) -> Jurisdiction | None:

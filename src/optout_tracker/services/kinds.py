@@ -25,8 +25,17 @@ class Aggregate(Protocol):
         kind's rules: an AppError if one fails."""
         ...
 
-    def ordered(self, params: Any) -> sa.Select[*tuple[Any, ...]]:
+    def update(self, session: Session, record: Any, data: Any, actor: Principal) -> SQLModel:
+        """A PATCH: the changes in `data` checked with the kind's rules and written, with
+        their audit entry, webhook event and the statuses they touch refreshed."""
+        ...
+
+    def ordered(self, session: Session, params: Any) -> sa.Select[*tuple[Any, ...]]:
         """Every record matching the list's filters, in its order: what an export reads."""
+        ...
+
+    def delete(self, session: Session, record: Any, actor: Principal) -> None:
+        """The API's DELETE: a Conflict while other records still refer to it."""
         ...
 
 
@@ -47,3 +56,15 @@ def create(
     `prepare`, then written with what every new record brings (records.insert)."""
     prepared = AGGREGATES[kind.plural].prepare(session, data, response_window_days)
     return records.insert(session, kind.model(**prepared.model_dump()), actor)
+
+
+def update(
+    session: Session, kind: RecordKind, record: SQLModel, data: BaseModel, actor: Principal
+) -> SQLModel:
+    """A change to a record of any kind, as the API's PATCH makes it (the kind's `update`)."""
+    return AGGREGATES[kind.plural].update(session, record, data, actor)
+
+
+def delete(session: Session, kind: RecordKind, record: SQLModel, actor: Principal) -> None:
+    """A record of any kind deleted as the API's DELETE does it (the kind's `delete`)."""
+    AGGREGATES[kind.plural].delete(session, record, actor)

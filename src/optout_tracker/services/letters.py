@@ -10,7 +10,7 @@ from ..errors import Conflict, FieldError, InvalidInput
 from ..models import Agency, Jurisdiction, Letter, Response
 from ..schemas import LETTERS, LetterCreate, LetterFilters, LetterUpdate
 from ..security import Principal
-from . import records, status_projection
+from . import documents, records, status_projection
 
 KIND = LETTERS
 
@@ -50,17 +50,47 @@ def check(session: Session, letter: Letter | LetterCreate) -> None:
             "the answer cannot be due before the letter was sent",
             [FieldError("response_due_on", f"is before sent_on ({letter.sent_on})")],
         )
+    if letter.follows_letter_id is not None:
+        _check_follows(session, letter)
+
+
+def _check_follows(session: Session, letter: Letter | LetterCreate) -> None:
+    """A chaser follows an earlier letter of its own jurisdiction."""
+    followed_id = letter.follows_letter_id or 0
+    field = "follows_letter_id"
+    if isinstance(letter, Letter) and followed_id == letter.id:
+        raise InvalidInput("a letter cannot follow itself", [FieldError(field, "is this letter")])
+    followed = records.reference(session, Letter, followed_id, field)
+    if followed.jurisdiction_id != letter.jurisdiction_id:
+        raise InvalidInput(
+            f"letter {followed_id} was sent for another jurisdiction",
+            [FieldError(field, "belongs to another jurisdiction")],
+        )
+    if followed.sent_on > letter.sent_on:
+        raise InvalidInput(
+            f"letter {followed_id} was sent on {followed.sent_on}, after this one",
+            [FieldError(field, f"was sent after sent_on ({letter.sent_on})")],
+        )
 
 
 def _responses(session: Session, letter_id: int | None) -> list[Response]:
     return list(session.scalars(sa.select(Response).where(col(Response.letter_id) == letter_id)))
 
 
+def _chasers(session: Session, letter_id: int | None) -> list[Letter]:
+    return list(
+        session.scalars(sa.select(Letter).where(col(Letter.follows_letter_id) == letter_id))
+    )
+
+
 def prepare(session: Session, data: LetterCreate, response_window_days: int) -> LetterCreate:
-    """A new letter's body with its answer due date defaulted, checked."""
+    """A new letter's body with its answer due date defaulted (the recipient's response
+    window, else `response_window_days`, the settings'), checked."""
     _not_in_future(data.sent_on)  # before the date arithmetic below can overflow
     if data.response_due_on is None:
-        due = data.sent_on + timedelta(days=response_window_days)
+        recipient = session.get(Agency, data.agency_id)  # a missing one fails `check` below
+        window = (recipient and recipient.response_window_days) or response_window_days
+        due = data.sent_on + timedelta(days=window)
         data = data.model_copy(update={"response_due_on": due})
     check(session, data)
     return data
@@ -89,6 +119,17 @@ def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principa
                 f"response {answer.id} was received on {answer.received_on}, before that date",
                 [FieldError("sent_on", f"is after response {answer.id} was received")],
             )
+    for chaser in _chasers(session, letter.id):
+        if chaser.jurisdiction_id != merged.jurisdiction_id:
+            raise Conflict(
+                f"letter {chaser.id} follows this letter for the current jurisdiction",
+                [FieldError("jurisdiction_id", "has chasers of the current jurisdiction")],
+            )
+        if chaser.sent_on < merged.sent_on:
+            raise InvalidInput(
+                f"letter {chaser.id}, which follows this one, was sent on {chaser.sent_on}",
+                [FieldError("sent_on", f"is after letter {chaser.id} followed it")],
+            )
     records.update(session, letter, changes, actor)
     status_projection.refresh(session, {was_in, letter.jurisdiction_id})
     return letter
@@ -98,5 +139,9 @@ def delete(session: Session, letter: Letter, actor: Principal) -> None:
     if answers := _responses(session, letter.id):
         ids = ", ".join(str(r.id) for r in answers)
         raise Conflict(f"responses {ids} answer this letter: unlink or delete them first")
+    if chasers := _chasers(session, letter.id):
+        ids = ", ".join(str(c.id) for c in chasers)
+        raise Conflict(f"letters {ids} follow this letter: unlink or delete them first")
+    documents.refuse_if_attached(session, letter)
     records.delete(session, letter, actor)
     status_projection.refresh(session, [letter.jurisdiction_id])

@@ -3,32 +3,70 @@ the embeddable map, and the map as a share card's picture (`/map.png`)."""
 
 from collections.abc import Hashable
 from dataclasses import dataclass
-from datetime import date
-from typing import Annotated, Self
+from datetime import date, timedelta
+from typing import Annotated, Any, Self
 from urllib.parse import urlencode
 
-from markupsafe import Markup
-from pydantic import ConfigDict, StringConstraints, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from sqlmodel import Session
 
 from .. import mapimage, mapsvg, statusmap
 from ..clock import today
-from ..enums import STATUS_LABELS, CampaignStatus, JurisdictionKind
+from ..enums import JurisdictionKind
 from ..errors import NotFound
 from ..models import Agency, Jurisdiction, Vote
-from ..schemas import ByFipsFilters, Input, JurisdictionPublic, StatusSummary, TimelineEntry
-from ..statusmap import View
+from ..schemas import (
+    AsOf,
+    ByFipsFilters,
+    FollowUpItem,
+    JurisdictionFilters,
+    JurisdictionPublic,
+    QueryInput,
+    StatusSummary,
+    SummaryFilters,
+    TimelineEntry,
+)
+from ..statusmap import Layer, View
 from ..wording import day
-from . import agencies, campaign, jurisdictions, public
+from . import agencies, campaign, follow_up, jurisdictions, public, status_as_of
+
+HOME_FOLLOW_UP = 10  # next steps the home page lists; /follow-up has them all
+CITIES = 100  # listed on a state's page; its jurisdictions list has them all
 
 
-class MapParams(Input):
-    """Which map `/map.png` draws: the parameters of the page that shows it. Frozen, so the
-    parameters themselves are the image's cache key (a new one, e.g. a date, joins it)."""
+class MapDay(QueryInput):
+    """The day and layer of a map: what every map page takes. Frozen, so that the parameters
+    themselves are a drawing's cache key."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    as_of: AsOf = None
+    layer: Layer = Field(
+        "campaign",
+        description="campaign: the campaign covering each area; rollout: where the program stood.",
+    )
+
+    def query(self, **changed: Any) -> str:
+        """The parameters as a query string (`?as_of=2011-06-30`), those left at their
+        default out; `changed` replaces some first."""
+        sent = self.model_copy(update=changed).model_dump(mode="json", exclude_defaults=True)
+        sent = {k: v for k, v in sent.items() if v is not None}
+        return f"?{urlencode(sent)}" if sent else ""
+
+    @property
+    def on(self) -> date:
+        return self.as_of or today()
+
+
+class MapQuery(MapDay):
+    """The country's map: by counties or by states."""
+
     view: View = "counties"
+
+
+class MapParams(MapQuery):
+    """Which map `/map.png` and `/embed/map` draw: the country's, or a state's counties."""
+
     # A USPS code: that state's counties, as on /states/{code} (which also 404s a bad one).
     state: Annotated[str, StringConstraints(to_upper=True)] | None = None
 
@@ -37,11 +75,6 @@ class MapParams(Input):
         if self.state is not None and self.view != "counties":
             raise ValueError("a state's map shows its counties: leave out view, or send counties")
         return self
-
-    def query(self) -> str:
-        """The parameters as a query string (`?state=CA`), those left at their default out."""
-        sent = self.model_dump(exclude_defaults=True)
-        return f"?{urlencode(sent)}" if sent else ""
 
 
 @dataclass(frozen=True)
@@ -58,99 +91,122 @@ class ShareCard:
 
 
 @dataclass(frozen=True)
+class Step:
+    """A day to step the map to, as a link (the slider of static/map.js steps the same)."""
+
+    on: date
+    label: str
+    query: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class MapView:
+    """A drawn map with what goes around it: its parameters, the days to step through and
+    the share card's picture."""
+
+    params: MapParams  # what is drawn
+    links: MapDay  # what the page's own links carry (its parameters)
+    drawn: statusmap.DrawnMap
+    steps: list[Step]
+    image: str  # /map.png with the same parameters
+
+    @property
+    def today(self) -> bool:
+        return status_as_of.is_stored(self.params.as_of)
+
+
+@dataclass(frozen=True)
 class HomePage:
-    view: View
-    map_svg: Markup
-    counts: dict[CampaignStatus, int]
+    map: MapView
     summary: StatusSummary
-    follow_up: list[JurisdictionPublic]
+    follow_up: list[FollowUpItem]  # the first of today's next steps
+    follow_up_total: int
     recent: list[tuple[Jurisdiction, TimelineEntry]]
     upcoming_votes: list[tuple[Jurisdiction, Vote]]
     upcoming_activations: list[Jurisdiction]
-    as_of: date
     share: ShareCard
 
 
 @dataclass(frozen=True)
 class StatePage:
     state: JurisdictionPublic
-    map_svg: Markup
-    counts: dict[CampaignStatus, int]
+    map: MapView
     sib: Agency | None
-    as_of: date
+    cities: list[JurisdictionPublic]  # the first page, by name (no outlines: not on the map)
+    cities_total: int
     share: ShareCard
 
 
 @dataclass(frozen=True)
 class EmbeddedMap:
-    map_svg: Markup
-    counts: dict[CampaignStatus, int]
-    as_of: date
+    map: MapView
 
 
-def home(session: Session, view: View) -> HomePage:
-    """The map, the counts by state, what needs following up, what happened, what is next."""
-    drawn = _national_map(session, view)
+def home(session: Session, params: MapQuery) -> HomePage:
+    """The map as of a day, the counts by state; today's follow-up list, recent events and
+    what is next."""
+    shown = _map_view(session, MapParams(**params.model_dump()), params)
     votes, activations = campaign.upcoming(session)
-    params = MapParams(view=view)
+    waiting = follow_up.items(session)
     return HomePage(
-        view=view,
-        map_svg=drawn.svg,
-        counts=drawn.counts,
-        summary=campaign.summary(session),
-        follow_up=campaign.follow_up(session),
+        map=shown,
+        summary=campaign.summary(session, SummaryFilters(as_of=params.as_of)),
+        follow_up=waiting[:HOME_FOLLOW_UP],
+        follow_up_total=len(waiting),
         recent=campaign.recent_events(session),
         upcoming_votes=votes,
         upcoming_activations=activations,
-        as_of=today(),
         share=ShareCard(
             title="Secure Communities opt-out campaigns",
-            description=_counted(drawn.counts, view),
+            description=_counted(shown.drawn, params.view, params.on),
             path=f"/{params.query()}",
-            image=f"/map.png{params.query()}",
+            image=shown.image,
         ),
     )
 
 
-def state_page(session: Session, code: str) -> StatePage:
-    """A state's record, the map of its counties and its identification bureau."""
+def state_page(session: Session, code: str, params: MapDay) -> StatePage:
+    """A state's record as of a day, the map of its counties and its identification bureau."""
     state = _mapped_state(session, code)
-    drawn = _state_map(session, state)
-    j, status = jurisdictions.get(session, state.id or 0)
+    shown = _map_view(session, MapParams(state=state.state, **params.model_dump()), params)
+    j, status, _ = jurisdictions.read(session, state.id or 0, params.as_of)
+    city_filter = JurisdictionFilters(
+        state=state.state, kind=JurisdictionKind.city, as_of=params.as_of, limit=CITIES
+    )
+    cities, cities_total = jurisdictions.list_(session, city_filter)
     return StatePage(
-        state=public.jurisdiction(j, status),
-        map_svg=drawn.svg,
-        counts=drawn.counts,
+        state=public.jurisdiction(j, status, params.on),
+        map=shown,
         sib=agencies.state_bureau(session, state.state),
-        as_of=today(),
+        cities=cities,
+        cities_total=cities_total,
         share=ShareCard(
             title=f"{state.name}: Secure Communities opt-out campaigns",
-            description=_counted(drawn.counts, "counties"),
-            path=f"/states/{state.state}",
-            image=f"/map.png{MapParams(state=state.state).query()}",
+            description=_counted(shown.drawn, "counties", params.on),
+            path=f"/states/{state.state}{params.query()}",
+            image=shown.image,
         ),
     )
 
 
-def embedded_map(session: Session, view: View) -> EmbeddedMap:
+def embedded_map(session: Session, params: MapParams) -> EmbeddedMap:
     """The map alone, for other sites to frame: its links open in a new tab."""
-    on = today()
-    label = f"Map of US {view} coloured by opt-out status, as of {day(on)}"
-    drawn = _draw(session, view, mapsvg.us_map(), None, label, new_tab=True)
-    return EmbeddedMap(map_svg=drawn.svg, counts=drawn.counts, as_of=on)
+    return EmbeddedMap(_map_view(session, params, params, new_tab=True))
 
 
 def map_image(session: Session, params: MapParams) -> mapimage.Image:
     """The map of `params` as a share card's PNG, rendered again only when the data (or the
     day) changes; the same SVG as the page's, from the same cache."""
-    state = _mapped_state(session, params.state) if params.state else None
     key: Hashable = (params, _version(session))
-    if state is None:
-        area = "county" if params.view == "counties" else "state"
-        title = f"Secure Communities opt-out campaigns by {area}, {day(today())}"
-        return mapimage.png(key, title, lambda: _national_map(session, params.view).svg)
-    title = f"{state.name}: opt-out campaigns by county, {day(today())}"
-    return mapimage.png(key, title, lambda: _state_map(session, state).svg)
+    drawn = _map_view(session, params, params).drawn
+    area = "county" if params.view == "counties" else "state"
+    if params.state:
+        title = f"{_mapped_state(session, params.state).name}: by county"
+    else:
+        title = f"Secure Communities by {area}"
+    words = "opt-out campaigns" if params.layer == "campaign" else "rollout"
+    return mapimage.png(key, f"{title}, {words}, {day(params.on)}", lambda: drawn.svg)
 
 
 def share_image(state: str, fips: str | None) -> str:
@@ -160,14 +216,15 @@ def share_image(state: str, fips: str | None) -> str:
     return f"/map.png{MapParams(state=state).query()}" if on_map else "/map.png"
 
 
-def _counted(counts: dict[CampaignStatus, int], view: View) -> str:
+def _counted(drawn: statusmap.DrawnMap, view: View, on: date) -> str:
     """The legend in a sentence: 'Counties by campaign status, Dec 2, 2025: Denied 3, …'."""
     shown = ", ".join(
-        f"{STATUS_LABELS[status]} {n:,}"
-        for status, n in sorted(counts.items(), key=lambda item: -item[1])
+        f"{statusmap.LABELS[key]} {n:,}"
+        for key, n in sorted(drawn.counts.items(), key=lambda item: -item[1])
         if n
     )
-    return f"{view.capitalize()} by campaign status, {day(today())}: {shown}."
+    by = "campaign status" if drawn.layer == "campaign" else "rollout of Secure Communities"
+    return f"{view.capitalize()} by {by}, {day(on)}: {shown}."
 
 
 def _mapped_state(session: Session, code: str) -> Jurisdiction:
@@ -178,38 +235,76 @@ def _mapped_state(session: Session, code: str) -> Jurisdiction:
     return state
 
 
-def _national_map(session: Session, view: View) -> statusmap.DrawnMap:
-    label = f"Map of US {view} coloured by campaign status"
-    return _draw(session, view, mapsvg.us_map(), None, label)
-
-
-def _state_map(session: Session, state: Jurisdiction) -> statusmap.DrawnMap:
-    label = f"Map of the counties of {state.name} by campaign status"
-    outlines = mapsvg.state_map((state.fips or "")[:2])
-    return _draw(session, "counties", outlines, state.state, label)
+def _map_view(session: Session, params: MapParams, links: MapDay, new_tab: bool = False) -> MapView:
+    """The map of `params` (the country's, or a state's counties), drawn from the statuses as
+    of its day, redrawn when the data changes; its page's links carry `links`."""
+    what = "campaign status" if params.layer == "campaign" else "rollout of Secure Communities"
+    if params.state:
+        state = _mapped_state(session, params.state)
+        outlines = mapsvg.state_map((state.fips or "")[:2])
+        label = f"Map of the counties of {state.name} by {what}, {day(params.on)}"
+    else:
+        outlines = mapsvg.us_map()
+        label = f"Map of US {params.view} by {what}, {day(params.on)}"
+    filters = ByFipsFilters(state=params.state, as_of=params.as_of)
+    version = _version(session)
+    drawn = statusmap.draw(
+        params.view,
+        outlines,
+        lambda: campaign.by_fips(session, filters, state_level=params.view == "states"),
+        label=label,
+        version=(version, params.as_of),
+        layer=params.layer,
+        area=params.state,
+        new_tab=new_tab,
+    )
+    steps = _steps(session, links, version)
+    return MapView(params, links, drawn, steps, f"/map.png{params.query()}")
 
 
 def _version(session: Session) -> Hashable:
-    """What the maps are drawn from: the statuses in the database, and the day (overdue and
-    activated depend on it)."""
-    return (campaign.data_version(session), today())
+    """What the maps are drawn from: the data in the database, and the day (overdue and
+    activated depend on it when a map is of today)."""
+    return (status_as_of.data_version(session), today())
 
 
-def _draw(
-    session: Session,
-    view: View,
-    outlines: mapsvg.MapShapes,
-    state: str | None,
-    label: str,
-    new_tab: bool = False,
-) -> statusmap.DrawnMap:
-    """The map coloured by the statuses in the database, redrawn when they change."""
-    return statusmap.draw(
-        view,
-        outlines,
-        lambda: campaign.by_fips(session, ByFipsFilters(state=state), state_level=view == "states"),
-        label=label,
-        version=_version(session),
-        area=state,
-        new_tab=new_tab,
-    )
+# The days to step through, per data version: a few at most.
+_spans: dict[Hashable, tuple[date, date] | None] = {}
+
+
+def _steps(session: Session, params: MapDay, version: Hashable) -> list[Step]:
+    """The end of each quarter from the first dated fact to the last that changed a status
+    or an activation, that last day itself, and today."""
+    if version not in _spans:
+        if len(_spans) > 16:
+            _spans.clear()
+        _spans[version] = campaign.story_span(session)
+    span = _spans[version]
+    days = quarter_ends(*span) if span else []
+    days = [d for d in days if d < today()]
+    steps = [
+        Step(
+            d,
+            day(d) if span and d == span[1] else f"{d:%b} {d.year}",
+            params.query(as_of=d),
+            params.as_of == d,
+        )
+        for d in days
+    ]
+    steps.append(Step(today(), "Today", params.query(as_of=None), params.as_of in (None, today())))
+    return steps
+
+
+def _quarter_end(d: date) -> date:
+    month = (d.month - 1) // 3 * 3 + 3
+    following = date(d.year + month // 12, month % 12 + 1, 1)
+    return following - timedelta(days=1)
+
+
+def quarter_ends(first: date, last: date) -> list[date]:
+    """Each quarter's last day from `first`'s quarter on while before `last`, then `last`."""
+    days, d = [], _quarter_end(first)
+    while d < last:
+        days.append(d)
+        d = _quarter_end(d + timedelta(days=1))
+    return [*days, last]

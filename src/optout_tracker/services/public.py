@@ -40,6 +40,7 @@ def jurisdiction(
             "effective_status_since": s.effective_status_since,
             "effective_status_via": s.effective_status_via,
             "activated_despite_opt_out": s.activated_despite_opt_out,
+            "as_of": on,
         }
     )
 
@@ -54,8 +55,17 @@ def of(session: Session, record: SQLModel) -> Record:
     return BY_MODEL[type(record)].public.model_validate(record)
 
 
-def of_row(row: Any) -> Record:
-    """The record of a list's row (a jurisdiction's comes with its status row)."""
+def of_row(row: Any, as_of: date | None = None) -> Record:
+    """The record of a list's row (a jurisdiction's comes with the columns of its status as
+    of `as_of`: jurisdictions.select_with)."""
     if isinstance(row[0], Jurisdiction):
-        return jurisdiction(row[0], row[1])
+        return jurisdiction(row[0], status_of_row(row), as_of)
     return BY_MODEL[type(row[0])].public.model_validate(row[0])
+
+
+def status_of_row(row: Any) -> JurisdictionStatus:
+    """The status row read as columns beside its jurisdiction, as a row not in the session."""
+    return JurisdictionStatus(**{c.name: row._mapping[c.name] for c in STATUS_COLUMNS})
+
+
+STATUS_COLUMNS = JurisdictionStatus.__table__.c  # type: ignore[attr-defined]

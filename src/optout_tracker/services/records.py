@@ -19,7 +19,7 @@ from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Announcement, Jurisdiction, Letter, Response, Tracked, Vote
 from ..schemas import BY_MODEL, PRIVATE_FIELDS, EventFilters, ListParams, ResponseCreate
 from ..security import Principal
-from . import outbox, status_projection
+from . import mail, outbox, status_projection
 from .listing import equality_filters, fetch_page, order_by, range_filters
 
 T = TypeVar("T", bound=SQLModel)
@@ -84,8 +84,9 @@ class Listing:
         )
         return [row[0] for row in rows], total
 
-    def ordered(self, params: ListParams) -> sa.Select[Any]:
-        """The matching rows in the list's order, for an export of all of them."""
+    def ordered(self, session: Session, params: ListParams) -> sa.Select[Any]:
+        """The matching rows in the list's order, for an export of all of them (the session
+        is for kinds whose rows need more than a statement: jurisdictions.ordered)."""
         columns = columns_of(self.model)
         ordering = order_by(params.sort, columns, self.default_sort, columns["id"])
         return self.statement(params).order_by(*ordering)
@@ -177,6 +178,7 @@ def created(
     if model is Response:
         for _, response in new:
             move_activation(session, cast("Response | ResponseCreate", response), actor)
+        mail.responses_logged(session, [record_id for record_id, _ in new])
     if model in STATUS_FROM:
         status_projection.refresh(session, {cast(Any, v).jurisdiction_id for _, v in new})
     if model is Announcement:  # it speaks to every jurisdiction in its scope

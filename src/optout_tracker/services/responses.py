@@ -1,14 +1,16 @@
 """Responses: the answers a jurisdiction received."""
 
+from dataclasses import dataclass
+
 from sqlmodel import Session
 
 from ..clock import today
-from ..enums import ResponseKind
+from ..enums import Access, ResponseKind
 from ..errors import FieldError, InvalidInput
-from ..models import Agency, Jurisdiction, Letter, Response
+from ..models import Agency, Document, Jurisdiction, Letter, Response
 from ..schemas import RESPONSES, ResponseCreate, ResponseFilters, ResponseUpdate
 from ..security import Principal
-from . import records, status_projection
+from . import documents, records, status_projection
 
 KIND = RESPONSES
 
@@ -79,5 +81,34 @@ def update(
 
 
 def delete(session: Session, response: Response, actor: Principal) -> None:
+    documents.refuse_if_attached(session, response)
     records.delete(session, response, actor)
     status_projection.refresh(session, [response.jurisdiction_id])
+
+
+@dataclass(frozen=True)
+class ResponsePage:
+    """What /responses/{id} shows: the answer, who sent it, the letter it answers, and the
+    documents the reader may see."""
+
+    response: Response
+    jurisdiction: Jurisdiction
+    agency: Agency | None
+    letter: Letter | None
+    letter_agency: Agency | None
+    documents: list[Document]
+    can_write: bool
+
+
+def page(session: Session, response_id: int, principal: Principal) -> ResponsePage:
+    response = get(session, response_id)
+    letter = session.get(Letter, response.letter_id) if response.letter_id else None
+    return ResponsePage(
+        response=response,
+        jurisdiction=records.get(session, Jurisdiction, response.jurisdiction_id),
+        agency=session.get(Agency, response.agency_id),
+        letter=letter,
+        letter_agency=session.get(Agency, letter.agency_id) if letter else None,
+        documents=documents.of_response(session, response, principal),
+        can_write=principal.can(Access.write),
+    )

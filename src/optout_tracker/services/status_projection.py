@@ -9,7 +9,8 @@ when the calendar alone changes its answer (`recompute_on`: an upcoming event's 
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -44,7 +45,7 @@ from ..status import (
     effective_status,
     opposed_on,
 )
-from . import outbox
+from . import mail, outbox
 
 J = Jurisdiction
 
@@ -76,6 +77,7 @@ LETTER_FACT: tuple[Any, ...] = (
     Agency.name,
     Letter.response_due_on,
     Letter.channel,
+    Letter.follows_letter_id,
 )
 RESPONSE_FACT: tuple[Any, ...] = (
     Response.id,
@@ -154,12 +156,24 @@ def _announcement_facts(
     return {i: [*by_scope[NATIONAL], *by_scope[state]] for i, state in states}
 
 
-def _load_facts(
-    session: Session, ids: list[int]
-) -> tuple[dict[int, CampaignState], dict[int, date | None]]:
-    """Each jurisdiction's state as of today, derived from its events and the announcements
-    in its scope, and when its campaign first opposed activation (status.opposed_on): four
-    queries per 500."""
+def facts_of(
+    session: Session, jurisdiction_id: int
+) -> tuple[list[VoteFact], list[LetterFact], list[ResponseFact], list[AnnouncementFact]]:
+    """One jurisdiction's facts, and the announcements in its scope: what the rules read
+    (status.derive_status, status.next_steps)."""
+    found: dict[type[Fact], list[Any]] = {}
+    for fact, statement in _fact_statements([jurisdiction_id]):
+        found[fact] = [fact(*fields) for _, *fields in session.execute(statement)]
+    announced = _announcement_facts(session, [jurisdiction_id]).get(jurisdiction_id, [])
+    return found[VoteFact], found[LetterFact], found[ResponseFact], announced
+
+
+Facts = tuple[list[VoteFact], list[LetterFact], list[ResponseFact], list[AnnouncementFact]]
+
+
+def facts_of_many(session: Session, ids: list[int]) -> dict[int, Facts]:
+    """The facts of each of these jurisdictions, and the announcements in its scope (as
+    `facts_of`): four queries per 500."""
     found: dict[type[Fact], dict[int, list[Any]]] = {
         fact: defaultdict(list) for fact in (VoteFact, LetterFact, ResponseFact)
     }
@@ -171,17 +185,17 @@ def _load_facts(
                 of_kind[jurisdiction_id].append(fact(*fields))
         announced |= _announcement_facts(session, chunk)
     votes, letters, responses = found.values()
-    on = today()
-    states = {
-        i: derive_status(votes[i], letters[i], responses[i], announced.get(i, []), on) for i in ids
-    }
-    return states, {i: opposed_on(votes[i], letters[i]) for i in ids}
+    return {i: (votes[i], letters[i], responses[i], announced.get(i, [])) for i in ids}
 
 
-def load_states(session: Session, jurisdiction_ids: Iterable[int]) -> dict[int, CampaignState]:
-    """Derive the state of each jurisdiction as of today from its events and the
-    announcements in its scope, in four queries per 500."""
-    return _load_facts(session, sorted(set(jurisdiction_ids)))[0]
+def _load_facts(
+    session: Session, ids: list[int], on: date
+) -> tuple[dict[int, CampaignState], dict[int, date | None]]:
+    """Each jurisdiction's state as of `on`, derived from its events and the announcements
+    in its scope, and when its campaign first opposed activation (status.opposed_on)."""
+    facts = facts_of_many(session, ids)
+    states = {i: derive_status(*facts[i], on) for i in ids}
+    return states, {i: opposed_on(facts[i][0], facts[i][1]) for i in ids}
 
 
 @dataclass(frozen=True)
@@ -256,50 +270,88 @@ def _stored(
     }
 
 
-def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusChange]:
-    """Recompute and store the derived status of these jurisdictions, and the effective
-    status of the counties and cities of the states among them; report status changes
-    (of the jurisdictions' own status: coverage through the state is no event)."""
-    session.flush()  # the events of this transaction must be visible to the queries below
+def derive(
+    session: Session, jurisdiction_ids: Iterable[int], on: date
+) -> dict[int, dict[str, Any]]:
+    """The status row values (column: value) as of `on` of these jurisdictions, and of
+    those whose coverage they decide (a state's counties and cities), from the facts."""
     places = _covered(session, jurisdiction_ids)
-    states, opposed = _load_facts(session, sorted(places))
+    states, opposed = _load_facts(session, sorted(places), on)
     state_ids = {p.state: i for i, p in places.items() if p.state_level}
-    rows = {
-        row.jurisdiction_id: row
-        for chunk in in_chunks(states)
-        for row in session.scalars(
-            sa.select(JurisdictionStatus).where(col(JurisdictionStatus.jurisdiction_id).in_(chunk))
-        )
-    }
-    on = today()
-    changes = []
+    derived = {}
     for jurisdiction_id, state in states.items():
         place = places[jurisdiction_id]
         covering = None if place.state_level else state_ids.get(place.state)
-        values = _stored(
+        derived[jurisdiction_id] = _stored(
             state,
             place.activated_on,
             None if covering is None else (states[covering], opposed[covering]),
             opposed[jurisdiction_id],
             on,
         )
+    return derived
+
+
+DEFERRED = "optout.status_deferred"  # session.info key: the ids `deferred` collects
+
+
+@contextmanager
+def deferred(session: Session) -> Iterator[set[int]]:
+    """While the block runs, `refresh` only collects the ids it is asked about, into the set
+    yielded; the caller refreshes them once, or not at all if it rolls back. An import that
+    changes a thousand of a county's events derives its status once, not a thousand times."""
+    touched: set[int] = set()
+    session.info[DEFERRED] = touched
+    try:
+        yield touched
+    finally:
+        del session.info[DEFERRED]
+
+
+def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusChange]:
+    """Recompute and store the derived status of these jurisdictions, and the effective
+    status of the counties and cities of the states among them; report status changes
+    (of the jurisdictions' own status: coverage through the state is no event)."""
+    if (touched := session.info.get(DEFERRED)) is not None:
+        touched.update(jurisdiction_ids)
+        return []
+    session.flush()  # the events of this transaction must be visible to the queries below
+    derived = derive(session, jurisdiction_ids, today())
+    rows = {
+        row.jurisdiction_id: row
+        for chunk in in_chunks(derived)
+        for row in session.scalars(
+            sa.select(JurisdictionStatus).where(col(JurisdictionStatus.jurisdiction_id).in_(chunk))
+        )
+    }
+    changes = []
+    alerts = []
+    for jurisdiction_id, values in derived.items():
+        new, new_effective = values["status"], values["effective_status"]
         row = rows.get(jurisdiction_id)
         if row is None:
             row = JurisdictionStatus(jurisdiction_id=jurisdiction_id, **values)
             session.add(row)
-            old = CampaignStatus.no_action
+            old = old_effective = CampaignStatus.no_action
         else:
-            old = row.status
+            old, old_effective = row.status, row.effective_status
             if all(getattr(row, k) == v for k, v in values.items()):
                 continue
             for key, value in values.items():
                 setattr(row, key, value)
             row.revision += 1
             row.updated_at = utcnow()
-        if old != state.status:
-            changes.append(StatusChange(jurisdiction_id, old, state.status))
-            outbox.publish_status_change(session, jurisdiction_id, old, state.status)
+        revision = row.revision or 1
+        if old != new:
+            changes.append(StatusChange(jurisdiction_id, old, new))
+            outbox.publish_status_change(session, jurisdiction_id, old, new)
+            alerts.append(mail.StatusAlert(jurisdiction_id, old, new, revision, own=True))
+        elif old_effective != new_effective:  # covered by its state, whose campaign moved
+            alerts.append(
+                mail.StatusAlert(jurisdiction_id, old_effective, new_effective, revision, own=False)
+            )
     session.flush()
+    mail.status_changed(session, alerts)
     return changes
 
 
@@ -355,7 +407,8 @@ def keep_current(engine: Engine) -> None:
         _checked_on = on
 
 
-def overdue_condition() -> sa.ColumnElement[bool]:
-    """SQL for the derived `overdue` flag, evaluated against today's date."""
-    due = col(JurisdictionStatus.next_response_due_on)
-    return sa.and_(due.is_not(None), due < today())
+def overdue_condition(status: sa.Table, on: date) -> sa.ColumnElement[bool]:
+    """SQL for the derived `overdue` flag of the statuses in `status` (this table, or one
+    shaped like it), which are as of `on`."""
+    due = status.c.next_response_due_on
+    return sa.and_(due.is_not(None), due < on)

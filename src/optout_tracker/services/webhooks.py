@@ -8,9 +8,9 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from .. import netguard
+from .. import audit, netguard
 from ..db_types import utcnow
-from ..enums import TEST_EVENT, DeliveryState
+from ..enums import TEST_EVENT, AuditAction, DeliveryState
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Webhook, WebhookAttempt, WebhookDelivery
 from ..schemas import (
@@ -21,6 +21,7 @@ from ..schemas import (
     WebhookDeliveryPublic,
     WebhookUpdate,
 )
+from ..security import Principal
 from . import outbox, records
 
 LISTING = records.Listing(Webhook, equal=(), default_sort="id")
@@ -48,29 +49,42 @@ def check_url(url: str, *, allow_private: bool) -> None:
         raise InvalidInput(message, [FieldError("url", message)]) from None
 
 
-def create(session: Session, data: WebhookCreate, *, allow_private: bool = False) -> Webhook:
+def create(
+    session: Session, data: WebhookCreate, actor: Principal, *, allow_private: bool = False
+) -> Webhook:
     """A new subscription; its secret is the one given, or a new random one."""
     check_url(data.url, allow_private=allow_private)
     webhook = Webhook(**data.model_dump(exclude={"secret"}), secret=data.secret or new_secret())
     session.add(webhook)
     session.flush()
+    audit.record(session, actor, AuditAction.create, webhook, None)
     return webhook
 
 
 def update(
-    session: Session, webhook: Webhook, data: WebhookUpdate, *, allow_private: bool = False
+    session: Session,
+    webhook: Webhook,
+    data: WebhookUpdate,
+    actor: Principal,
+    *,
+    allow_private: bool = False,
 ) -> Webhook:
     changes = records.changes_of(Webhook, data)
     if changes.get("url") is not None:
         check_url(changes["url"], allow_private=allow_private)
+    if all(getattr(webhook, k) == v for k, v in changes.items()):
+        return webhook  # nothing changes: no new version, no audit entry
+    before = audit.snapshot(webhook)
     webhook.sqlmodel_update(changes)
     session.add(webhook)
     session.flush()
+    audit.record(session, actor, AuditAction.update, webhook, before)
     return webhook
 
 
-def delete(session: Session, webhook: Webhook) -> None:
+def delete(session: Session, webhook: Webhook, actor: Principal) -> None:
     """The subscription goes, and with it its deliveries, sent or not."""
+    audit.record(session, actor, AuditAction.delete, webhook, audit.snapshot(webhook))
     session.delete(webhook)
     session.flush()
 

@@ -16,8 +16,8 @@ from ..security import Principal
 from ..services import accounts
 from ..text_input import field_errors, parse
 from .access import AdminUser
-from .forms import FormData
-from .templating import flash, render
+from .forms import FormData, Once
+from .templating import render
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf.verify)])
 
@@ -52,34 +52,38 @@ def users_page(request: Request, session: SessionDep, principal: AdminUser) -> R
 
 @router.post("/users", response_class=HTMLResponse)
 def create_user(
-    request: Request, form: FormData, session: SessionDep, principal: AdminUser
+    request: Request, form: FormData, session: SessionDep, principal: AdminUser, once: Once
 ) -> Response:
     try:
         with session.begin_nested():
             if form.get("role") not in {r.value for r in Role}:
                 raise InvalidInput("pick a role", [FieldError("role", "pick a role")])
             user = accounts.create_user(
-                session, form.get("email", ""), Role(form["role"]), form.get("password", "")
+                session,
+                form.get("email", ""),
+                Role(form["role"]),
+                form.get("password", ""),
+                principal,
             )
     except AppError as exc:
         values = {k: v for k, v in form.items() if k != "password"}
         return _users_page(
             request, principal, session, 422, values=values, errors=field_errors(exc)
         )
-    flash(request, f"Created {user.role} {user.email}.")
-    return RedirectResponse("/admin/users", status_code=303)
+    return once.saved("/admin/users", f"Created {user.role} {user.email}.")
 
 
 @router.post("/users/{user_id}/active", response_class=HTMLResponse)
 def set_user_active(
-    request: Request, user_id: IdPath, form: FormData, session: SessionDep, principal: AdminUser
+    user_id: IdPath, form: FormData, session: SessionDep, principal: AdminUser, once: Once
 ) -> Response:
     active = form.get("active") == "true"
     if not active and user_id == principal.id:
         raise Forbidden("you cannot deactivate your own account")
-    user = accounts.set_active(session, user_id, active)
-    flash(request, f"{user.email} is now {'active' if active else 'deactivated'}.")
-    return RedirectResponse("/admin/users", status_code=303)
+    user = accounts.set_active(session, user_id, active, principal)
+    return once.saved(
+        "/admin/users", f"{user.email} is now {'active' if active else 'deactivated'}."
+    )
 
 
 @router.get("/api-keys", response_class=HTMLResponse)
@@ -89,7 +93,7 @@ def keys_page(request: Request, session: SessionDep, principal: AdminUser) -> Re
 
 @router.post("/api-keys", response_class=HTMLResponse)
 def create_key(
-    request: Request, form: FormData, session: SessionDep, principal: AdminUser
+    request: Request, form: FormData, session: SessionDep, principal: AdminUser, once: Once
 ) -> Response:
     try:
         with session.begin_nested():
@@ -97,16 +101,15 @@ def create_key(
             key, token = accounts.create_api_key(session, data.name, data.scope, principal)
     except (ValidationError, AppError) as exc:
         return _keys_page(request, principal, session, 422, values=form, errors=field_errors(exc))
-    # Shown on this answer only, never stored: no redirect, and the page is not cached.
+    # Shown on this answer only, never stored: no redirect, and the page is not cached; a
+    # second tap lands on the list of keys.
+    once.remember("/admin/api-keys")
     response = _keys_page(request, principal, session, new_token=token, new_key=key)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 @router.post("/api-keys/{key_id}/revoke", response_class=HTMLResponse)
-def revoke_key(
-    request: Request, key_id: IdPath, session: SessionDep, principal: AdminUser
-) -> Response:
-    key = accounts.revoke_api_key(session, key_id)
-    flash(request, f"Revoked the key {key.name!r}.")
-    return RedirectResponse("/admin/api-keys", status_code=303)
+def revoke_key(key_id: IdPath, session: SessionDep, principal: AdminUser, once: Once) -> Response:
+    key = accounts.revoke_api_key(session, key_id, principal)
+    return once.saved("/admin/api-keys", f"Revoked the key {key.name!r}.")

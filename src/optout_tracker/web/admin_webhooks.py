@@ -25,7 +25,7 @@ from ..security import Principal
 from ..services import webhook_pages, webhooks
 from ..text_input import field_errors
 from .access import AdminUser
-from .forms import FormData
+from .forms import FormData, Once
 from .templating import flash, pager_links, render
 
 router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(csrf.verify)])
@@ -157,13 +157,14 @@ def create_webhook(
     session: SessionDep,
     settings: SettingsDep,
     principal: AdminUser,
+    once: Once,
 ) -> Response:
     """Subscribe a URL to events; the answer shows its signing secret, this once."""
     allow_private = settings.webhook_allow_private
     try:
         with session.begin_nested():
             webhook = webhooks.create(
-                session, _webhook_input(form, events), allow_private=allow_private
+                session, _webhook_input(form, events), principal, allow_private=allow_private
             )
     except (ValidationError, AppError) as exc:
         response = _webhooks_page(
@@ -177,6 +178,7 @@ def create_webhook(
         )
     else:
         # Like a new API key: shown on this answer only, no redirect, not cached.
+        once.remember(f"/admin/webhooks/{webhook.id}")
         response = _webhooks_page(request, principal, session, created=webhook)
     response.headers["Cache-Control"] = "no-store"  # both answers may hold a secret
     return response
@@ -204,6 +206,7 @@ def edit_webhook(
     session: SessionDep,
     settings: SettingsDep,
     principal: AdminUser,
+    once: Once,
 ) -> Response:
     """Change a subscription's URL, description, events or secret; a generated secret is
     shown on this answer only."""
@@ -211,7 +214,9 @@ def edit_webhook(
     try:
         with session.begin_nested():
             changes = _webhook_changes(form, events)
-            webhooks.update(session, webhook, changes, allow_private=settings.webhook_allow_private)
+            webhooks.update(
+                session, webhook, changes, principal, allow_private=settings.webhook_allow_private
+            )
     except (ValidationError, AppError) as exc:
         response = _webhook_page(
             request,
@@ -225,9 +230,10 @@ def edit_webhook(
         )
     else:
         if form.get("generate_secret") != "true":
-            flash(request, f"Saved the subscription of {webhook.url}.")
-            return RedirectResponse(f"/admin/webhooks/{webhook_id}", status_code=303)
+            message = f"Saved the subscription of {webhook.url}."
+            return once.saved(f"/admin/webhooks/{webhook_id}", message)
         # Like a new subscription's: shown on this answer only, no redirect, not cached.
+        once.remember(f"/admin/webhooks/{webhook_id}")
         response = _webhook_page(request, principal, session, webhook, new_secret=changes.secret)
     response.headers["Cache-Control"] = "no-store"  # both answers may hold a secret
     return response
@@ -240,6 +246,7 @@ def set_webhook_active(
     form: FormData,
     session: SessionDep,
     principal: AdminUser,
+    once: Once,
 ) -> Response:
     """Pause or resume a subscription."""
     active = form.get("active") == "true"
@@ -248,13 +255,14 @@ def set_webhook_active(
         session,
         webhooks.get(session, webhook_id),
         WebhookUpdate(active=active),
+        principal,
         allow_private=False,
     )
     if active:
-        flash(request, f"{webhook.url} is active again: its waiting deliveries resume.")
+        message = f"{webhook.url} is active again: its waiting deliveries resume."
     else:
-        flash(request, f"{webhook.url} is paused: no new events are queued, pending ones wait.")
-    return RedirectResponse(_back(form, webhook_id), status_code=303)
+        message = f"{webhook.url} is paused: no new events are queued, pending ones wait."
+    return once.saved(_back(form, webhook_id), message)
 
 
 @router.post("/webhooks/{webhook_id}/test", response_class=HTMLResponse)
@@ -264,6 +272,7 @@ def send_test_event(
     form: FormData,
     session: SessionDep,
     principal: AdminUser,
+    once: Once,
 ) -> Response:
     """Queue a `webhook.test` event for this subscription only."""
     webhook = webhooks.get(session, webhook_id)
@@ -272,22 +281,20 @@ def send_test_event(
             delivery = webhooks.send_test(session, webhook)
     except Conflict as exc:
         flash(request, f"No test event was queued ({exc.detail}).")
-    else:
-        flash(
-            request,
-            f"A {TEST_EVENT} event (delivery {delivery.uuid}) is queued for {webhook.url}; "
-            "the worker sends it on its next round.",
-        )
-    return RedirectResponse(_back(form, webhook_id), status_code=303)
+        return RedirectResponse(_back(form, webhook_id), status_code=303)
+    return once.saved(
+        _back(form, webhook_id),
+        f"A {TEST_EVENT} event (delivery {delivery.uuid}) is queued for {webhook.url}; "
+        "the worker sends it on its next round.",
+    )
 
 
 @router.post("/webhooks/{webhook_id}/delete", response_class=HTMLResponse)
 def delete_webhook(
-    request: Request, webhook_id: IdPath, session: SessionDep, principal: AdminUser
+    webhook_id: IdPath, session: SessionDep, principal: AdminUser, once: Once
 ) -> Response:
     """Unsubscribe: the subscription goes, with its deliveries."""
     webhook = webhooks.get(session, webhook_id)
     url = webhook.url
-    webhooks.delete(session, webhook)
-    flash(request, f"Deleted the subscription of {url} and its deliveries.")
-    return RedirectResponse("/admin/webhooks", status_code=303)
+    webhooks.delete(session, webhook, principal)
+    return once.saved("/admin/webhooks", f"Deleted the subscription of {url} and its deliveries.")

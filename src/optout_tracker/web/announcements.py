@@ -1,7 +1,7 @@
 """`/announcements/new`: the organizers' form for what ICE, DHS or a state said to all."""
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from ..errors import AppError
@@ -11,8 +11,8 @@ from ..schemas import AnnouncementCreate
 from ..services import announcements as service
 from ..text_input import field_errors, parse
 from .access import Organizer
-from .forms import FormData
-from .templating import flash, render
+from .forms import FormData, Once
+from .templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 
@@ -25,7 +25,7 @@ def announcement_form(request: Request, session: SessionDep, principal: Organize
 
 @router.post("/announcements/new", response_class=HTMLResponse)
 def log_announcement(
-    request: Request, form: FormData, session: SessionDep, principal: Organizer
+    request: Request, form: FormData, session: SessionDep, principal: Organizer, once: Once
 ) -> Response:
     try:
         with session.begin_nested():  # a refused form leaves nothing behind
@@ -40,5 +40,4 @@ def log_announcement(
             values=form,
             errors=field_errors(exc),
         )
-    flash(request, "The announcement was logged.")
-    return RedirectResponse("/announcements/new", status_code=303)
+    return once.saved("/announcements/new", "The announcement was logged.")

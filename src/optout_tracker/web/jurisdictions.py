@@ -1,34 +1,38 @@
 """`/jurisdictions`: the list, the dossier, and the organizers' forms."""
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
+from sqlmodel import Session, SQLModel
 
-from ..enums import Channel, LetterPurpose, ResponseKind, VoteOutcome, VoteTopic
-from ..errors import AppError, NotFound
+from ..enums import Access, Channel, LetterPurpose, ResponseKind, VoteOutcome, VoteTopic
+from ..errors import AppError, Conflict, NotFound
 from ..http import csrf
 from ..http.auth import PrincipalDep
-from ..http.deps import SessionDep, SettingsDep
-from ..models import Jurisdiction
+from ..http.deps import IdPath, SessionDep, SettingsDep
+from ..models import AuditEntry, Jurisdiction
 from ..schemas import (
     LETTERS,
     MAX_ID,
     RESPONSES,
     VOTES,
     JurisdictionFilters,
+    JurisdictionPublic,
     JurisdictionUpdate,
     RecordKind,
 )
+from ..security import Principal
+from ..services import campaign, follows, kinds, records, restore
 from ..services import dossier as dossiers
 from ..services import jurisdictions as service
-from ..services import kinds
 from ..text_input import field_errors, parse
 from ..wording import words
-from .access import Organizer
-from .forms import FormData
-from .templating import flash, pager_links, render
+from .access import AdminUser, Organizer
+from .forms import FormData, Once
+from .templating import pager_links, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 FORMS = {kind.entity: kind for kind in (VOTES, LETTERS, RESPONSES)}  # a dossier's "Log …"
@@ -76,10 +80,22 @@ def dossier(
     session: SessionDep,
     principal: PrincipalDep,
     offset: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    as_of: Annotated[date | None, Query()] = None,
 ) -> Response:
-    page = dossiers.dossier(session, slug, principal, offset)
+    page = dossiers.dossier(session, slug, principal, offset, as_of=as_of)
     links = pager_links(request, page.params, page.total)
-    return render(request, principal, "dossier.html", page=page, links=links, choices=CHOICES)
+    admin = principal.can(Access.admin)
+    return render(
+        request,
+        principal,
+        "dossier.html",
+        page=page,
+        links=links,
+        choices=CHOICES,
+        can_delete=admin,
+        restorable=restore.restorable(session, page.history) if admin else set(),
+        following=follows.following(session, principal, jurisdiction_id=page.j.id),
+    )
 
 
 def form_kind(kind: str) -> RecordKind:
@@ -114,6 +130,11 @@ def event_form(
     )
 
 
+def event_url(j: Jurisdiction | JurisdictionPublic, kind: str, record: SQLModel) -> str:
+    """Where a vote, letter or response is shown: its place on its jurisdiction's page."""
+    return f"/jurisdictions/{j.slug}#{kind}-{getattr(record, 'id', '')}"
+
+
 @router.post("/jurisdictions/{slug}/log/{kind}", response_class=HTMLResponse)
 def log_event(
     request: Request,
@@ -123,6 +144,7 @@ def log_event(
     record_kind: FormKind,
     session: SessionDep,
     principal: Organizer,
+    once: Once,
     settings: SettingsDep,
 ) -> Response:
     j, _ = service.get_by_slug(session, slug)
@@ -131,7 +153,9 @@ def log_event(
         with session.begin_nested():  # a refused form leaves nothing behind
             payload = parse(record_kind.create, data)
             window = settings.response_window_days
-            kinds.create(session, record_kind, payload, principal, response_window_days=window)
+            record = kinds.create(
+                session, record_kind, payload, principal, response_window_days=window
+            )
     except (ValidationError, AppError) as exc:
         return render(
             request,
@@ -144,8 +168,7 @@ def log_event(
             errors=field_errors(exc),
             choices=CHOICES,
         )
-    flash(request, f"The {kind} was logged.")
-    return RedirectResponse(f"/jurisdictions/{slug}", status_code=303)
+    return once.saved(event_url(j, kind, record), f"The {kind} was logged.")
 
 
 @router.get("/jurisdictions/{slug}/edit", response_class=HTMLResponse)
@@ -156,7 +179,12 @@ def edit_form(request: Request, slug: str, session: SessionDep, principal: Organ
 
 @router.post("/jurisdictions/{slug}/edit", response_class=HTMLResponse)
 def edit(
-    request: Request, slug: str, form: FormData, session: SessionDep, principal: Organizer
+    request: Request,
+    slug: str,
+    form: FormData,
+    session: SessionDep,
+    principal: Organizer,
+    once: Once,
 ) -> Response:
     j, _ = service.get_by_slug(session, slug)
     if form.get("version") != str(j.version):
@@ -188,8 +216,7 @@ def edit(
             values=form,
             errors=field_errors(exc),
         )
-    flash(request, "The jurisdiction was saved.")
-    return RedirectResponse(f"/jurisdictions/{j.slug}", status_code=303)
+    return once.saved(f"/jurisdictions/{j.slug}", "The jurisdiction was saved.")
 
 
 EDITABLE = (
@@ -205,3 +232,176 @@ EDITABLE = (
 
 def _editable(j: Jurisdiction) -> dict[str, str]:
     return {k: "" if getattr(j, k) is None else str(getattr(j, k)) for k in EDITABLE}
+
+
+# Editing, deleting and restoring a vote, letter or response: the same service functions as
+# the API's PATCH, DELETE and POST (services/kinds.py), on the record's own URL.
+RECORD = "/jurisdictions/{slug}/{kind}/{record_id}"
+
+
+def _record(
+    session: Session, slug: str, kind: str, record_id: int
+) -> tuple[Jurisdiction, RecordKind, SQLModel]:
+    """The jurisdiction and its record of this kind: a 404 for one filed elsewhere."""
+    record_kind = form_kind(kind)
+    j, _ = service.get_by_slug(session, slug)
+    record = records.get(session, record_kind.model, record_id)
+    if getattr(record, "jurisdiction_id", None) != j.id:
+        raise NotFound(f"{j.name} has no {kind} with id {record_id}")
+    return j, record_kind, record
+
+
+def _editable_fields(record: SQLModel) -> dict[str, str]:
+    """A record's fields as its form shows them (text; empty for none)."""
+    values = record.model_dump(exclude={"id", "jurisdiction_id", "created_at", "updated_at"})
+    return {k: "" if v is None else str(v) for k, v in values.items()}
+
+
+def _record_form(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    slug: str,
+    kind: str,
+    record: SQLModel,
+    status_code: int = 200,
+    **context: Any,
+) -> Response:
+    """The form of `kind` filled with a record to edit (`values`, `errors`, `conflict`)."""
+    return render(
+        request,
+        principal,
+        "event_form.html",
+        status_code,
+        page=dossiers.dossier(session, slug, principal, forms=True),
+        kind=kind,
+        record=record,
+        choices=CHOICES,
+        **{"values": _editable_fields(record), "errors": {}, **context},
+    )
+
+
+@router.get(f"{RECORD}/edit", response_class=HTMLResponse)
+def edit_record_form(
+    request: Request,
+    slug: str,
+    kind: str,
+    record_id: IdPath,
+    session: SessionDep,
+    principal: Organizer,
+) -> Response:
+    """The form of a vote, letter or response, filled with what is stored."""
+    _, _, record = _record(session, slug, kind, record_id)
+    return _record_form(request, session, principal, slug, kind, record)
+
+
+@router.post(f"{RECORD}/edit", response_class=HTMLResponse)
+def edit_record(
+    request: Request,
+    slug: str,
+    kind: str,
+    record_id: IdPath,
+    form: FormData,
+    session: SessionDep,
+    principal: Organizer,
+    once: Once,
+) -> Response:
+    """Save an edit as the API's PATCH does; a conflict view if it changed meanwhile."""
+    j, record_kind, record = _record(session, slug, kind, record_id)
+    if form.get("version") != str(getattr(record, "version", None)):
+        # Someone saved in between: show both versions instead of overwriting theirs.
+        theirs = _editable_fields(record)
+        return _record_form(
+            request, session, principal, slug, kind, record, 409, values=form, conflict=theirs
+        )
+    try:
+        with session.begin_nested():  # a refused form leaves nothing behind
+            changes = parse(record_kind.update, form, partial=True)
+            kinds.update(session, record_kind, record, changes, principal)
+    except (ValidationError, AppError) as exc:
+        session.refresh(record)
+        errors = field_errors(exc)
+        return _record_form(
+            request, session, principal, slug, kind, record, 422, values=form, errors=errors
+        )
+    return once.saved(event_url(j, kind, record), f"The {kind} was saved.")
+
+
+def _delete_page(
+    request: Request,
+    session: Session,
+    principal: Principal,
+    j: Jurisdiction,
+    kind: str,
+    record: SQLModel,
+    status_code: int = 200,
+    refusal: str | None = None,
+) -> Response:
+    """What a delete would remove, in words, and the button that does it."""
+    return render(
+        request,
+        principal,
+        "confirm_delete.html",
+        status_code,
+        j=j,
+        kind=kind,
+        record=record,
+        event=campaign.entry(session, kind, getattr(record, "id", 0)),
+        refusal=refusal,
+    )
+
+
+@router.get(f"{RECORD}/delete", response_class=HTMLResponse)
+def delete_record_form(
+    request: Request,
+    slug: str,
+    kind: str,
+    record_id: IdPath,
+    session: SessionDep,
+    principal: AdminUser,
+) -> Response:
+    """What deleting the record would remove, in words, and the button that does it."""
+    j, _, record = _record(session, slug, kind, record_id)
+    return _delete_page(request, session, principal, j, kind, record)
+
+
+@router.post(f"{RECORD}/delete", response_class=HTMLResponse)
+def delete_record(
+    request: Request,
+    slug: str,
+    kind: str,
+    record_id: IdPath,
+    session: SessionDep,
+    principal: AdminUser,
+    once: Once,
+) -> Response:
+    """Delete as the API's DELETE does; its refusal (409) is shown on the page."""
+    j, record_kind, record = _record(session, slug, kind, record_id)
+    try:
+        with session.begin_nested():
+            kinds.delete(session, record_kind, record, principal)
+    except Conflict as exc:  # e.g. a letter that responses answer: said on the page
+        return _delete_page(request, session, principal, j, kind, record, 409, exc.detail)
+    message = f"The {kind} was deleted. It can be restored from the change history."
+    return once.saved(f"/jurisdictions/{j.slug}#history", message)
+
+
+@router.post("/jurisdictions/{slug}/history/{entry_id}/restore", response_class=HTMLResponse)
+def restore_record(
+    slug: str,
+    entry_id: IdPath,
+    session: SessionDep,
+    settings: SettingsDep,
+    principal: AdminUser,
+    once: Once,
+) -> Response:
+    """Create a deleted record again from its audit entry, under a new id (admins)."""
+    j, _ = service.get_by_slug(session, slug)
+    entry = session.get(AuditEntry, entry_id)
+    if entry is None or entry.jurisdiction_id != j.id:
+        raise NotFound(f"{j.name}'s history has no entry {entry_id}")
+    window = settings.response_window_days
+    kind, record = restore.restore(session, entry_id, principal, response_window_days=window)
+    new_id = getattr(record, "id", 0)
+    message = f"The {kind.entity} was restored, as {kind.entity} {new_id}."
+    return once.saved(event_url(j, kind.entity, record), message)

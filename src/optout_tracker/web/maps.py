@@ -10,8 +10,7 @@ from .. import mapimage
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
-from ..services import map_pages
-from ..statusmap import View
+from ..services import follows, map_pages
 from .templating import render
 
 # Cards are fetched by link previewers: an hour's staleness at most, the ETag revalidates.
@@ -22,23 +21,36 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 
 @router.get("/", response_class=HTMLResponse)
 def home(
-    request: Request, session: SessionDep, principal: PrincipalDep, view: View = "counties"
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[map_pages.MapQuery, Query()],
 ) -> Response:
-    return render(request, principal, "home.html", page=map_pages.home(session, view))
+    return render(request, principal, "home.html", page=map_pages.home(session, params))
 
 
 @router.get("/states/{code}", response_class=HTMLResponse)
 def state_page(
-    request: Request, code: str, session: SessionDep, principal: PrincipalDep
+    request: Request,
+    code: str,
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[map_pages.MapDay, Query()],
 ) -> Response:
-    return render(request, principal, "state.html", page=map_pages.state_page(session, code))
+    page = map_pages.state_page(session, code, params)
+    following = follows.following(session, principal, state=page.state.state)
+    return render(request, principal, "state.html", page=page, following=following)
 
 
 @router.get("/embed/map", response_class=HTMLResponse)
 def embed_map(
-    request: Request, session: SessionDep, principal: PrincipalDep, view: View = "counties"
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[map_pages.MapParams, Query()],
 ) -> Response:
-    return render(request, principal, "embed_map.html", page=map_pages.embedded_map(session, view))
+    page = map_pages.embedded_map(session, params)
+    return render(request, principal, "embed_map.html", page=page)
 
 
 @router.get("/map.png", response_class=Response)

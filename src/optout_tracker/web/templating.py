@@ -5,24 +5,52 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from .. import statusmap
 from ..enums import STATUS_LABELS, Access, CampaignStatus
-from ..http import csrf
+from ..http import auth, csrf
 from ..paths import TEMPLATES_DIR
 from ..schemas import PageParams
 from ..security import Principal
-from ..wording import day, words
+from ..services import follow_up
+from ..wording import STEP_WORDS, day, long_day, words
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)  # autoescapes .html templates
+
+
+@pass_context
+def form_tokens(context: Any) -> Markup:
+    """The hidden fields of a form that writes: the session's CSRF token, and a new one-time
+    token, so that a double tap saves once (forms.FormOnce)."""
+    request, principal = context["request"], context["principal"]
+    return Markup(
+        '<input type="hidden" name="{}" value="{}">\n  <input type="hidden" name="{}" value="{}">'
+    ).format(
+        csrf.FORM_FIELD,
+        csrf.csrf_token(request),
+        csrf.ONCE_FIELD,
+        csrf.form_token(request, principal),
+    )
+
+
 templates.env.globals.update(
     csrf_token=csrf.csrf_token,
+    form_tokens=form_tokens,
     status_labels=STATUS_LABELS,
     statuses=list(CampaignStatus),
+    map_labels=statusmap.LABELS,
+    step_words=STEP_WORDS,
+    follow_up_action=follow_up.action,
+    map_categories={
+        layer: [(c.key, c.label) for c in found] for layer, found in statusmap.CATEGORIES.items()
+    },
     Access=Access,
 )
-templates.env.filters.update(day=day, words=words)
+templates.env.filters.update(day=day, long_day=long_day, words=words)
 
 
 def flash(request: Request, message: str) -> None:
@@ -68,7 +96,13 @@ def error_page(
     request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None
 ) -> Response:
     """An error as a page in the site's style, for people (http/problems.py asks for it)."""
-    context = {"status": status, "title": title, "detail": detail, "principal": None, "flash": None}
+    context = {
+        "status": status,
+        "title": title,
+        "detail": detail,
+        "principal": auth.identified(request),  # the header still says who is signed in
+        "flash": None,
+    }
     return templates.TemplateResponse(
         request, "error.html", context, status_code=status, headers=headers
     )
