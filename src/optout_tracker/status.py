@@ -465,7 +465,7 @@ _PURPOSE_WORDS = {
     LetterPurpose.records_request: "Records request",
     LetterPurpose.other: "Letter",
 }
-_CHANNEL_WORDS = {
+CHANNEL_WORDS = {  # how a letter went, as a sentence says it
     Channel.email: "by email",
     Channel.mail: "by mail",
     Channel.fax: "by fax",
@@ -482,7 +482,7 @@ def describe(fact: Fact) -> str:
             return f"{_RELATED_WORDS[fact.topic]}: {_related_vote(fact)}"
         case LetterFact():
             words = _PURPOSE_WORDS[fact.purpose]
-            channel = f" {_CHANNEL_WORDS[fact.channel]}" if fact.channel else ""
+            channel = f" {CHANNEL_WORDS[fact.channel]}" if fact.channel else ""
             return f"{words} sent to {fact.agency_name}{channel}"
         case ResponseFact():
             return _RESPONSE_WORDS[fact.kind](fact)

@@ -14,16 +14,9 @@ from ..models import Agency, Jurisdiction, Letter, Response, Vote
 from ..paths import TEMPLATES_DIR
 from ..schemas import LetterCreate, NoticeCreate
 from ..security import Principal
+from ..status import CHANNEL_WORDS
 from ..wording import long_day
 from . import agencies, letters, records
-
-CHANNEL_WORDS = {
-    Channel.email: "by email",
-    Channel.mail: "by mail",
-    Channel.fax: "by fax",
-    Channel.hand_delivery: "by hand",
-}
-
 
 TEXTS = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "letters"),
