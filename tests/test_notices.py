@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 from optout_tracker.clock import today
 from optout_tracker.enums import AgencyKind, Channel, LetterPurpose
 from optout_tracker.errors import Conflict, InvalidInput
-from optout_tracker.models import Agency, AuditEntry, Letter
+from optout_tracker.models import Agency, AuditEntry, Letter, Response
 from optout_tracker.schemas import LetterCreate, LetterUpdate, NoticeCreate
 from optout_tracker.security import CLI
 from optout_tracker.services import jurisdictions, letters, notices, status_projection
@@ -163,6 +163,32 @@ def test_a_chaser_follows_a_letter_of_its_jurisdiction_sent_before_it(session: S
         letters.update(session, first, LetterUpdate(sent_on=date(2010, 12, 2)), CLI)
     with pytest.raises(Conflict, match=f"letters {made.id} follow this letter"):
         letters.delete(session, first, CLI)
+
+
+def test_a_letter_cannot_move_away_from_its_answers_or_chasers(session: Session) -> None:
+    j = factories.jurisdiction(session, MARIN)
+    other = factories.jurisdiction(session, "06085")
+    for later in ["response", "letter"]:
+        first = factories.letter(session, j, ice(session), sent_on=date(2010, 10, 7))
+        if later == "response":
+            made: Response | Letter = factories.response(
+                session, j, ice(session), letter_id=first.id
+            )
+        else:
+            made = factories.letter(
+                session, j, ice(session), sent_on=date(2011, 1, 5), follows_letter_id=first.id
+            )
+        with pytest.raises(InvalidInput) as too_late:
+            later_on = LetterUpdate(sent_on=date(2011, 6, 1), response_due_on=date(2011, 7, 1))
+            letters.update(session, first, later_on, CLI)
+        assert too_late.value.errors and too_late.value.errors[0].field == "sent_on"
+        assert f"{later} {made.id}" in str(too_late.value)
+        with pytest.raises(Conflict) as moved:
+            letters.update(session, first, LetterUpdate(jurisdiction_id=other.id), CLI)
+        assert moved.value.errors and moved.value.errors[0].field == "jurisdiction_id"
+        assert f"{later} {made.id}" in str(moved.value)
+        session.refresh(first)
+        assert first.jurisdiction_id == j.id and first.sent_on == date(2010, 10, 7)
 
 
 # The API

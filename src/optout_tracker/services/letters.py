@@ -108,27 +108,25 @@ def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principa
     changes = records.changes_of(Letter, data)
     merged = Letter.model_validate({**letter.model_dump(), **changes})
     check(session, merged)
-    for answer in _responses(session, letter.id):
-        if answer.jurisdiction_id != merged.jurisdiction_id:
+    # What refers to this letter (its answers, its chasers) must still fit it.
+    later = [
+        (f"response {r.id}", "answers", r.jurisdiction_id, r.received_on)
+        for r in _responses(session, letter.id)
+    ]
+    later += [
+        (f"letter {c.id}", "follows up", c.jurisdiction_id, c.sent_on)
+        for c in _chasers(session, letter.id)
+    ]
+    for name, verb, jurisdiction_id, on in later:
+        if jurisdiction_id != merged.jurisdiction_id:
             raise Conflict(
-                f"response {answer.id} answers this letter for another jurisdiction",
-                [FieldError("jurisdiction_id", "has responses of the current jurisdiction")],
+                f"{name} {verb} this letter for its current jurisdiction",
+                [FieldError("jurisdiction_id", f"{name} {verb} this letter here")],
             )
-        if answer.received_on < merged.sent_on:
+        if on < merged.sent_on:
             raise InvalidInput(
-                f"response {answer.id} was received on {answer.received_on}, before that date",
-                [FieldError("sent_on", f"is after response {answer.id} was received")],
-            )
-    for chaser in _chasers(session, letter.id):
-        if chaser.jurisdiction_id != merged.jurisdiction_id:
-            raise Conflict(
-                f"letter {chaser.id} follows this letter for the current jurisdiction",
-                [FieldError("jurisdiction_id", "has chasers of the current jurisdiction")],
-            )
-        if chaser.sent_on < merged.sent_on:
-            raise InvalidInput(
-                f"letter {chaser.id}, which follows this one, was sent on {chaser.sent_on}",
-                [FieldError("sent_on", f"is after letter {chaser.id} followed it")],
+                f"{name}, which {verb} this letter, is dated {on}, before that date",
+                [FieldError("sent_on", f"is after {name} ({on})")],
             )
     records.update(session, letter, changes, actor)
     status_projection.refresh(session, {was_in, letter.jurisdiction_id})
