@@ -8,7 +8,7 @@ from sqlmodel import Session
 from optout_tracker.clock import today
 from optout_tracker.enums import AgencyKind, LetterPurpose, VoteOutcome
 from optout_tracker.schemas import FollowUpFilters
-from optout_tracker.services import follow_up
+from optout_tracker.services import agencies, feeds, follow_up, notices
 from optout_tracker.status import Step
 from tests import factories
 from tests.forms import defaults
@@ -69,6 +69,35 @@ def test_a_chaser_puts_the_chase_off_and_the_item_still_names_the_first_letter(
     assert (chase.jurisdiction_id, chase.letter_id) == (ids["marin"], notice)
     assert chase.due_on == on - timedelta(days=4)
     assert "is still awaited; the follow-up's was due on" in chase.detail
+
+
+def test_an_answer_to_the_chaser_answers_the_notice_everywhere(session: Session) -> None:
+    """The rules and every SQL read agree: Marin's notice, chased, is answered when the
+    chaser is; nothing then waits on the calendar, the agency's page or the chaser form."""
+    ids = _campaigns(session)
+    on = today()
+    marin = factories.jurisdiction(session, MARIN)
+    sib = factories.agency(session, AgencyKind.state_identification_bureau, "CA")
+    notice = follow_up.items(session, step=Step.chase)[0].letter_id or 0
+    chaser = factories.letter(
+        session, marin, sib, sent_on=on - timedelta(days=5), purpose=LetterPurpose.follow_up,
+        follows_letter_id=notice,
+    )  # fmt: skip
+    session.commit()
+    waiting = {d.uid for d in feeds.dates_ahead(session)}
+    assert {f"letter-{notice}", f"letter-{chaser.id}"} <= waiting
+    assert agencies.stats(session, sib.id or 0).awaiting_total == 2
+    assert not notices.answered(session, notice)
+
+    factories.response(session, marin, sib, received_on=on, letter_id=chaser.id)
+    session.commit()
+    assert ids["marin"] not in {
+        i.jurisdiction_id for i in follow_up.items(session, step=Step.chase)
+    }
+    waiting = {d.uid for d in feeds.dates_ahead(session)}
+    assert not {f"letter-{notice}", f"letter-{chaser.id}"} & waiting
+    assert agencies.stats(session, sib.id or 0).awaiting_total == 0
+    assert notices.answered(session, notice) and notices.answered(session, chaser.id or 0)
 
 
 def test_the_list_is_computed_in_a_few_queries(session: Session, count_queries) -> None:

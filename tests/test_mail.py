@@ -28,6 +28,7 @@ from optout_tracker.enums import (
     Alerts,
     DeliveryState,
     FollowTarget,
+    LetterPurpose,
     ResponseKind,
     Role,
     VoteOutcome,
@@ -331,6 +332,14 @@ def test_answers_falling_due_in_three_days_are_announced_once(live: Live) -> Non
         sib = factories.agency(session, AgencyKind.state_identification_bureau, "CA")
         factories.letter(session, j, sib, sent_on=on - timedelta(days=27),
                          response_due_on=on + timedelta(days=3))  # fmt: skip
+        # A second notice due the same day is answered already, through its chaser.
+        answered = factories.letter(session, j, sib, sent_on=on - timedelta(days=27),
+                                    response_due_on=on + timedelta(days=3))  # fmt: skip
+        chaser = factories.letter(
+            session, j, sib, sent_on=on - timedelta(days=2), purpose=LetterPurpose.follow_up,
+            follows_letter_id=answered.id,
+        )  # fmt: skip
+        factories.response(session, j, sib, received_on=on, letter_id=chaser.id)
     with unit_of_work(live.engine) as session:
         assert mail.answers_due_soon(session, on) == 1
         mail.answers_due_soon(session, on)

@@ -13,7 +13,7 @@ from ..errors import FieldError, InvalidInput
 from ..models import Agency, Announcement, Jurisdiction, JurisdictionStatus, Letter, Response
 from ..schemas import AGENCIES, AgencyCreate, AgencyFilters, AgencyUpdate
 from ..security import Principal
-from . import records, status_projection
+from . import letter_chains, records, status_projection
 from .listing import contains
 
 KIND = AGENCIES
@@ -205,7 +205,7 @@ def stats(session: Session, agency_id: int) -> AgencyStats:
         )
         .where(
             col(Letter.agency_id) == agency_id,
-            ~sa.exists().where(col(Response.letter_id) == col(Letter.id)),
+            col(Letter.id).not_in(letter_chains.answered_ids()),
             # As the contract says: a letter sent before its campaign was closed (the program
             # ended) never awaits an answer again.
             sa.or_(closed_on.is_(None), col(Letter.sent_on) >= closed_on),

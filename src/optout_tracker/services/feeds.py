@@ -10,9 +10,10 @@ from sqlmodel import Session, col
 
 from .. import sentences
 from ..enums import AuditAction, VoteOutcome
-from ..models import Agency, AuditEntry, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
+from ..models import Agency, AuditEntry, Jurisdiction, JurisdictionStatus, Letter, Vote
 from ..schemas import ENTITIES, PRIVATE_FIELDS
 from ..status import RELATED_MEASURE
+from . import letter_chains
 
 
 @dataclass(frozen=True)
@@ -125,7 +126,6 @@ def dates_ahead(session: Session, state: str | None = None) -> list[DateAhead]:
                 j.updated_at,
             )
         )
-    answered = sa.select(col(Response.letter_id)).where(col(Response.letter_id).is_not(None))
     waiting = session.execute(
         sa.select(Letter, Jurisdiction, Agency)
         .join(Jurisdiction, col(Jurisdiction.id) == Letter.jurisdiction_id)
@@ -133,7 +133,8 @@ def dates_ahead(session: Session, state: str | None = None) -> list[DateAhead]:
         .join(JurisdictionStatus, col(JurisdictionStatus.jurisdiction_id) == Jurisdiction.id)
         # A closed campaign (the program ended) waits for no answer.
         .where(
-            col(Letter.id).not_in(answered), col(JurisdictionStatus.campaign_closed_on).is_(None)
+            col(Letter.id).not_in(letter_chains.answered_ids()),
+            col(JurisdictionStatus.campaign_closed_on).is_(None),
         )
         .where(*in_state)
     )

@@ -36,7 +36,7 @@ from ..security import Principal
 from ..session_secret import session_secret
 from ..status import NOTICE_AGENCIES, NOTICE_PURPOSES, Step
 from ..wording import STEP_WORDS, day, words
-from . import follow_up, follows
+from . import follow_up, follows, letter_chains
 
 DUE_SOON_DAYS = 3  # an answer falling due this many days ahead is announced
 MANY = 10  # more status changes than this for one user at once: one alert lists them
@@ -322,7 +322,6 @@ def answers_due_soon(session: Session, on: date) -> int:
     if settings is None:
         return 0
     due = on + timedelta(days=DUE_SOON_DAYS)
-    answered = sa.select(col(Response.letter_id)).where(col(Response.letter_id).is_not(None))
     rows = session.execute(
         sa.select(Letter, Agency, Jurisdiction)
         .join(Agency, col(Agency.id) == Letter.agency_id)
@@ -332,7 +331,7 @@ def answers_due_soon(session: Session, on: date) -> int:
             col(Letter.response_due_on) == due,
             col(Letter.purpose).in_(NOTICE_PURPOSES),
             col(Agency.kind).in_(NOTICE_AGENCIES),
-            col(Letter.id).not_in(answered),
+            col(Letter.id).not_in(letter_chains.answered_ids()),
             col(JurisdictionStatus.campaign_closed_on).is_(None),
         )
     ).all()

@@ -10,13 +10,13 @@ from sqlmodel import Session, col
 from ..clock import today
 from ..enums import AgencyKind, Channel, LetterPurpose, VoteOutcome, VoteTopic
 from ..errors import FieldError, InvalidInput
-from ..models import Agency, Jurisdiction, Letter, Response, Vote
+from ..models import Agency, Jurisdiction, Letter, Vote
 from ..paths import TEMPLATES_DIR
 from ..schemas import LetterCreate, NoticeCreate
 from ..security import Principal
 from ..status import CHANNEL_WORDS
 from ..wording import long_day
-from . import agencies, letters, records
+from . import agencies, letter_chains, letters, records
 
 TEXTS = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "letters"),
@@ -218,8 +218,8 @@ def _signer(session: Session, j: Jurisdiction, vote: Vote | None) -> str:
 
 
 def answered(session: Session, letter_id: int) -> bool:
-    found = session.scalar(sa.select(sa.func.count()).where(col(Response.letter_id) == letter_id))
-    return bool(found)
+    ids = letter_chains.answered_ids().subquery()
+    return session.scalar(sa.select(ids).where(ids.c.letter_id == letter_id)) is not None
 
 
 def chaser_values(session: Session, first: Letter) -> dict[str, str]:
