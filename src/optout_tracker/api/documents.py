@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import Response as RawResponse
+from sqlmodel import Session
 
 from ..errors import FieldError, InvalidInput
 from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..http.uploads import larger_body_for_writers, read_file
 from ..models import Document
-from ..models import Response as ResponseRecord
-from ..schemas import DocumentPublic, Page, PageParams
+from ..schemas import MAX_ID, DocumentPublic, Page, PageParams
 from ..security import Principal
 from ..services import documents as service
 from ..services import letters, responses
@@ -144,86 +144,78 @@ def _upload_to(
     )
 
 
-@router.get("/letters/{letter_id}/documents")
-def list_letter_documents(
-    letter_id: IdPath,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[PageParams, Query()],
-) -> Page[DocumentPublic]:
-    """The documents of a letter (private ones only for signed-in users and API keys)."""
-    letter = letters.get(session, letter_id)
-    return _list(request, response, params, service.of_letter(session, letter, principal))
+@dataclass(frozen=True)
+class Owner:
+    """A kind of record that documents attach to."""
+
+    name: str  # "letter": its path is /<name>s/{<name>_id}/documents
+    get: Callable[[Session, int], Any]
+    documents: Callable[[Session, Any, Principal], list[Document]]
 
 
-@router.post(
-    "/letters/{letter_id}/documents",
-    status_code=201,
-    response_model=DocumentPublic,
-    openapi_extra=MULTIPART,
+OWNERS = (
+    Owner("letter", letters.get, service.of_letter),
+    Owner("response", responses.get, service.of_response),
 )
-def create_letter_document(
-    letter_id: IdPath,
-    upload: UploadDep,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Writer,
-    idempotency: IdempotencyDep,
-) -> DocumentPublic | Response:
-    """Attach a file to a letter: multipart `file` (PDF, PNG, JPEG, text) and `public`."""
-    letter = letters.get(session, letter_id)
-    return _attach(
-        request,
-        response,
-        upload,
-        idempotency,
-        lambda: _upload_to(session, upload, principal, settings, letter=letter),
+
+
+def _add_routes(owner: Owner) -> None:
+    """GET and POST /<owner>s/{<owner>_id}/documents: its documents, and an upload."""
+    path = f"/{owner.name}s/{{{owner.name}_id}}/documents"
+    OwnerId = Annotated[
+        int, Path(alias=f"{owner.name}_id", ge=1, le=MAX_ID, description="The record's id.")
+    ]
+
+    def list_documents(
+        owner_id: OwnerId,
+        request: Request,
+        response: Response,
+        session: SessionDep,
+        principal: PrincipalDep,
+        params: Annotated[PageParams, Query()],
+    ) -> Page[DocumentPublic]:
+        record = owner.get(session, owner_id)
+        return _list(request, response, params, owner.documents(session, record, principal))
+
+    def create_document(
+        owner_id: OwnerId,
+        upload: UploadDep,
+        request: Request,
+        response: Response,
+        session: SessionDep,
+        settings: SettingsDep,
+        principal: Writer,
+        idempotency: IdempotencyDep,
+    ) -> DocumentPublic | Response:
+        record = owner.get(session, owner_id)
+        return _attach(
+            request,
+            response,
+            upload,
+            idempotency,
+            lambda: _upload_to(session, upload, principal, settings, **{owner.name: record}),
+        )
+
+    list_documents.__doc__ = (
+        f"The documents of a {owner.name} (private ones only for signed-in users and API keys)."
+    )
+    create_document.__doc__ = (
+        f"Attach a file to a {owner.name}: multipart `file` (PDF, PNG, JPEG, text) and `public`."
+    )
+    router.add_api_route(path, list_documents, methods=["GET"], name=f"list_{owner.name}_documents")
+    router.add_api_route(
+        path,
+        create_document,
+        methods=["POST"],
+        status_code=201,
+        response_model=DocumentPublic,
+        openapi_extra=MULTIPART,
+        name=f"create_{owner.name}_document",
     )
 
 
-@router.get("/responses/{response_id}/documents")
-def list_response_documents(
-    response_id: IdPath,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    principal: PrincipalDep,
-    params: Annotated[PageParams, Query()],
-) -> Page[DocumentPublic]:
-    """The documents of a response (private ones only for signed-in users and API keys)."""
-    answer = responses.get(session, response_id)
-    return _list(request, response, params, service.of_response(session, answer, principal))
-
-
-@router.post(
-    "/responses/{response_id}/documents",
-    status_code=201,
-    response_model=DocumentPublic,
-    openapi_extra=MULTIPART,
-)
-def create_response_document(
-    response_id: IdPath,
-    upload: UploadDep,
-    request: Request,
-    response: Response,
-    session: SessionDep,
-    settings: SettingsDep,
-    principal: Writer,
-    idempotency: IdempotencyDep,
-) -> DocumentPublic | Response:
-    """Attach a file to a response: multipart `file` (PDF, PNG, JPEG, text) and `public`."""
-    answer: ResponseRecord = responses.get(session, response_id)
-    return _attach(
-        request,
-        response,
-        upload,
-        idempotency,
-        lambda: _upload_to(session, upload, principal, settings, response=answer),
-    )
+for _owner in OWNERS:
+    _add_routes(_owner)
 
 
 @router.get("/documents/{document_id}", response_model=DocumentPublic)
