@@ -1,14 +1,13 @@
 """`/agencies`: the directory of who letters go to, each agency's record of letters and
 answers, and the organizers' form for its contacts."""
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
 
 from ..enums import Access, AgencyKind
-from ..errors import AppError
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep
@@ -16,9 +15,9 @@ from ..models import Agency
 from ..schemas import AgencyFilters, AgencyUpdate
 from ..security import Principal
 from ..services import agencies as service
-from ..text_input import field_errors, parse
+from ..text_input import parse
 from .access import Organizer
-from .forms import FormData, Once
+from .forms import FormData, Once, save_edit
 from .templating import render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
@@ -106,17 +105,16 @@ def edit(
 ) -> Response:
     """Save the contacts as the API's PATCH does; a conflict view if they changed meanwhile."""
     agency = service.get(session, agency_id)
-    if form.get("version") != str(agency.version):
-        # Someone saved in between: show both versions instead of overwriting theirs.
-        return _form(request, principal, agency, 409, values=form, conflict=_editable(agency))
-    try:
-        with session.begin_nested():  # a refused form leaves nothing behind
-            fields = {k: v for k, v in form.items() if k in CONTACT_LABELS}
-            service.update(session, agency, parse(AgencyUpdate, fields, partial=True), principal)
-    except (ValidationError, AppError) as exc:
-        session.refresh(agency)
-        return _form(request, principal, agency, 422, values=form, errors=field_errors(exc))
-    return once.saved(f"/agencies/{agency.id}", "The agency was saved.")
+
+    def save() -> str:
+        fields = {k: v for k, v in form.items() if k in CONTACT_LABELS}
+        service.update(session, agency, parse(AgencyUpdate, fields, partial=True), principal)
+        return f"/agencies/{agency.id}"
+
+    return save_edit(
+        once, agency, form, save=save, again=partial(_form, request, principal, agency),
+        stored=lambda: _editable(agency), message="The agency was saved.",
+    )  # fmt: skip
 
 
 def _editable(agency: Agency) -> dict[str, str]:

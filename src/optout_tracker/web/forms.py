@@ -2,18 +2,21 @@
 the one-time token every writing form carries, so that a double tap saves once."""
 
 import hashlib
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 from sqlmodel import Session
 
-from ..errors import FieldError, InvalidInput
+from ..errors import AppError, FieldError, InvalidInput
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
 from ..schemas import CONTROL
 from ..services import idempotency
+from ..text_input import field_errors
 from .templating import flash
 
 ALREADY_SAVED = "This form was already saved: here is what it saved."
@@ -104,3 +107,41 @@ def form_once(
 # Declare it after the route's access check (Organizer, AdminUser): a visitor is sent to sign
 # in before any token is looked at.
 Once = Annotated[FormOnce, Depends(form_once)]
+
+
+class EditForm(Protocol):
+    """Draws an edit form again: with what was posted, and its errors or the stored values."""
+
+    def __call__(
+        self,
+        status_code: int,
+        *,
+        values: dict[str, str],
+        errors: dict[str, str] | None = None,
+        conflict: dict[str, str] | None = None,
+    ) -> Response: ...
+
+
+def save_edit(
+    once: FormOnce,
+    record: Any,  # a versioned record
+    form: dict[str, str],
+    *,
+    save: Callable[[], str],  # writes the change; the page to land on
+    again: EditForm,
+    stored: Callable[[], dict[str, str]],  # the record's editable fields, as the form shows them
+    message: str,
+) -> Response:
+    """An edit form's submit, as the API's PATCH with If-Match: if the record changed since
+    the form was drawn, both versions side by side (409) rather than overwriting theirs; if
+    the change is refused, the form with its errors (422) and nothing written; else the
+    saved record's page."""
+    if form.get("version") != str(record.version):
+        return again(409, values=form, conflict=stored())
+    try:
+        with once.session.begin_nested():  # a refused form leaves nothing behind
+            landing = save()
+    except (ValidationError, AppError) as exc:
+        once.session.refresh(record)
+        return again(422, values=form, errors=field_errors(exc))
+    return once.saved(landing, message)

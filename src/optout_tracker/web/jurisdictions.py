@@ -1,6 +1,7 @@
 """`/jurisdictions`: the list, the dossier, and the organizers' forms."""
 
 from datetime import date
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -31,7 +32,7 @@ from ..services import jurisdictions as service
 from ..text_input import field_errors, parse
 from ..wording import words
 from .access import AdminUser, Organizer
-from .forms import FormData, Once
+from .forms import FormData, Once, save_edit
 from .templating import pager_links, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
@@ -187,36 +188,22 @@ def edit(
     once: Once,
 ) -> Response:
     j, _ = service.get_by_slug(session, slug)
-    if form.get("version") != str(j.version):
-        # Someone saved in between: show both versions instead of overwriting theirs.
+
+    def save() -> str:
+        fields = {k: v for k, v in form.items() if k in EDITABLE}
+        service.update(session, j, parse(JurisdictionUpdate, fields, partial=True), principal)
+        return f"/jurisdictions/{j.slug}"
+
+    def again(status_code: int, **view: Any) -> Response:
         return render(
-            request,
-            principal,
-            "jurisdiction_form.html",
-            status_code=409,
-            j=j,
-            values=form,
-            errors={},
-            conflict=_editable(j),
-        )
-    try:
-        with session.begin_nested():
-            changes = parse(
-                JurisdictionUpdate, {k: v for k, v in form.items() if k in EDITABLE}, partial=True
-            )
-            service.update(session, j, changes, principal)
-    except (ValidationError, AppError) as exc:
-        session.refresh(j)
-        return render(
-            request,
-            principal,
-            "jurisdiction_form.html",
-            status_code=422,
-            j=j,
-            values=form,
-            errors=field_errors(exc),
-        )
-    return once.saved(f"/jurisdictions/{j.slug}", "The jurisdiction was saved.")
+            request, principal, "jurisdiction_form.html", status_code=status_code, j=j,
+            **{"errors": {}, **view},
+        )  # fmt: skip
+
+    return save_edit(
+        once, j, form, save=save, again=again, stored=lambda: _editable(j),
+        message="The jurisdiction was saved.",
+    )  # fmt: skip
 
 
 EDITABLE = (
@@ -308,23 +295,18 @@ def edit_record(
 ) -> Response:
     """Save an edit as the API's PATCH does; a conflict view if it changed meanwhile."""
     j, record_kind, record = _record(session, slug, kind, record_id)
-    if form.get("version") != str(getattr(record, "version", None)):
-        # Someone saved in between: show both versions instead of overwriting theirs.
-        theirs = _editable_fields(record)
-        return _record_form(
-            request, session, principal, slug, kind, record, 409, values=form, conflict=theirs
+
+    def save() -> str:
+        kinds.update(
+            session, record_kind, record, parse(record_kind.update, form, partial=True), principal
         )
-    try:
-        with session.begin_nested():  # a refused form leaves nothing behind
-            changes = parse(record_kind.update, form, partial=True)
-            kinds.update(session, record_kind, record, changes, principal)
-    except (ValidationError, AppError) as exc:
-        session.refresh(record)
-        errors = field_errors(exc)
-        return _record_form(
-            request, session, principal, slug, kind, record, 422, values=form, errors=errors
-        )
-    return once.saved(event_url(j, kind, record), f"The {kind} was saved.")
+        return event_url(j, kind, record)
+
+    return save_edit(
+        once, record, form, save=save,
+        again=partial(_record_form, request, session, principal, slug, kind, record),
+        stored=lambda: _editable_fields(record), message=f"The {kind} was saved.",
+    )  # fmt: skip
 
 
 def _delete_page(
