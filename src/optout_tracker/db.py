@@ -1,6 +1,5 @@
 """Engine and the one-unit-of-work-per-request session."""
 
-import weakref
 from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
@@ -17,25 +16,19 @@ from .errors import ConfigError
 WRITER = "optout_writer"  # execution option: this transaction will write
 
 
-# The settings each engine was made from: what a service writing in a session of it reads
-# (whether mail is sent, the links it holds), the app's or the worker's alike.
-# Keyed by the engine's pool, which its copies with other execution options share.
-_SETTINGS: "weakref.WeakKeyDictionary[Any, Settings]" = weakref.WeakKeyDictionary()
+SETTINGS = "optout_settings"  # execution option: the settings the engine was made from
 
 
 def settings_of(session: Session) -> Settings | None:
-    """The settings of the engine this session works in (None: not made by create_db_engine)."""
-    return _SETTINGS.get(session.get_bind().engine.pool)
-
-
-def use_settings(engine: Engine, settings: Settings) -> None:
-    _SETTINGS[engine.pool] = settings
+    """The settings of the engine this session works in (None: not made by create_db_engine):
+    what a service writing in it reads (whether mail is sent, the links it holds)."""
+    found: Settings | None = session.get_bind().get_execution_options().get(SETTINGS)
+    return found
 
 
 def create_db_engine(settings: Settings) -> Engine:
-    engine = _create_engine(settings)
-    use_settings(engine, settings)
-    return engine
+    """The engine of `settings.database_url`, carrying `settings` to every session of it."""
+    return _create_engine(settings).execution_options(**{SETTINGS: settings})
 
 
 def _create_engine(settings: Settings) -> Engine:
