@@ -75,10 +75,13 @@ def _engine() -> tuple[Settings, Engine]:
     return settings, engine
 
 
-def _timed(label: str, action: Callable[[], Any]) -> Any:
+def _timed(label: str, action: Callable[[], Any], *, quiet_if_unchanged: bool = False) -> Any:
+    """Run `action` and say what it did and how long it took (`quiet_if_unchanged`: only if
+    its result is truthy, i.e. it changed something)."""
     start = time.perf_counter()
     result = action()
-    click.echo(f"{label}: {result} ({time.perf_counter() - start:.1f}s)")
+    if result or not quiet_if_unchanged:
+        click.echo(f"{label}: {result} ({time.perf_counter() - start:.1f}s)")
     return result
 
 
@@ -103,9 +106,7 @@ def prepare(settings: Settings, engine: Engine, *, demo: bool) -> None:
     history."""
     upgrade_database(engine)
     with unit_of_work(engine) as session:
-        start = time.perf_counter()
-        if report := seed(session):  # said only when it changed something
-            click.echo(f"seed: {report} ({time.perf_counter() - start:.1f}s)")
+        _timed("seed", lambda: seed(session), quiet_if_unchanged=True)
     if demo and not has_events(engine):
         with unit_of_work(engine) as session:
             _timed("demo", lambda: load_history(session, settings.response_window_days))
