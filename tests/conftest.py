@@ -2,7 +2,9 @@
 
 Each test run (and each xdist worker) creates its own databases, builds them with the
 migrations, loads the reference data once, and runs every test in a transaction that is
-rolled back. PostgreSQL tests skip on a laptop without a server, but fail in CI (CI=true).
+rolled back. Tests marked `history` run in a second such database that holds the 2008–2014
+history too, loaded once per run rather than once per test. PostgreSQL tests skip on a
+laptop without a server, but fail in CI (CI=true).
 """
 
 import os
@@ -22,6 +24,7 @@ from sqlmodel import Session
 from optout_tracker import migrate
 from optout_tracker.config import Settings
 from optout_tracker.db import create_db_engine
+from optout_tracker.history import load_history
 from optout_tracker.http import deps
 from optout_tracker.main import create_app
 from optout_tracker.security import CLI
@@ -93,22 +96,49 @@ def make_settings(url: str, **overrides: Any) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def seeded_engine(databases: DatabaseFactory) -> Iterator[Engine]:
-    """A database migrated to head with the reference data loaded, shared by the run."""
+def _shared_engine(databases: DatabaseFactory, *, history: bool) -> Engine:
+    """A database migrated to head with the reference data (and `history`) loaded."""
     engine = create_db_engine(make_settings(databases.new_url()))
     migrate.upgrade(engine)
     with Session(engine) as session:
         seed(session)
+        if history:
+            load_history(session, 30)
         session.commit()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def seeded_engine(databases: DatabaseFactory) -> Iterator[Engine]:
+    """A database with the reference data loaded, shared by the run."""
+    engine = _shared_engine(databases, history=False)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def history_engine(databases: DatabaseFactory) -> Iterator[Engine]:
+    """A database with the reference data and the 2008–2014 history loaded, shared by the
+    tests marked `history` (those that read the history; tests of loading it load it
+    themselves)."""
+    engine = _shared_engine(databases, history=True)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def session(seeded_engine: Engine) -> Iterator[Session]:
+def test_engine(request: pytest.FixtureRequest, databases: DatabaseFactory) -> Engine:
+    """The shared database this test works in (`databases` makes the test run on each
+    backend: a fixture asked for by name below cannot)."""
+    marked = request.node.get_closest_marker("history") is not None
+    engine: Engine = request.getfixturevalue("history_engine" if marked else "seeded_engine")
+    return engine
+
+
+@pytest.fixture
+def session(test_engine: Engine) -> Iterator[Session]:
     """A session whose every commit lands in a savepoint of a transaction rolled back after."""
-    with seeded_engine.connect() as connection:
+    with test_engine.connect() as connection:
         outer = connection.begin()
         with Session(
             bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
@@ -118,8 +148,8 @@ def session(seeded_engine: Engine) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app_settings(seeded_engine: Engine) -> Settings:
-    return make_settings(seeded_engine.url.render_as_string(hide_password=False))
+def app_settings(test_engine: Engine) -> Settings:
+    return make_settings(test_engine.url.render_as_string(hide_password=False))
 
 
 def use_test_session(app: FastAPI, session: Session) -> None:

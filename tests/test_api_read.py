@@ -209,8 +209,8 @@ def test_santa_clara_by_fips_with_history(client, session):
     assert fetch(client, f"/jurisdictions/{sc['id']}") == sc
 
 
+@pytest.mark.history
 def test_arlington_ends_denied_after_vote_letter_meeting(client, session):
-    load_history(session, 30)
     session.commit()
 
     (arlington,) = fetch(client, "/jurisdictions", fips="51013")["items"]
@@ -861,8 +861,8 @@ def test_timeline_of_a_quiet_jurisdiction(client, session):
     }
 
 
+@pytest.mark.history
 def test_summary_agrees_with_list_totals(client, session):
-    load_history(session, 30)
     session.commit()
 
     summary = fetch(client, "/status/summary")

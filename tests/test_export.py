@@ -3,10 +3,10 @@
 import csv
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from optout_tracker.history import load_history
 from tests import factories
 from tests.conftest import Credentials
 
@@ -25,8 +25,8 @@ def test_jurisdictions_export_all_matching_rows_in_the_list_order(client: TestCl
     assert exported[0]["status"] == "no_action" and "private_notes" not in exported[0]
 
 
+@pytest.mark.history
 def test_event_exports_follow_their_filters(client: TestClient, session: Session) -> None:
-    load_history(session, 30)
     session.commit()
     opt_outs = rows(client, "/api/v1/export/votes.csv?state=CA&topic=opt_out")
     assert [r["held_on"] for r in opt_outs] == ["2010-09-28"]  # Santa Clara's

@@ -4,12 +4,12 @@ from datetime import date, timedelta
 from xml.etree import ElementTree as ET
 
 import icalendar
+import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from optout_tracker.clock import today
 from optout_tracker.enums import AgencyKind
-from optout_tracker.history import load_history
 from tests import factories
 from tests.conftest import Credentials
 
@@ -66,10 +66,10 @@ def test_a_jurisdiction_feed_carries_only_its_changes(
     assert client.get("/feeds/jurisdictions/nowhere.atom").status_code == 404
 
 
+@pytest.mark.history
 def test_the_calendar_holds_votes_activations_and_answer_deadlines(
     client: TestClient, session: Session, credentials: Credentials
 ) -> None:
-    load_history(session, 30)
     alameda = factories.jurisdiction(session, "06001")
     ahead = today() + timedelta(days=14)
     log_vote(

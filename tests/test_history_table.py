@@ -6,32 +6,21 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from optout_tracker import migrate
-from optout_tracker.db import create_db_engine
-from optout_tracker.history import load_history
 from optout_tracker.main import create_app
-from optout_tracker.seed import seed
 from optout_tracker.services import follow_up
-from tests.conftest import DatabaseFactory, make_settings
+from tests.conftest import make_settings
 
 END_OF_2011 = "2011-12-31"
 PROGRAM_ENDED = "2014-11-20"
 
 
 @pytest.fixture(scope="module")
-def demo(databases: DatabaseFactory) -> Iterator[TestClient]:
-    """The demo as `optout-tracker demo` leaves it, in a database of this module's own."""
-    settings = make_settings(databases.new_url())
-    engine = create_db_engine(settings)
-    migrate.upgrade(engine)
-    with Session(engine) as session:
-        seed(session)
-        load_history(session, settings.response_window_days)
-        session.commit()
-    engine.dispose()
-    app = create_app(settings)
+def demo(history_engine: Engine) -> Iterator[TestClient]:
+    """The demo as `optout-tracker demo` leaves it (the run's history database), read only."""
+    app = create_app(make_settings(history_engine.url.render_as_string(hide_password=False)))
     with TestClient(app) as client:
         yield client
     app.state.engine.dispose()

@@ -16,7 +16,6 @@ from sqlmodel import Session, col
 from optout_tracker.cli import main
 from optout_tracker.config import get_settings
 from optout_tracker.enums import CampaignStatus
-from optout_tracker.history import load_history
 from optout_tracker.models import AuditEntry, Jurisdiction, JurisdictionStatus, Letter, Vote
 from optout_tracker.schemas import BY_PLURAL, ENTITIES, KINDS
 from tests import factories
@@ -73,13 +72,7 @@ def versions(session: Session, model: Any) -> dict[int, int]:
     return dict(session.execute(sa.select(model.id, model.version)).all())
 
 
-@pytest.fixture
-def history(session: Session) -> None:
-    load_history(session, 30)
-    session.commit()
-
-
-@pytest.mark.usefixtures("history")
+@pytest.mark.history
 @pytest.mark.parametrize("kind", [k.plural for k in KINDS])
 def test_an_unedited_export_imports_back_as_all_unchanged(
     client: TestClient, session: Session, credentials: Credentials, kind: str

@@ -12,7 +12,6 @@ from sqlmodel import Session, col
 
 from optout_tracker.clock import today
 from optout_tracker.enums import AgencyKind, CampaignStatus
-from optout_tracker.history import load_history
 from optout_tracker.models import Agency, ApiKey, AuditEntry, JurisdictionStatus, User, Vote
 from tests import factories
 from tests.conftest import Credentials
@@ -42,10 +41,10 @@ def post_form(client: TestClient, path: str, form_page: str, data: dict[str, str
     )
 
 
+@pytest.mark.history
 def test_the_map_draws_every_county_with_a_link_and_a_title(
     client: TestClient, session: Session
 ) -> None:
-    load_history(session, 30)
     session.commit()
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
@@ -67,10 +66,10 @@ def test_the_map_draws_every_county_with_a_link_and_a_title(
     assert '<a href="/jurisdictions/06085"><path class="s-vote_passed"' in before
 
 
+@pytest.mark.history
 def test_the_states_view_colours_states_by_their_own_status(
     client: TestClient, session: Session
 ) -> None:
-    load_history(session, 30)
     session.commit()
     r = client.get("/?view=states")
     assert len(re.findall(r'<a href="/jurisdictions/\d+"><path', r.text)) == 51  # and DC
@@ -130,10 +129,10 @@ def test_the_list_links_the_page_before_with_the_other_parameters(client: TestCl
     assert 'rel="prev"' not in client.get("/jurisdictions?state=CA").text
 
 
+@pytest.mark.history
 def test_the_dossier_shows_status_checklist_timeline_and_sources(
     client: TestClient, session: Session
 ) -> None:
-    load_history(session, 30)
     session.commit()
     r = client.get("/jurisdictions/va-arlington-county")
     assert r.status_code == 200

@@ -95,8 +95,8 @@ def test_seed_is_idempotent_and_keeps_edits(session: Session) -> None:
     assert sib.name == "California DOJ Bureau of Criminal Identification"
 
 
+@pytest.mark.history
 def test_history_gives_santa_clara_its_vote(session: Session) -> None:
-    load_history(session, 30)
     santa_clara = factories.jurisdiction(session, "06085")
     status = session.get(JurisdictionStatus, santa_clara.id)
     assert status is not None
@@ -116,9 +116,8 @@ def test_history_gives_santa_clara_its_vote(session: Session) -> None:
     assert santa_clara.activated_on == date(2010, 5, 4)
 
 
+@pytest.mark.history
 def test_history_maps_the_documented_campaigns(session: Session) -> None:
-    load_history(session, 30)
-
     def status_of(fips: str) -> JurisdictionStatus:
         row = session.get(JurisdictionStatus, factories.jurisdiction(session, fips).id)
         assert row is not None
@@ -258,8 +257,8 @@ def test_overdue_is_derived_from_today(session: Session, monkeypatch) -> None:
         assert [i.fips for i in items] == ["06001"] and items[0].overdue is expected
 
 
+@pytest.mark.history
 def test_every_row_of_the_file_is_accounted_for(session: Session) -> None:
-    load_history(session, 30)
     rows = read_history()
     keys = set(session.scalars(sa.select(col(DatasetRecord.key))))
     expected = {row.key for row in rows if row.event_kind == ACTIVATED} | {
@@ -291,16 +290,16 @@ def test_a_rerun_adds_nothing_even_after_users_edited_what_it_made(session: Sess
     assert santa_clara.public_notes == "Rewritten by an organizer."
 
 
+@pytest.mark.history
 def test_activation_dates_carry_their_source(session: Session) -> None:
-    load_history(session, 30)
     harris = factories.jurisdiction(session, "48201")
     assert harris.activated_on == date(2008, 10, 27)
     assert "2008-10-27: ICE Secure Communities activation" in (harris.public_notes or "")
     assert "White(2016)" in (harris.public_notes or "")
 
 
+@pytest.mark.history
 def test_every_record_keeps_the_sources_of_its_row(session: Session) -> None:
-    load_history(session, 30)
     made = {r.key: (r.entity, r.entity_id) for r in session.scalars(sa.select(DatasetRecord))}
     models: dict[str, type[Any]] = {
         "vote": Vote,
@@ -328,15 +327,15 @@ def test_every_record_keeps_the_sources_of_its_row(session: Session) -> None:
     assert checked == 72  # 49 announcements, 11 votes, 8 letters (SF wrote twice) and 4 answers
 
 
+@pytest.mark.history
 def test_a_month_only_date_says_so(session: Session) -> None:
-    load_history(session, 30)
     moa = session.scalars(sa.select(Announcement).filter_by(scope="DC")).one()
     assert moa.announced_on == date(2009, 11, 1)
     assert "Date known only to the month (2009-11); recorded as 2009-11-01." in (moa.summary or "")
 
 
+@pytest.mark.history
 def test_the_federal_rows_are_national_announcements_with_their_effects(session: Session) -> None:
-    load_history(session, 30)
     national = session.scalars(
         sa.select(Announcement).filter_by(scope="national").order_by(col(Announcement.announced_on))
     ).all()
@@ -355,10 +354,10 @@ def test_the_federal_rows_are_national_announcements_with_their_effects(session:
     assert set(by_scope) >= {"CA", "IL", "NY", "CO", "DC", "VA"}
 
 
+@pytest.mark.history
 def test_a_statewide_activation_fills_the_counties_without_an_earlier_date(
     session: Session,
 ) -> None:
-    load_history(session, 30)
     emporia = factories.jurisdiction(session, "51595")  # no date of its own in the file
     assert emporia.activated_on == date(2010, 6, 21)
     assert "with all of Virginia (no county date)" in (emporia.public_notes or "")

@@ -196,13 +196,15 @@ def _add_routes(owner: Owner) -> None:
             lambda: _upload_to(session, upload, principal, settings, **{owner.name: record}),
         )
 
+    list_documents.__name__ = f"list_{owner.name}_documents"  # the operation's id
     list_documents.__doc__ = (
         f"The documents of a {owner.name} (private ones only for signed-in users and API keys)."
     )
+    create_document.__name__ = f"create_{owner.name}_document"
     create_document.__doc__ = (
         f"Attach a file to a {owner.name}: multipart `file` (PDF, PNG, JPEG, text) and `public`."
     )
-    router.add_api_route(path, list_documents, methods=["GET"], name=f"list_{owner.name}_documents")
+    router.add_api_route(path, list_documents, methods=["GET"])
     router.add_api_route(
         path,
         create_document,
@@ -210,7 +212,6 @@ def _add_routes(owner: Owner) -> None:
         status_code=201,
         response_model=DocumentPublic,
         openapi_extra=MULTIPART,
-        name=f"create_{owner.name}_document",
     )
 
 
