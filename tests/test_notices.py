@@ -70,7 +70,7 @@ def test_the_notice_logs_a_letter_to_the_sib_and_to_ice_audited_with_their_event
         assert x.response_due_on == x.sent_on + timedelta(days=30)
         assert x.body and "September 28, 2010" in x.body and "4 to 1" in x.body
     sib_letter = next(x for x in sent if x.agency_id == sib(session).id)
-    assert (sib_letter.body or "").startswith(f"To the {sib(session).name}:")
+    assert (sib_letter.body or "").startswith(f"To {sib(session).name}:")
     ids = [x.id or 0 for x in sent]
     audited = session.scalars(
         sa.select(col(AuditEntry.entity_id)).where(
@@ -286,7 +286,7 @@ def test_the_form_submitted_with_its_defaults_logs_both_letters_once(
     # Left as offered, each copy is addressed to its own recipient.
     names = {a.id: a.name for a in (sib(session), ice(session))}
     assert [(x.body or "").split("\n")[0] for x in sent] == [
-        f"To the {names[x.agency_id]}:" for x in sent
+        f"To {names[x.agency_id]}:" for x in sent
     ]
     assert all(x.signed_by == "Board of Supervisors, Marin County" for x in sent)
     # The side still missing is what the form checks next time.
@@ -404,6 +404,7 @@ def test_the_chaser_form_logs_a_follow_up_to_the_same_agency(
     page = client.get(action).text
     fields = defaults(page, action)
     body = dict(fields)["body"]
+    assert body.startswith(f"To {ice(session).name}:\n\nOn October 7, 2010, Marin County")
     assert "On October 7, 2010, Marin County wrote to you by fax" in body
     assert 'under the subject "Notice"' in body and "due on November 6, 2010" in body
     assert "we have not received one" in body and "Our notice." in body
