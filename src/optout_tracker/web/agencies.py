@@ -140,6 +140,7 @@ def _form(
         status_code,
         agency=agency,
         fields=EDITABLE,
+        labels=CONTACT_LABELS,
         values=values,
         errors=errors or {},
         conflict=conflict,
