@@ -38,7 +38,7 @@ from typing import Any, NoReturn
 from urllib.parse import quote
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from optout_tracker import migrate
@@ -57,6 +57,7 @@ SCREENSHOTS = ROOT / "artifacts" / "screenshots"
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "correct horse battery"
 DESKTOP = {"width": 1280, "height": 800}
+expect.set_options(timeout=15_000)  # the page's own timeouts below say why
 PHONE = {"width": 390, "height": 844}
 CHROMIUM_ARGS = [
     "--headless",
@@ -167,7 +168,9 @@ def _open_page(
     **context_options: Any,
 ) -> Iterator[Page]:  # fmt: skip
     context: BrowserContext = browser.new_context(base_url=live_server.base_url, **context_options)
-    context.set_default_timeout(10_000)
+    # Generous: a map derived for another day takes seconds on a busy 2-core machine, and a
+    # slow machine should not fail a test that a broken page fails anyway.
+    context.set_default_timeout(30_000)
     page = context.new_page()
     try:
         yield page
