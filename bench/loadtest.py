@@ -3,11 +3,11 @@ that every write the server acknowledged is in the database as acknowledged.
 
 Each client connection loops until the time is up: nine times in ten it GETs one of the
 public reads (pages as a browser asks for them), otherwise it writes with a write key: it
-creates a vote, or changes the `measure` of one it created earlier (with `If-Match`). A
-vote is only ever changed by the connection that created it, one request at a time, so
-the last acknowledged value of each vote is the one the database must hold (or, if a later
-change got no answer or a 5xx, that change's value: it may have been written; that vote is
-changed no more).
+creates a vote, or changes the `measure` of one it created earlier (with `If-Match` when
+the answer gave an ETag). A vote is only ever changed by the connection that created it,
+one request at a time, so the last acknowledged value of each vote is the one the database
+must hold (or, if a later change got no answer or a 5xx, that change's value: it may have
+been written; that vote is changed no more).
 """
 
 import asyncio
@@ -40,6 +40,7 @@ class Outcome:
     unanswered: dict[int, str] = field(default_factory=dict)
     missing: list[int] = field(default_factory=list)  # acknowledged, not in the database
     differing: list[int] = field(default_factory=list)  # there, with another measure
+    untagged: int = 0  # acknowledged writes whose answer had no ETag (then no If-Match)
 
     @property
     def server_errors(self) -> int:
@@ -59,7 +60,7 @@ async def _connection(
     rng: random.Random,
     out: Outcome,
 ) -> None:
-    mine: dict[int, str] = {}  # this connection's votes -> their ETag
+    mine: dict[int, str | None] = {}  # this connection's votes -> their ETag, if given
     auth = {"Authorization": f"Bearer {key}"}  # on writes only: the reads are anonymous
     while time.monotonic() < deadline:
         vote: int | None = None  # the vote being changed, if any
@@ -78,7 +79,7 @@ async def _connection(
                 response = await client.patch(
                     f"{API}/votes/{vote}",
                     json={"measure": measure},
-                    headers={**auth, "If-Match": mine[vote]},
+                    headers=auth | _if_match(mine[vote]),
                 )
             else:
                 payload = {
@@ -94,7 +95,8 @@ async def _connection(
                 body = response.json()
                 if body["measure"] != measure:
                     raise RuntimeError(f"the server acknowledged {body} for measure {measure!r}")
-                mine[body["id"]] = response.headers["etag"]
+                mine[body["id"]] = response.headers.get("etag")
+                out.untagged += "etag" not in response.headers
                 out.acknowledged[body["id"]] = measure
                 out.unanswered.pop(body["id"], None)
             elif vote is not None and response.status_code < 500:
@@ -105,6 +107,10 @@ async def _connection(
             out.failures[type(exc).__name__] += 1
             if vote is not None:
                 mine.pop(vote, None)
+
+
+def _if_match(tag: str | None) -> dict[str, str]:
+    return {"If-Match": tag} if tag else {}
 
 
 def _page(url: str) -> bool:
@@ -180,5 +186,6 @@ def describe(name: str, out: Outcome) -> str:
         f"load test on {name}: {out.seconds:.0f}s, {out.reads:,} reads and {out.writes:,} "
         f"writes ({(out.reads + out.writes) / out.seconds:,.0f} req/s); statuses {statuses}; "
         f"no answer: {failures}; {len(out.acknowledged):,} votes acknowledged, "
-        f"{len(out.missing)} missing, {len(out.differing)} with another value"
+        f"{len(out.missing)} missing, {len(out.differing)} with another value; "
+        f"{out.untagged:,} acknowledgements without an ETag"
     )
