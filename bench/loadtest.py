@@ -40,6 +40,7 @@ class Outcome:
     unanswered: dict[int, str] = field(default_factory=dict)
     missing: list[int] = field(default_factory=list)  # acknowledged, not in the database
     differing: list[int] = field(default_factory=list)  # there, with another measure
+    busy: Counter[str] = field(default_factory=Counter)  # 503s: "read" or "write", and why
     untagged: int = 0  # acknowledged writes whose answer had no ETag (then no If-Match)
 
     @property
@@ -70,6 +71,7 @@ async def _connection(
                 url = rng.choice(reads)
                 response = await client.get(url, headers=PAGE_HEADERS if _page(url) else None)
                 out.statuses[response.status_code] += 1
+                _busy(out, "read", response)
                 continue
             out.writes += 1
             measure = f"load test {rng.getrandbits(48):012x}"
@@ -91,6 +93,7 @@ async def _connection(
                 }
                 response = await client.post(f"{API}/votes", json=payload, headers=auth)
             out.statuses[response.status_code] += 1
+            _busy(out, "write", response)
             if response.status_code in (200, 201):
                 body = response.json()
                 if body["measure"] != measure:
@@ -107,6 +110,20 @@ async def _connection(
             out.failures[type(exc).__name__] += 1
             if vote is not None:
                 mine.pop(vote, None)
+
+
+# The server's two reasons to answer 503 (http/problems.py), as its answers word them.
+BUSY = {
+    "no database connection came free": "no free database connection in time",
+    "the database is busy with another change": "SQLite's write lock held too long",
+}
+
+
+def _busy(out: Outcome, what: str, response: httpx2.Response) -> None:
+    """Count a 503 by the kind of request and the reason the answer gives."""
+    if response.status_code == 503:
+        why = next((v for k, v in BUSY.items() if k in response.text), "another reason")
+        out.busy[f"{what}s: {why}"] += 1
 
 
 def _if_match(tag: str | None) -> dict[str, str]:
@@ -188,4 +205,5 @@ def describe(name: str, out: Outcome) -> str:
         f"no answer: {failures}; {len(out.acknowledged):,} votes acknowledged, "
         f"{len(out.missing)} missing, {len(out.differing)} with another value; "
         f"{out.untagged:,} acknowledgements without an ETag"
+        + "".join(f"\n  503 {n} × {why}" for why, n in out.busy.items())
     )
