@@ -28,6 +28,8 @@ Run `.venv/bin/python bench/import_export.py`. It
    Python down) and how much the process's peak RSS grew during the export. Flat memory
    means both stay about the same for 10,000 rows and for 100,000.
 
+`--json FILE` also writes the figures of the votes' import (events per second of wall
+clock, peak RSS growth in MB) to FILE, for bench/api.py's table.
 `--import-only` stops after the imports (to compare two source trees by turns, run it with
 each on PYTHONPATH). With `--postgres URL` (e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres) it creates a throwaway database on
@@ -114,6 +116,9 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument(
         "--postgres", metavar="URL", help="run on a throwaway database on this PostgreSQL server"
+    )
+    parser.add_argument(
+        "--json", metavar="FILE", help="write the votes import's figures to FILE as JSON"
     )
     # The export runs in a child process started with this, so that its memory is its own.
     parser.add_argument("--export-child", nargs=3, help=argparse.SUPPRESS)
@@ -303,9 +308,9 @@ def bench_import(
     expected: tuple[int, int, int],
     sqlite_file: Path | None,
     label: str = "",
-) -> None:
+) -> Timing:
     """A dry run and the import of `text`; for a file of new records only, on SQLite, what
-    SQLite alone takes to store what it wrote."""
+    SQLite alone takes to store what it wrote. Returns the import's timing."""
     n = sum(expected)
     new_only = expected[0] == n
     for dry_run, what, unit in ((True, "dry run", "rows"), (False, "", "events")):
@@ -329,6 +334,7 @@ def bench_import(
                 f"{name}: SQLite alone stores them and their audit entries in {alone:.2f}s, "
                 f"{n / alone:,.0f} events/s; the import runs at {alone / t.wall:.0%} of that"
             )
+    return t
 
 
 def exported(engine: Engine, kind: str) -> str:
@@ -490,7 +496,10 @@ def main() -> None:
             letters = letters_csv(session, args.rows, rng) if args.letters else ""
         print(f"votes CSV: {args.rows} rows, {len(votes.encode()) / 1e6:.1f} MB")
         sqlite_file = None if args.postgres else Path(sa.make_url(url).database or "")
-        bench_import(engine, "votes", votes, (args.rows, 0, 0), sqlite_file)
+        t = bench_import(engine, "votes", votes, (args.rows, 0, 0), sqlite_file)
+        if args.json:
+            figures = {"events_per_s": args.rows / t.wall, "rss_growth_mb": t.rss_growth / 1024}
+            Path(args.json).write_text(json.dumps(figures))
         if letters:
             bench_import(engine, "letters", letters, (args.rows, 0, 0), sqlite_file)
         if args.edit_every:

@@ -1,5 +1,6 @@
 """Starting, awaiting and stopping `optout-tracker serve` (or any server) for the benchmarks."""
 
+import os
 import socket
 import subprocess
 import sys
@@ -55,3 +56,32 @@ def wait_until_up(base: str, path: str, proc: subprocess.Popen[bytes], log: Path
     sys.exit(
         f"server {base} did not answer within {START_TIMEOUT:.0f}s:\n{log.read_text()[-2000:]}"
     )
+
+
+def memory_mb(pid: int) -> tuple[float, float]:
+    """A process's resident memory now (VmRSS) and at its peak (VmHWM), in MB."""
+    fields = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    rss, peak = (int(fields[k].split()[0]) / 1024 for k in ("VmRSS", "VmHWM"))
+    return rss, peak
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) a process has used so far."""
+    # The fields after the command's name, which is in parentheses and may hold spaces.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def settle(pids: list[int], timeout: float = 60.0) -> None:
+    """Wait until the processes are idle: a load generator that stops leaves requests in
+    flight, and a slow page's would otherwise take CPU from whatever is measured next."""
+    deadline = time.monotonic() + timeout
+    used = sum(cpu_seconds(p) for p in pids)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        now = sum(cpu_seconds(p) for p in pids)
+        if now - used < 0.01:
+            return
+        used = now
