@@ -38,9 +38,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
+# `make bench BENCH_POSTGRES_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres` also
+# times the imports on a throwaway database of that server.
 bench: $(STAMP)
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/import_export.py
+	$(if $(BENCH_POSTGRES_URL),$(BIN)/python bench/import_export.py --import-only \
+	  --database-url $(BENCH_POSTGRES_URL))
 	$(BIN)/python bench/timelines.py
 
 # A long schemathesis run with the stateful phase against a live server, on both databases.

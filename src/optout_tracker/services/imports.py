@@ -59,9 +59,9 @@ UNIQUE = ("slug", "fips", "ocd_id")  # a jurisdiction's, each once in a file
 class _CyclesUncollected(ContextDecorator):
     """Python's cycle collector paused while any import runs.
 
-    An import keeps a few hundred thousand objects alive, and the collector's passes over
-    them cost a quarter of its time (measured with bench/import_export.py); the import
-    makes no cycles worth collecting meanwhile. The pause is the process's: other requests'
+    An import allocates a few objects per cell, which set off the collector's passes over
+    everything alive (a quarter of its time, measured with bench/import_export.py); the
+    import makes no cycles worth collecting meanwhile. The pause is the process's: other requests'
     cyclic garbage waits for the last running import to end (at most OPTOUT_IMPORT_MAX_ROWS
     rows, seconds), everything else is still freed at once by reference counting.
     """
@@ -120,7 +120,8 @@ def import_csv(
                     read += sum(1 for _ in rows)  # to say how many
                     break
                 run.block(block, held)
-            run.write_pending()
+            else:  # the whole file read: what waited for its end (new jurisdictions)
+                run.write_pending()
         if run.errors or dry_run or read > max_rows:
             savepoint.rollback()  # what was written, with its audit entries and events
         else:
