@@ -299,7 +299,7 @@ def import_figures(rows: int, postgres: str | None, full: bool) -> dict[str, flo
         script = Path(__file__).with_name("import_export.py")
         args = [sys.executable, str(script), "--rows", str(rows), "--json", str(out)]
         args += [] if full else ["--import-only", "--edit-every", "0"]
-        args += ["--postgres", postgres] if postgres else []
+        args += ["--database-url", postgres] if postgres else []
         print(f"\n$ {' '.join(args)}", flush=True)
         if subprocess.run(args).returncode:
             sys.exit("the import bench failed")

@@ -90,7 +90,7 @@ def test_an_export_with_formulas_imports_back_as_it_was(
     factories.vote(session, j, body=body, measure=measure, public_notes=notes)
     session.commit()
     exported = client.get("/api/v1/export/votes.csv", headers=credentials.headers("read")).text
-    row = csv_io.read(exported)[1][0]
+    row = next(csv_io.read(exported)[1])
     assert (row["body"], row["measure"], row["public_notes"]) == (body, measure, notes)
     assert "'\uff1dHYPERLINK" in exported and "'|cmd" in exported and "''=typed" in exported
     # Read back as they were, the cells are no change; as new rows, copies of the same text.
@@ -116,8 +116,9 @@ def test_quoted_words_in_the_first_rows_do_not_confuse_the_reader() -> None:
         'Memo,"""The program, as we know it, will be discontinued""",https://example.org/a\n'
         'Review,"reported as ""Monday""; see ""the state\'s party""",https://example.org/b\n'
     )
-    header, rows = csv_io.read(text)
+    header, read = csv_io.read(text)
+    rows = list(read)
     assert header == ["title", "summary", "source_url"]
     assert [r["source_url"] for r in rows] == ["https://example.org/a", "https://example.org/b"]
     assert rows[0]["summary"] == '"The program, as we know it, will be discontinued"'
-    assert csv_io.read(text.replace(",", ";"))[1][1]["source_url"] == "https://example.org/b"
+    assert list(csv_io.read(text.replace(",", ";"))[1])[1]["source_url"] == "https://example.org/b"

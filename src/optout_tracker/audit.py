@@ -33,6 +33,8 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
             for k in sorted(before.keys() | after.keys())
             if before.get(k) != after.get(k)
         }
+    if SECRET.isdisjoint(changed):  # most records have no secret: no second pass (imports)
+        return changed
     return {k: [_hidden(v) for v in pair] if k in SECRET else pair for k, pair in changed.items()}
 
 

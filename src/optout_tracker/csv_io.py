@@ -4,6 +4,7 @@ import csv
 import io
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import IO, Any
 
 import sqlalchemy as sa
@@ -89,19 +90,36 @@ def spool(
 DELIMITERS = (",", ";", "\t")  # what spreadsheets save with; the first wins a tie
 
 
-def read(text: str) -> tuple[list[str], list[dict[str, str]]]:
+def read(text: str) -> tuple[list[str], Iterator[dict[str, str]]]:
     """Header and rows of CSV text as spreadsheets save it: comma, semicolon or tab, with or
-    without a BOM; a cell an export quoted with an apostrophe reads back as it was."""
+    without a BOM; a cell an export quoted with an apostrophe reads back as it was.
+
+    The rows are read as they are asked for, so that an import holds a block of them at a
+    time; a line that is not CSV raises InvalidInput when its turn comes."""
     text = text.removeprefix("\ufeff")
     # The header row tells the delimiter; quoting is always a spreadsheet's (a quote inside
     # quotes doubled). csv.Sniffer guessed both from the first rows, and text with quoted
     # words ("as we know it") made it guess the quoting wrong.
     header_line = text.split("\n", 1)[0]
     delimiter = max(DELIMITERS, key=header_line.count)
-    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)
-    rows = []
-    try:
+    reader = csv.reader(_lines(text), csv.excel, delimiter=delimiter)
+    with _readable(reader):
         header = [h.strip() for h in next(reader, [])]
+    return header, _rows(reader, header)
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines with their ends, as io.StringIO(text) gives them, without its copy
+    of the whole text at four bytes a character."""
+    start, end = 0, len(text)
+    while start < end:
+        stop = text.find("\n", start) + 1 or end
+        yield text[start:stop]
+        start = stop
+
+
+def _rows(reader: Iterator[list[str]], header: list[str]) -> Iterator[dict[str, str]]:
+    with _readable(reader):
         for cells in reader:
             line = "".join(cells)
             if not line.strip():
@@ -109,10 +127,15 @@ def read(text: str) -> tuple[list[str], list[dict[str, str]]]:
             row = dict(zip(header, map(str.strip, cells), strict=False))
             if "'" in line:  # only then look at each cell: a Python loop per cell costs
                 row = {h: _unquote(c) for h, c in row.items()}
-            rows.append(row)
+            yield row
+
+
+@contextmanager
+def _readable(reader: Any) -> Iterator[None]:
+    try:
+        yield
     except csv.Error as exc:
         raise InvalidInput(f"line {reader.line_num}: {_unreadable(exc)}") from exc
-    return header, rows
 
 
 def _unreadable(exc: csv.Error) -> str:

@@ -1,13 +1,19 @@
 """CSV imports: every row checked with the API's rules, then all rows written, or none.
 
+The file is read a block of rows at a time, so that memory holds a block, not the file: the
+records the block's rows name are loaded by one query, its rows checked, and its new records
+written (unless a row has failed by then).
+
 A row with an `id` (for jurisdictions, also one without an `id` whose `fips` or `slug` names
 a record) updates that record as a PATCH of the fields whose values differ would: the same
 checks, audit entry, webhook event and new version. A row whose values equal the record's
-leaves it alone. The records rows name are loaded a block of rows at a time, by one query.
+leaves it alone.
 
-A row without one creates a record, checked as a POST would be; new records are written in
-bulk at the end: one multi-row INSERT per table rather than an ORM object per row, with the
-audit entry and the webhook event that each would have had through the API.
+A row without one creates a record, checked as a POST would be; the block's new records are
+written in bulk: one multi-row INSERT per table rather than an ORM object per row, with the
+audit entry and the webhook event that each would have had through the API. (New
+jurisdictions wait for the end of the file: each must differ from every other row's.) The
+records a file creates are not there for its own rows to name, as in a dry run.
 
 All of it runs in a savepoint that a bad row, or a dry run, rolls back; the statuses of the
 jurisdictions touched are derived once, at the end.
@@ -15,10 +21,10 @@ jurisdictions touched are derived once, at the end.
 
 import gc
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import ContextDecorator
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -46,16 +52,16 @@ from . import records, status_projection
 from .kinds import AGGREGATES, Aggregate
 
 REFERENCE_COLUMNS = ("jurisdiction_fips", "jurisdiction_slug")
-BLOCK = 500  # rows whose records one query loads (db.in_chunks' size)
+BLOCK = 2_000  # rows read, checked and written at a time
 UNIQUE = ("slug", "fips", "ocd_id")  # a jurisdiction's, each once in a file
 
 
 class _CyclesUncollected(ContextDecorator):
     """Python's cycle collector paused while any import runs.
 
-    An import keeps a few hundred thousand objects alive, and the collector's passes over
-    them cost a quarter of its time (measured with bench/import_export.py); the import
-    makes no cycles worth collecting meanwhile. The pause is the process's: other requests'
+    An import allocates a few objects per cell, which set off the collector's passes over
+    everything alive (a quarter of its time, measured with bench/import_export.py); the
+    import makes no cycles worth collecting meanwhile. The pause is the process's: other requests'
     cyclic garbage waits for the last running import to end (at most OPTOUT_IMPORT_MAX_ROWS
     rows, seconds), everything else is still freed at once by reference counting.
     """
@@ -101,32 +107,51 @@ def import_csv(
     spec = BY_PLURAL[kind]
     header, rows = csv_io.read(text)
     _check_header(spec, header)
-    if len(rows) > max_rows:
-        raise InvalidInput(
-            f"{len(rows)} rows is over the limit of {max_rows} per import: split the file",
-            [FieldError("file", f"at most {max_rows} rows")],
-        )
     run = _Run(session, spec, actor, response_window_days, dry_run, ids_given="id" in header)
-    loaded = run.load_references(rows)
+    read = 0
     with session.begin_nested() as savepoint:
-        with status_projection.deferred(session) as touched, records.held(session, loaded):
-            for start in range(0, len(rows), BLOCK):
-                block = rows[start : start + BLOCK]
-                run.load_named(block)
-                for number, row in enumerate(block, start=start + 2):  # row 1: the header
-                    run.row(number, row)
-            if not run.errors and not dry_run:
-                run.created_ids = _write(session, spec.model, run.checked, actor)
-        if run.errors or dry_run:
-            savepoint.rollback()  # the updates made, with their audit entries and events
+        with (
+            status_projection.deferred(session) as touched,
+            records.held(session, run.load_references()) as held,
+        ):
+            for block in _blocks(rows):
+                read += len(block)
+                if read > max_rows:
+                    read += sum(1 for _ in rows)  # to say how many
+                    break
+                run.block(block, held)
+            else:  # the whole file read: what waited for its end (new jurisdictions)
+                run.write_pending()
+        if run.errors or dry_run or read > max_rows:
+            savepoint.rollback()  # what was written, with its audit entries and events
         else:
             status_projection.refresh(session, touched)
+    if read > max_rows:
+        raise InvalidInput(
+            f"{read} rows is over the limit of {max_rows} per import: split the file",
+            [FieldError("file", f"at most {max_rows} rows")],
+        )
     if run.errors:
         bad_rows = len({e.field.split(":")[0] for e in run.errors})
         raise InvalidInput(
-            f"{bad_rows} of {len(rows)} rows are invalid: nothing was imported", run.errors
+            f"{bad_rows} of {read} rows are invalid: nothing was imported", run.errors
         )
-    return run.report(len(rows))
+    return run.report(read)
+
+
+Numbered = list[tuple[int, dict[str, str]]]  # rows with their numbers in the file
+
+
+def _blocks(rows: Iterator[dict[str, str]]) -> Iterator[Numbered]:
+    """The rows a block at a time, each with its number (the header is row 1)."""
+    block: Numbered = []
+    for number, row in enumerate(rows, start=2):
+        block.append((number, row))
+        if len(block) == BLOCK:
+            yield block
+            block = []
+    if block:
+        yield block
 
 
 def _check_header(spec: RecordKind, header: list[str]) -> None:
@@ -151,8 +176,10 @@ class _Run:
     dry_run: bool
     ids_given: bool  # the file has an id column (else every row is a new record)
     errors: list[FieldError] = field(default_factory=list)
-    checked: list[BaseModel] = field(default_factory=list)  # new records' bodies, to insert
+    created: int = 0  # rows that create a record (in a dry run: would)
+    new: list[BaseModel] = field(default_factory=list)  # new records' bodies, to insert
     created_ids: list[int] = field(default_factory=list)
+    made: set[int] = field(default_factory=set)  # the same, to look up
     updated_ids: list[int] = field(default_factory=list)
     unchanged: int = 0
     plan: list[ImportRowPlan] = field(default_factory=list)  # a dry run's
@@ -171,24 +198,49 @@ class _Run:
     def aggregate(self) -> Aggregate:
         return AGGREGATES[self.spec.plural]
 
-    def load_references(self, rows: list[dict[str, str]]) -> list[SQLModel]:
+    def load_references(self) -> list[SQLModel]:
         """The records rows may refer to, loaded in a few queries for the services' checks
         to find (`records.held`) instead of querying once per row: every jurisdiction (the
-        parents rows name, or the places they happen in), every agency, the letters answered."""
+        parents rows name, or the places they happen in) and every agency."""
         places = list(self.session.scalars(sa.select(Jurisdiction)))
         for j in places:
             self.by_key[f"slug:{j.slug}"] = j
             if j.fips:
                 self.by_key[f"fips:{j.fips}"] = j
-        loaded: list[SQLModel] = [*places]
         if self.spec is JURISDICTIONS:
             self.named = {j.id or 0: j for j in places}
-            return loaded
-        loaded += self.session.scalars(sa.select(Agency))
+            return [*places]
+        return [*places, *self.session.scalars(sa.select(Agency))]
+
+    def block(self, block: Numbered, held: records.Held) -> None:
+        """Check a block of rows, creating or updating their records; write the new ones
+        unless a row has failed (or this is a dry run). Jurisdictions' wait for the end."""
+        rows = [row for _, row in block]
+        self.load_named(rows)
+        if self.spec is not JURISDICTIONS:
+            held[Letter] = self._answered(rows)  # those of the block before are let go
+        for number, row in block:
+            self.row(number, row)
+        if self.spec is not JURISDICTIONS:
+            self.write_pending()
+
+    def _answered(self, rows: list[dict[str, str]]) -> dict[Any, SQLModel]:
+        """The letters these rows answer (responses' `letter_id`), in a query per 500."""
         answered = {int(r["letter_id"]) for r in rows if INTEGER.match(r.get("letter_id", ""))}
-        for chunk in in_chunks(i for i in answered if 1 <= i <= MAX_ID):
-            loaded += self.session.scalars(sa.select(Letter).where(col(Letter.id).in_(chunk)))
-        return loaded
+        return {
+            letter.id: letter
+            for chunk in in_chunks(i for i in answered if 1 <= i <= MAX_ID)
+            for letter in self.session.scalars(sa.select(Letter).where(col(Letter.id).in_(chunk)))
+        }
+
+    def write_pending(self) -> None:
+        """Insert the new records checked so far, if every row so far passed and this is no
+        dry run; let go of them either way."""
+        new, self.new = self.new, []
+        if new and not self.errors and not self.dry_run:
+            ids = _write(self.session, self.spec.model, new, self.actor)
+            self.created_ids += ids
+            self.made.update(ids)
 
     def load_named(self, block: list[dict[str, str]]) -> None:
         """The records this block of rows names by id: their columns in one query, and as
@@ -244,10 +296,15 @@ class _Run:
 
     def _create(self, number: int, data: dict[str, str]) -> None:
         body = parse(self.spec.create, data)
+        for name in _own_references(self.spec):  # a letter's follows_letter_id
+            if (value := getattr(body, name)) in self.made:
+                message = f"no {self.spec.entity} with id {value}"
+                raise InvalidInput(message, [FieldError(name, message)])
         record = self.aggregate.prepare(self.session, body, self.response_window_days)
         if self.spec is JURISDICTIONS:
             self._unique_in_file(record, number)
-        self.checked.append(record)
+        self.new.append(record)
+        self.created += 1
         self._planned(number, "created", None)
 
     def _update(self, number: int, data: dict[str, str], record_id: int) -> None:
@@ -283,7 +340,8 @@ class _Run:
             if not INTEGER.match(text):
                 raise InvalidInput("bad id", [FieldError("id", "must be a whole number")])
             record_id = int(text)
-            if record_id not in (self.named if self.spec is JURISDICTIONS else self.stored):
+            known = self.named if self.spec is JURISDICTIONS else self.stored
+            if record_id not in known or record_id in self.made:
                 entity = self.spec.entity
                 raise InvalidInput(
                     f"no {entity} with id {text}",
@@ -335,18 +393,24 @@ class _Run:
                 self.seen[f"{column}:{value}"] = number
 
     def report(self, rows: int) -> ImportReport:
-        created = len(self.checked)
         return ImportReport(
             kind=self.spec.plural,
             rows=rows,
             dry_run=self.dry_run,
-            created=created,
+            created=self.created,
             updated=len(self.updated_ids),
             unchanged=self.unchanged,
             created_ids=self.created_ids,
             updated_ids=[] if self.dry_run else self.updated_ids,
             plan=self.plan if self.dry_run else None,
         )
+
+
+@cache
+def _own_references(spec: RecordKind) -> tuple[str, ...]:
+    """The columns by which a record of this kind names another of its kind."""
+    table: sa.Table = spec.model.__table__  # type: ignore[attr-defined]
+    return tuple(c.name for c in table.c if any(fk.column.table is table for fk in c.foreign_keys))
 
 
 def _id_of(row: dict[str, str]) -> int | None:
@@ -432,6 +496,9 @@ def _take_ids(session: Session, table: sa.Table, n: int) -> list[int]:
         series = sa.func.generate_series(1, n).table_valued("n")
         return sorted(session.scalars(sa.select(sa.func.nextval(sequence)).select_from(series)))
     # SQLite refuses this transaction's insert if another has written since the read below,
-    # so the ids above the largest are free (and a clash would fail on the primary key).
+    # so the ids above the largest are free (and a clash would fail on the primary key); and
+    # above the largest AUTOINCREMENT ever gave, so that a deleted record's id is not reused.
     last = session.scalar(sa.select(sa.func.max(table.c.id))) or 0
+    given = sa.text("SELECT seq FROM sqlite_sequence WHERE name = :name")
+    last = max(last, session.scalar(given, {"name": table.name}) or 0)
     return list(range(last + 1, last + n + 1))

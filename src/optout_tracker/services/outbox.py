@@ -11,7 +11,7 @@ changes no other.
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -46,15 +46,46 @@ class Event:
     jurisdiction_id: int | None = None
 
 
+Shown = Callable[[Session, list[int]], list[dict[str, Any]]]  # records' payloads, by ids
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One event for each of many records, whose payloads are made at commit from their ids,
+    a chunk at a time: an import of 100,000 records holds their ids, not their values."""
+
+    name: str
+    occurred_at: datetime
+    ids: Sequence[int]
+    shown: Shown  # called at commit, and only when a subscription wants the event
+    transaction: SessionTransaction | None
+
+
+BATCH = 500  # payloads made (one query: db.in_chunks' size), and deliveries written, at a time
+
+
 def publish(session: Session, name: str, data: Data, jurisdiction_id: int | None = None) -> None:
-    transaction = session.get_nested_transaction() or session.get_transaction()
-    event = Event(name, utcnow(), data, transaction, jurisdiction_id)
-    pending: list[Event] | None = session.info.get(PENDING)
+    event = Event(name, utcnow(), data, _innermost(session), jurisdiction_id)
+    _pending(session).append(event)
+
+
+def publish_many(session: Session, name: str, ids: Sequence[int], shown: Shown) -> None:
+    """The event `name` for each of these records (`shown` makes their payloads)."""
+    if ids:
+        _pending(session).append(Batch(name, utcnow(), ids, shown, _innermost(session)))
+
+
+def _innermost(session: Session) -> SessionTransaction | None:
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _pending(session: Session) -> list[Event | Batch]:
+    pending: list[Event | Batch] | None = session.info.get(PENDING)
     if pending is None:  # the session's first event: from now on its commits deliver
         pending = session.info[PENDING] = []
         sa.event.listen(session, "before_commit", _write_deliveries)
         sa.event.listen(session, "after_soft_rollback", _drop_rolled_back)
-    pending.append(event)
+    return pending
 
 
 def publish_change(session: Session, action: AuditAction, record: SQLModel) -> None:
@@ -112,20 +143,33 @@ def visible(session: Session, record: SQLModel) -> dict[str, Any]:
 def _write_deliveries(session: Session) -> None:
     if session.get_nested_transaction() is not None:
         return  # a savepoint is released: its events wait for the outer commit
-    events: list[Event] = session.info.get(PENDING, [])
+    events: list[Event | Batch] = session.info.get(PENDING, [])
     if not events:
         return
     session.info[PENDING] = []
     hooks = list(session.scalars(sa.select(Webhook).where(col(Webhook.active))))
     wanted = [(e, [h for h in hooks if wants(h, e.name)]) for e in events]
     wanted = [(event, targets) for event, targets in wanted if targets]
-    shown = {e.jurisdiction_id for e, _ in wanted if e.jurisdiction_id is not None}
-    held = _load_jurisdictions(session, shown)  # session.get finds them while they are held
-    rows = []
+    shown = {e.jurisdiction_id for e, _ in wanted if isinstance(e, Event) and e.jurisdiction_id}
+    held = load_jurisdictions(session, shown)  # session.get finds them while they are held
+    rows: list[dict[str, Any]] = []
     for event, targets in wanted:
-        payload = body(event.name, event.occurred_at, event.data(session))
-        rows += [delivery_row(h.id or 0, event.name, payload) for h in targets]
+        if isinstance(event, Event):
+            payload = body(event.name, event.occurred_at, event.data(session))
+            rows += [delivery_row(h.id or 0, event.name, payload) for h in targets]
+            continue
+        for start in range(0, len(event.ids), BATCH):
+            for data in event.shown(session, list(event.ids[start : start + BATCH])):
+                payload = body(event.name, event.occurred_at, data)
+                rows += [delivery_row(h.id or 0, event.name, payload) for h in targets]
+            if len(rows) >= BATCH:
+                _insert_deliveries(session, rows)
+                rows = []
     del held
+    _insert_deliveries(session, rows)
+
+
+def _insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     # Every other column as the model makes a new delivery: pending, due now, unclaimed.
@@ -134,7 +178,7 @@ def _write_deliveries(session: Session) -> None:
     bulk.insert_many(session, WebhookDelivery.__table__, rows, pending)  # type: ignore[attr-defined]
 
 
-def _load_jurisdictions(session: Session, ids: set[int]) -> list[SQLModel]:
+def load_jurisdictions(session: Session, ids: set[int]) -> list[SQLModel]:
     """Those of these jurisdictions and their status rows that the session does not hold yet,
     in a few queries."""
     loaded: list[SQLModel] = []
@@ -150,7 +194,7 @@ def _load_jurisdictions(session: Session, ids: set[int]) -> list[SQLModel]:
 
 
 def _drop_rolled_back(session: Session, previous: SessionTransaction) -> None:
-    events: list[Event] = session.info.get(PENDING, [])
+    events: list[Event | Batch] = session.info.get(PENDING, [])
     if events:
         session.info[PENDING] = [e for e in events if not _within(e.transaction, previous)]
 

@@ -99,19 +99,23 @@ class Listing:
 HELD = "optout_held"  # session.info key: records `reference` finds without asking the session
 
 
+Held = dict[type[SQLModel], dict[Any, SQLModel]]  # records by model and id
+
+
 @contextmanager
-def held(session: Session, records: Iterable[SQLModel]) -> Iterator[None]:
-    """While the block runs, `reference` finds these records by id in a plain dict.
+def held(session: Session, records: Iterable[SQLModel]) -> Iterator[Held]:
+    """While the block runs, `reference` finds these records by id in a plain dict, the one
+    yielded: the caller may add and drop records meanwhile.
 
     For imports, which check a hundred thousand rows against a few thousand records: the
     session's identity map finds them too, but each lookup costs several times as much.
     """
-    by_model: dict[type[SQLModel], dict[Any, SQLModel]] = defaultdict(dict)
+    by_model: Held = defaultdict(dict)
     for record in records:
         by_model[type(record)][getattr(record, "id", None)] = record
     session.info[HELD] = by_model
     try:
-        yield
+        yield by_model
     finally:
         del session.info[HELD]
 
@@ -159,49 +163,51 @@ def created(
     """What each new record of a kind comes with, whether one came through the API or many
     through an import: its audit entry, its webhook event, the derived status of the
     jurisdictions it touches (an announcement's: those in its scope), and a response's
-    adjusted activation date.
+    adjusted activation date and mail alerts.
 
     `new` pairs each record's id with its values: the table object, or the checked body it
     was written from (making an object of each of 100,000 imported rows costs seconds);
-    `written` holds the timestamps and version they were written with.
+    `written` holds the timestamps and version they were written with. Nothing here keeps
+    the values once it returns: an import calls it a block of records at a time.
     """
     for start in range(0, len(new), BATCH):
         audit.record_created(session, actor, model, new[start : start + BATCH], written)
-    name = f"{BY_MODEL[model].entity}.created"
-    filed = model is Jurisdiction  # the outbox loads the jurisdictions its payloads show
-    for record_id, values in new:
-        shown = partial(_shown, model, values, written, record_id)
-        outbox.publish(session, name, shown, record_id if filed else None)
+    ids = [record_id for record_id, _ in new]
+    outbox.publish_many(session, f"{BY_MODEL[model].entity}.created", ids, partial(_shown, model))
     if model is Jurisdiction:  # covered by its state's campaign from the start, maybe
-        status_projection.initialize(session, [record_id for record_id, _ in new])
-        status_projection.refresh(session, [record_id for record_id, _ in new])
+        status_projection.initialize(session, ids)
+        status_projection.refresh(session, ids)
     if model is Response:
         for _, response in new:
             move_activation(session, cast("Response | ResponseCreate", response), actor)
-        mail.responses_logged(session, [record_id for record_id, _ in new])
+        mail.responses_logged(session, ids)
     if model in STATUS_FROM:
         status_projection.refresh(session, {cast(Any, v).jurisdiction_id for _, v in new})
     if model is Announcement:  # it speaks to every jurisdiction in its scope
         status_projection.refresh_scopes(session, {cast(Any, v).scope for _, v in new})
 
 
-def _shown(
-    model: type[SQLModel],
-    values: BaseModel,
-    written: Mapping[str, Any],
-    record_id: int,
-    session: Session,
-) -> dict[str, Any]:
-    """A new record as its webhook event shows it: as it stands at commit, made then if a
-    subscription wants the event."""
-    if isinstance(values, model):
-        return outbox.visible(session, values)
-    fields = {**values.model_dump(exclude=TRACKED), **written, "id": record_id}
-    if model is Jurisdiction:  # its shape adds the derived status, read at commit
-        return outbox.visible(session, Jurisdiction(**fields))
-    # What outbox.visible makes of a record, from the values: building a table object first
-    # made the commit of 100,000 imported votes with a subscriber take 23 s instead of 10.
-    return BY_MODEL[model].public.model_validate(fields).hide_private().model_dump(mode="json")
+def _shown(model: type[SQLModel], session: Session, ids: list[int]) -> list[dict[str, Any]]:
+    """New records as their webhook events show them: as they stand at commit, read then in
+    one query, and only if a subscription wants the event (an import's 100,000 records are
+    not held until then)."""
+    if model is Jurisdiction:  # its shape adds the derived status
+        held = outbox.load_jurisdictions(session, set(ids))  # session.get finds them now
+        found = [j for i in ids if (j := session.get(Jurisdiction, i)) is not None]
+        shown = [outbox.visible(session, j) for j in found]
+        del held
+        return shown
+    # What outbox.visible makes of a record, from its columns: loading table objects made
+    # the commit of 100,000 imported votes with a subscriber take 23 s instead of 10.
+    table = model.__table__  # type: ignore[attr-defined]
+    rows = session.execute(sa.select(table).where(table.c.id.in_(ids))).mappings()
+    by_id = {row["id"]: row for row in rows}
+    public = BY_MODEL[model].public
+    return [
+        public.model_validate(dict(by_id[i])).hide_private().model_dump(mode="json")
+        for i in ids
+        if i in by_id
+    ]
 
 
 def move_activation(
