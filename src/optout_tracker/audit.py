@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
-from . import bulk
+from . import bulk, data_version
 from .enums import ActorKind, AuditAction
 from .models import AuditEntry, Follow, Jurisdiction
 from .security import Principal
@@ -48,6 +48,7 @@ def record(
     before: dict[str, Any] | None,
 ) -> AuditEntry:
     """Write the entry for a change just flushed; `before` is None for a create."""
+    data_version.changed(session)
     after = {} if action is AuditAction.delete else snapshot(entity)
     entity_id = getattr(entity, "id", 0) or 0
     entry = AuditEntry(
@@ -70,6 +71,7 @@ def record_created(
     """The entries `record` writes for new records, in one statement: `created` pairs each
     record's new id with its values (a `model` object, or the checked body it was made from),
     `written` holds the timestamps and version they were written with."""
+    data_version.changed(session)
     rows = [
         {
             "entity_id": entity_id,

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col
 
+from .. import data_version
 from ..clock import today
 from ..db import in_chunks, unit_of_work
 from ..db_types import utcnow
@@ -235,6 +236,7 @@ def initialize(session: Session, jurisdiction_ids: list[int]) -> None:
     then derives it when its state's campaign covers it."""
     now = utcnow()
     if jurisdiction_ids:
+        data_version.changed(session)
         session.execute(
             sa.insert(JurisdictionStatus),
             [{"jurisdiction_id": i, "updated_at": now} for i in jurisdiction_ids],
@@ -341,6 +343,7 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
                 setattr(row, key, value)
             row.revision += 1
             row.updated_at = utcnow()
+        data_version.changed(session)
         revision = row.revision or 1
         if old != new:
             changes.append(StatusChange(jurisdiction_id, old, new))
