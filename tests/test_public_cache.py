@@ -108,7 +108,9 @@ def test_a_record_keeps_its_own_etag_and_if_match_takes_it_from_any_encoding(
     compressed = tag[:-1] + '-br"'  # what a larger record's tag is, read in Brotli
     write = credentials.headers("write")
     changed = client.patch(
-        url, json={"public_notes": "Board meets Tuesdays"}, headers={**write, "If-Match": compressed}
+        url,
+        json={"public_notes": "Board meets Tuesdays"},
+        headers={**write, "If-Match": compressed},
     )
     assert changed.status_code == 200
     assert client.get(url, headers={"If-None-Match": tag}).status_code == 200  # it changed

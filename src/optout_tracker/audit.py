@@ -48,7 +48,6 @@ def record(
     before: dict[str, Any] | None,
 ) -> AuditEntry:
     """Write the entry for a change just flushed; `before` is None for a create."""
-    data_version.changed(session)
     after = {} if action is AuditAction.delete else snapshot(entity)
     entity_id = getattr(entity, "id", 0) or 0
     entry = AuditEntry(
@@ -71,7 +70,7 @@ def record_created(
     """The entries `record` writes for new records, in one statement: `created` pairs each
     record's new id with its values (a `model` object, or the checked body it was made from),
     `written` holds the timestamps and version they were written with."""
-    data_version.changed(session)
+    data_version.changed(session)  # an INSERT of many rows: no object the flush would see
     rows = [
         {
             "entity_id": entity_id,

@@ -9,8 +9,10 @@ reads the newer token, does not find it).
 The token is one row of its own table, so that every app process on the database sees any
 process's write at its next read, at the cost of one primary-key read.
 
-Writers mark their transaction (`changed`): the audit entries do, so every change of a
-record does, and so do the status projection and the seed. The token is replaced as the
+A transaction is marked as changing public data when it flushes a new, changed or deleted
+row of any table but those no public answer shows (UNSEEN); writes made with statements
+rather than objects (bulk inserts: an import's audit entries, new status rows, the seed's
+jurisdictions) mark it themselves (`changed`). The token is replaced as the
 transaction commits (a `before_commit` hook on every session), after its other writes: on
 PostgreSQL its row is then locked only while the transaction commits, so writers never wait
 on it for a whole transaction, nor deadlock over it.
@@ -21,15 +23,46 @@ tests roll back every test), naming two different states of the data with one ve
 """
 
 import secrets
+from itertools import chain
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
-from .models import DataVersion
+from .models import (
+    ApiKey,
+    DatasetRecord,
+    DataVersion,
+    Follow,
+    IdempotencyKey,
+    LoginThrottle,
+    MailMessage,
+    User,
+    UserSession,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 
 CHANGED = "optout.data_changed"  # session.info key: this transaction changes public data
 ROW = 1
+# Tables no public answer shows: writing them (a sign-in, a delivery) changes no public data.
+# A new table is public until it is listed here, so that forgetting it costs a cache miss.
+UNSEEN = (
+    ApiKey,
+    DatasetRecord,
+    DataVersion,
+    Follow,
+    IdempotencyKey,
+    LoginThrottle,
+    MailMessage,
+    User,
+    UserSession,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 
 
 def changed(session: Session) -> None:
@@ -43,6 +76,7 @@ def current(session: Session) -> int:
     A transaction that has changed data reads what it has not committed (and may never):
     it gets a new token of its own at each call, which names nothing kept before and is
     never asked for again, so what it derives is kept for no one."""
+    session.flush()  # what the transaction wrote but did not flush yet marks it too
     if session.info.get(CHANGED):
         return _new_token()
     token = session.scalar(sa.select(col(DataVersion.token)).where(col(DataVersion.id) == ROW))
@@ -51,6 +85,13 @@ def current(session: Session) -> int:
 
 def _new_token() -> int:
     return secrets.randbits(63)  # a positive BIGINT
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _mark_if_public_rows(session: Session, _context: Any, _instances: Any) -> None:
+    dirty = (o for o in session.dirty if session.is_modified(o))
+    if any(not isinstance(o, UNSEEN) for o in chain(session.new, session.deleted, dirty)):
+        changed(session)
 
 
 @sa.event.listens_for(Session, "before_commit")

@@ -72,8 +72,8 @@ logger = logging.getLogger(__name__)
 API_PREFIX = "/api/v1"
 SESSION_COOKIE = "optout_session"
 SESSION_IDLE_SECONDS = 12 * 3600
-# The public cache's bound: the map page with both encodings is about 1.5 MB, the rest less;
-# enough for every map a crowd opens, well inside the server's 150 MB.
+# The public cache's bound: the map page with both encodings is about 1.1 MB, the rest less;
+# room for every map a crowd opens, well inside the server's 150 MB.
 PUBLIC_CACHE_BYTES = 32 * 2**20
 
 

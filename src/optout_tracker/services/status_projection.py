@@ -236,7 +236,7 @@ def initialize(session: Session, jurisdiction_ids: list[int]) -> None:
     then derives it when its state's campaign covers it."""
     now = utcnow()
     if jurisdiction_ids:
-        data_version.changed(session)
+        data_version.changed(session)  # an INSERT of many rows, not objects
         session.execute(
             sa.insert(JurisdictionStatus),
             [{"jurisdiction_id": i, "updated_at": now} for i in jurisdiction_ids],
@@ -343,7 +343,6 @@ def refresh(session: Session, jurisdiction_ids: Iterable[int]) -> list[StatusCha
                 setattr(row, key, value)
             row.revision += 1
             row.updated_at = utcnow()
-        data_version.changed(session)
         revision = row.revision or 1
         if old != new:
             changes.append(StatusChange(jurisdiction_id, old, new))
