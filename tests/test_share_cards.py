@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from optout_tracker import mapimage
-from optout_tracker.main import create_app
+from optout_tracker.main import SESSION_COOKIE, create_app
 from tests import factories
 from tests.conftest import Credentials, make_settings, use_test_session
 from tests.test_pages import sign_in
@@ -64,6 +64,11 @@ def test_the_second_request_is_served_from_the_cache_and_a_held_copy_gets_304(
     renders, hits = mapimage.stats.renders, mapimage.stats.hits
     second = client.get("/map.png?state=NY")
     assert second.content == first.content and second.headers["etag"] == first.headers["etag"]
+    # Answered by the public cache, which keeps the bytes: the picture is not even looked up.
+    assert (mapimage.stats.renders, mapimage.stats.hits) == (renders, hits)
+    # A visitor with a session, whom that cache does not answer, gets the picture drawn once.
+    third = client.get("/map.png?state=NY", headers={"Cookie": f"{SESSION_COOKIE}=x"})
+    assert third.content == first.content and third.headers["etag"] == first.headers["etag"]
     assert (mapimage.stats.renders, mapimage.stats.hits) == (renders, hits + 1)
 
     etag = first.headers["etag"]

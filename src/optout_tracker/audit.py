@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, SQLModel
 
-from . import bulk
+from . import bulk, data_version
 from .enums import ActorKind, AuditAction
 from .models import AuditEntry, Follow, Jurisdiction
 from .security import Principal
@@ -72,6 +72,7 @@ def record_created(
     """The entries `record` writes for new records, in one statement: `created` pairs each
     record's new id with its values (a `model` object, or the checked body it was made from),
     `written` holds the timestamps and version they were written with."""
+    data_version.changed(session)  # an INSERT of many rows: no object the flush would see
     rows = [
         {
             "entity_id": entity_id,

@@ -294,6 +294,16 @@ class AuditEntry(Tracked, table=True):
     changes: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
 
 
+class DataVersion(SQLModel, table=True):
+    """One row: the token that each commit changing public data replaces (data_version.py)."""
+
+    __tablename__ = "data_version"
+    __table_args__ = (sa.CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(default=1, primary_key=True, sa_column_kwargs={"autoincrement": False})
+    token: int = Field(sa_type=sa.BigInteger)
+
+
 class IdempotencyKey(Tracked, table=True):
     """A POST's answer, kept so that a retry with the same key gets it again."""
 

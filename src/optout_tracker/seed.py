@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from . import data_version
 from .db_types import utcnow
 from .enums import STATE_LEVEL, AgencyKind, JurisdictionKind
 from .models import Agency, AuditEntry, Jurisdiction
@@ -47,6 +48,8 @@ def seed(session: Session) -> SeedReport:
     report.jurisdictions += _insert_missing(session, state_level)
     report.jurisdictions += _insert_missing(session, [r for r in refs if r not in state_level])
     report.agencies, report.agencies_filled_in = _load_agencies(session)
+    if report:  # the jurisdictions are inserted many at once, not as objects
+        data_version.changed(session)
     session.flush()
     return report
 

@@ -1,6 +1,5 @@
 """Jurisdictions with their derived campaign status."""
 
-import hashlib
 from collections.abc import Collection
 from datetime import date
 from typing import Any
@@ -8,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from .. import data_version
 from ..clock import today
 from ..enums import STATE_LEVEL, CampaignStatus, JurisdictionKind
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
@@ -86,8 +86,7 @@ def read(
     if status_as_of.is_stored(on):
         return j, s, etag(j, s)
     assert on is not None
-    version = hashlib.sha1(repr(status_as_of.data_version(session)).encode()).hexdigest()[:12]
-    tag = f"jurisdiction-{j.id}-v{j.version}-{on.isoformat()}-d{version}"
+    tag = f"jurisdiction-{j.id}-v{j.version}-{on.isoformat()}-d{data_version.current(session):x}"
     return j, status_as_of.status_of(session, jurisdiction_id, on), tag
 
 

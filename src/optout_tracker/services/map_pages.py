@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
 from sqlmodel import Session
 
-from .. import mapimage, mapsvg, statusmap
+from .. import data_version, mapimage, mapsvg, statusmap
 from ..clock import today
 from ..enums import JurisdictionKind
 from ..errors import NotFound
@@ -265,7 +265,7 @@ def _map_view(session: Session, params: MapParams, links: MapDay, new_tab: bool 
 def _version(session: Session) -> Hashable:
     """What the maps are drawn from: the data in the database, and the day (overdue and
     activated depend on it when a map is of today)."""
-    return (status_as_of.data_version(session), today())
+    return (data_version.current(session), today())
 
 
 # The days to step through, per data version: a few at most.

@@ -7,7 +7,6 @@ changes only when the records do.
 
 import threading
 from collections import defaultdict
-from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -16,14 +15,14 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from sqlmodel import Session, col
 
-from .. import timelinechart
+from .. import data_version, timelinechart
 from ..enums import AnnouncementEffect, CampaignStatus, JurisdictionKind
 from ..models import Announcement, Jurisdiction
 from ..schemas import NATIONAL, TimelineEntry
 from ..statusmap import Layer
 from ..timelinechart import Mark, Month, month_start
 from ..wording import day
-from . import campaign, status_as_of
+from . import campaign
 from .map_pages import MapDay, MapParams, ShareCard
 
 J = Jurisdiction
@@ -242,14 +241,14 @@ def _count(n: int, noun: str) -> str:
 
 
 # Pages by data version: the newest few (a write makes a new version).
-_pages: dict[Hashable, TimelinePage] = {}
+_pages: dict[int, TimelinePage] = {}
 _lock = threading.Lock()
 
 
 def page(session: Session) -> TimelinePage:
     """The national timeline as of the records now, gathered and drawn once per data
-    version (status_as_of.data_version moves with every write)."""
-    version = status_as_of.data_version(session)
+    version (it moves with every write)."""
+    version = data_version.current(session)
     with _lock:
         if (found := _pages.get(version)) is not None:
             return found

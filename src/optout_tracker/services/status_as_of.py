@@ -1,10 +1,10 @@
 """Statuses as of any day: today's stored, another day's derived from the facts.
 
 Today's statuses are stored in jurisdiction_status (status_projection keeps them). Another
-day's are derived from the facts (status_projection.derive) and kept per data version and
-day: the past changes only when the data does. Reads that filter, sort and count in SQL
-find another day's statuses in a temporary table shaped like jurisdiction_status, so that
-every list, export, count and map reads one way whatever the day.
+day's are derived from the facts (status_projection.derive) and kept per data version
+(data_version.py) and day: the past changes only when the data does. Reads that filter,
+sort and count in SQL find another day's statuses in a temporary table shaped like
+jurisdiction_status, so that every list, export, count and map reads one way whatever the day.
 """
 
 import threading
@@ -15,8 +15,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from .. import data_version
 from ..clock import today
-from ..models import AuditEntry, Jurisdiction, JurisdictionStatus
+from ..models import Jurisdiction, JurisdictionStatus
 from . import status_projection
 
 J, S = Jurisdiction, JurisdictionStatus
@@ -41,30 +42,6 @@ AS_OF = sa.Table(
 )
 
 
-def data_version(session: Session) -> tuple[Any, ...]:
-    """Changes whenever any record does: a cache key for what is derived from them.
-
-    Counters, not timestamps: a version, revision or log id only goes up, whatever the clocks
-    of the app hosts say. Every write to a record is audited, so the newest audit entry moves
-    with any event added, changed or deleted, even one that leaves today's statuses alone.
-    The database's address comes first: two databases served by one process (tests, a
-    demo beside the real one) may well count the same."""
-    return (
-        session.get_bind().engine.url.render_as_string(hide_password=True),
-        *session.execute(
-            sa.select(
-                sa.func.count(),
-                sa.func.max(J.id),
-                sa.func.sum(J.version),
-                sa.func.sum(S.revision),
-            )
-            .select_from(J)
-            .join(S, col(S.jurisdiction_id) == J.id)
-        ).one(),
-        session.scalar(sa.select(sa.func.max(AuditEntry.id))),
-    )
-
-
 def is_stored(on: date | None) -> bool:
     """Whether the statuses of this day are the stored ones (today's; None means today)."""
     return on is None or on == today()
@@ -72,17 +49,17 @@ def is_stored(on: date | None) -> bool:
 
 # Every jurisdiction's derived values per (data version, day): a day of 3,000 rows is about
 # a megabyte, and a reader stepping through the rollout asks for a few dozen days.
-_derived: OrderedDict[tuple[Any, ...], dict[int, dict[str, Any]]] = OrderedDict()
+_derived: OrderedDict[tuple[int, date], dict[int, dict[str, Any]]] = OrderedDict()
 _deriving = threading.Lock()
 KEPT_DAYS = 32
 
 
 def all_derived(
-    session: Session, on: date, version: tuple[Any, ...] | None = None
+    session: Session, on: date, version: int | None = None
 ) -> dict[int, dict[str, Any]]:
     """Every jurisdiction's derived status values as of `on`, derived once per data version
     (the caller's `version`, when it just read it)."""
-    key = (version or data_version(session), on)
+    key = (data_version.current(session) if version is None else version, on)
     with _deriving:
         if (found := _derived.get(key)) is not None:
             _derived.move_to_end(key)
@@ -108,7 +85,7 @@ def status_table(session: Session, on: date | None) -> sa.Table:
     if is_stored(on):
         return STORED
     assert on is not None
-    key = (on, data_version(session))
+    key = (on, data_version.current(session))
     if session.info.get(AS_OF.name) != key:
         rows = [
             {"jurisdiction_id": i, **values}

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, col
 
+from .. import data_version
 from ..clock import today
 from ..db import in_chunks, unit_of_work
 from ..db_types import utcnow
@@ -239,6 +240,7 @@ def initialize(session: Session, jurisdiction_ids: list[int]) -> None:
     then derives it when its state's campaign covers it."""
     now = utcnow()
     if jurisdiction_ids:
+        data_version.changed(session)  # an INSERT of many rows, not objects
         session.execute(
             sa.insert(JurisdictionStatus),
             [{"jurisdiction_id": i, "updated_at": now} for i in jurisdiction_ids],

@@ -1,0 +1,380 @@
+"""Public reads at the cost of a static file: anonymous answers kept as bytes per data version.
+
+ASGI middleware rather than a route dependency: a hit costs no routing, no dependencies, no
+session cookie and no template, only the data version's read (one primary-key read, see
+data_version.py) and a dict lookup, and the routes stay as they are. main.py places it
+inside SecurityHeaders, whose headers go on every answer, kept or not, and outside
+GZipMiddleware: a kept answer is compressed here, once per encoding, never again there.
+
+What is kept: GET (and HEAD, answered as GET without the body) of the paths PUBLIC matches,
+asked by a caller anonymous by the request alone: no Authorization or X-API-Key header and no
+session cookie. Everyone else (a signed-in user, a key, a visitor whose session holds
+anything, such as the flash message of a form just sent) goes past, to the app, which
+answers them fresh; SecurityHeaders marks a known caller's answer private. Of what the app
+answers, only a 200 without Set-Cookie and not marked private or no-store is kept.
+
+The key: the data version and today's date (today's statuses change at midnight), then the
+locale, the scheme and host (pages link their assets absolutely), the path and the whole
+query string. The version is read before the app reads any data, so a kept answer is never
+older than its key (at worst newer, which the next version's readers never ask for).
+
+An entry holds the identity bytes, and each encoding made from them the first time a client
+asks for it (gzip, or Brotli where the client accepts `br`). Each is its own representation,
+with its own ETag: the route's own when it sets one (a record's, which If-Match compares),
+else a digest of the bytes; an encoding adds its suffix (`-gzip`, `-br`). `If-None-Match`
+gets a 304. The entries are an LRU bounded in bytes. Only one request renders a missing
+entry (or encodes a body) at a time; the others asking for it meanwhile wait for it.
+"""
+
+import asyncio
+import gzip
+import hashlib
+import re
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+import anyio.to_thread
+import brotli
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import data_version
+from ..clock import today
+from ..middleware import KNOWN_CALLER, PRIVATE_CACHE
+from ..services import status_projection
+
+# The public reads: pages, the embedded map, the share card, feeds, the calendar and the
+# JSON of the map and of jurisdictions. Whatever else a path names is answered fresh.
+PUBLIC = re.compile(
+    r"/(?:states/[^/]+|jurisdictions/[^/]+|embed/map|timeline|map\.png|calendar\.ics"
+    r"|feeds/activity\.atom|feeds/jurisdictions/[^/]+\.atom"
+    r"|api/v1/status/(?:summary|by-fips)|api/v1/jurisdictions(?:/\d+(?:/timeline)?)?)?"
+)
+# Shared caches (a CDN, a proxy) and browsers may reuse an answer for a minute: a write then
+# shows everywhere within a minute or two, and meanwhile a crowd (readers of a news story
+# that links the map) costs the server nothing. For one more minute a CDN may answer at once
+# with what it holds while it revalidates in the background with If-None-Match, which costs
+# us one version read and a 304 unless the data changed, so no reader waits on that.
+CACHE_CONTROL = b"public, max-age=60, stale-while-revalidate=60"
+MIN_COMPRESSED = 1000  # bytes: below this, compression saves less than its headers cost
+# Once per data version, so the smaller the better while it stays well under a second. The
+# map page (770 KB) gzips to 187 KB at 9 (190 KB at 6), and Brotli makes 172 KB of it at 9
+# in about 0.2 s (8: 175 KB; 10: 156 KB but 2 s; 11: 5 s).
+GZIP_LEVEL = 9
+BROTLI_QUALITY = 9
+COMPRESSIBLE = re.compile(rb"text/|application/(?:[\w.+-]*\+)?(?:json|xml)|image/svg\+xml")
+IDENTITY = "identity"
+CREDENTIALS = frozenset({b"authorization", b"x-api-key"})
+# Request headers the app does not see when it renders an entry: an entry is the whole
+# identity body, whatever the request that happened to ask first held.
+UNASKED = frozenset({b"accept-encoding", b"if-none-match", b"if-modified-since", b"range"})
+# Response headers of one representation, set per answer here; the app's are dropped.
+PER_ANSWER = frozenset(
+    {b"content-length", b"content-encoding", b"etag", b"cache-control", b"vary", b"date"}
+)
+
+Key = tuple[Any, ...]
+RawHeaders = list[tuple[bytes, bytes]]
+
+
+def _gzip(body: bytes) -> bytes:
+    return gzip.compress(body, GZIP_LEVEL, mtime=0)  # no time in it: the same bytes anywhere
+
+
+def _brotli(body: bytes) -> bytes:
+    return bytes(brotli.compress(body, quality=BROTLI_QUALITY))
+
+
+ENCODERS: dict[str, Callable[[bytes], bytes]] = {"br": _brotli, "gzip": _gzip}
+
+
+def locale(scope: Scope) -> str:
+    """The language of the answer, part of the key. The site speaks one so far; once it
+    negotiates one from Accept-Language, that goes here (and into Vary)."""
+    return "en"
+
+
+def identity_tag(tag: str) -> str:
+    """The tag of the identity bytes an encoded representation's tag was made from: what a
+    route compares (If-Match) after a client read it through the cache."""
+    for suffix in ENCODERS:
+        if tag.endswith(f'-{suffix}"'):
+            return tag.removesuffix(f'-{suffix}"') + '"'
+    return tag
+
+
+@dataclass(eq=False)
+class Entry:
+    """An answer kept: the app's headers for every representation, the tag of the identity
+    bytes, and the bodies by encoding (identity first, the others as they are asked for)."""
+
+    headers: RawHeaders
+    tag: str
+    compressible: bool
+    bodies: dict[str, bytes]
+    making: dict[str, "asyncio.Future[bytes]"] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, headers: RawHeaders, body: bytes) -> "Entry":
+        own = _header(headers, b"etag")
+        tag = own.decode("latin-1") if own else f'"{hashlib.sha256(body).hexdigest()[:32]}"'
+        kind = _header(headers, b"content-type") or b""
+        compressible = len(body) >= MIN_COMPRESSED and bool(COMPRESSIBLE.match(kind))
+        kept = [(name, value) for name, value in headers if name not in PER_ANSWER]
+        return cls(kept, tag, compressible, {IDENTITY: body})
+
+    @property
+    def size(self) -> int:
+        held = sum(len(n) + len(v) for n, v in self.headers)
+        return sum(map(len, self.bodies.values())) + held + 500  # and the objects around them
+
+    def etag(self, encoding: str) -> bytes:
+        tag = self.tag if encoding == IDENTITY else f'{self.tag[:-1]}-{encoding}"'
+        return tag.encode("latin-1")
+
+
+class Store:
+    """Entries by key, least recently used first, their bytes held under `max_bytes`."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self.entries: OrderedDict[Key, tuple[Entry, int]] = OrderedDict()
+
+    def holds(self, size: int) -> bool:
+        """Whether an answer of `size` bytes may be kept: not one that would push out most
+        of the others (no public answer is near that big)."""
+        return size <= self.max_bytes // 8
+
+    def get(self, key: Key) -> Entry | None:
+        found = self.entries.get(key)
+        if found is None:
+            return None
+        self.entries.move_to_end(key)
+        return found[0]
+
+    def put(self, key: Key, entry: Entry) -> None:
+        """Keep `entry`, or account for what it grew by since it was put."""
+        self._drop(key)
+        self.entries[key] = (entry, entry.size)
+        self.bytes += entry.size
+        while self.bytes > self.max_bytes:
+            self._drop(next(iter(self.entries)))
+
+    def grew(self, key: Key, entry: Entry) -> None:
+        if (held := self.entries.get(key)) is not None and held[0] is entry:
+            self.put(key, entry)
+
+    def keep_only(self, generation: Key) -> None:
+        """Drop the entries of other data versions and days: no one asks for them again."""
+        for key in [k for k in self.entries if k[: len(generation)] != generation]:
+            self._drop(key)
+
+    def _drop(self, key: Key) -> None:
+        if (held := self.entries.pop(key, None)) is not None:
+            self.bytes -= held[1]
+
+
+class PublicCache:
+    """Anonymous public GETs answered from kept bytes (the module's docstring says how)."""
+
+    def __init__(self, app: ASGIApp, store: Store, session_cookie: str) -> None:
+        self.app = app
+        self.store = store
+        self.session_cookie = session_cookie
+        self.generation: Key = ()
+        self.filling: dict[Key, asyncio.Future[Entry | None]] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _public_read(scope):
+            await self.app(scope, receive, send)
+            return
+        if not self._anonymous(scope):
+            await self.app(scope, receive, _private_if_setting_cookie(send))
+            return
+        scope.setdefault("state", {})[KNOWN_CALLER] = False  # SecurityHeaders: Vary by caller
+        try:
+            version = await anyio.to_thread.run_sync(read_version, scope["app"])
+        except SQLAlchemyError:  # the app answers for it (a 503 when no connection is free)
+            await self.app(scope, receive, send)
+            return
+        generation = (version, today())
+        if generation != self.generation:
+            self.store.keep_only(generation)
+            self.generation = generation
+        headers = Headers(scope=scope)
+        where = (scope["scheme"], headers.get("host", ""), scope["path"], scope["query_string"])
+        key = (*generation, locale(scope), *where)
+        entry = self.store.get(key) or await self._filled(key, scope, receive, send)
+        if entry is not None:
+            await self._answer(key, entry, headers, scope["method"] == "HEAD", send)
+
+    def _anonymous(self, scope: Scope) -> bool:
+        """Whether the request is anonymous by itself: no credential, no session."""
+        for name, value in scope["headers"]:
+            if name in CREDENTIALS:
+                return False
+            if name == b"cookie" and self.session_cookie in cookie_parser(value.decode("latin-1")):
+                return False
+        return True
+
+    async def _filled(self, key: Key, scope: Scope, receive: Receive, send: Send) -> Entry | None:
+        """The entry for `key`, rendered once however many ask for it meanwhile; None when
+        the app's answer is not to be kept, and then it has been sent."""
+        if (pending := self.filling.get(key)) is not None:
+            entry = await asyncio.shield(pending)
+            if entry is None:  # not kept: each asker gets the app's own answer
+                await self.app(scope, receive, send)
+            return entry
+        pending = self.filling[key] = asyncio.get_running_loop().create_future()
+        entry = None
+        try:
+            entry = await self._render(key, scope, receive, send)
+        finally:
+            del self.filling[key]
+            pending.set_result(entry)
+        return entry
+
+    async def _render(self, key: Key, scope: Scope, receive: Receive, send: Send) -> Entry | None:
+        asked = [(name, value) for name, value in scope["headers"] if name not in UNASKED]
+        start: Message = {}
+        chunks: list[bytes] = []
+
+        async def collect(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        await self.app({**scope, "method": "GET", "headers": asked}, receive, collect)
+        body = b"".join(chunks)
+        headers: RawHeaders = list(start.get("headers", []))
+        if start.get("status") == 200 and self.store.holds(len(body)) and _keepable(headers):
+            entry = Entry.of(headers, body)
+            self.store.put(key, entry)
+            return entry
+        await send(start)
+        await send(
+            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
+        )
+        return None
+
+    async def _answer(
+        self, key: Key, entry: Entry, headers: Headers, head: bool, send: Send
+    ) -> None:
+        accepted = headers.get("accept-encoding", "")
+        encoding = preferred_encoding(accepted) if entry.compressible else IDENTITY
+        etag = entry.etag(encoding)
+        sent = [(b"etag", etag), (b"cache-control", CACHE_CONTROL)]
+        if entry.compressible:
+            sent.append((b"vary", b"Accept-Encoding"))
+        if _held(headers.get("if-none-match"), etag):
+            await send({"type": "http.response.start", "status": 304, "headers": sent})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        body = await self._encoded(key, entry, encoding)
+        if encoding != IDENTITY:
+            sent.append((b"content-encoding", encoding.encode()))
+        sent += [*entry.headers, (b"content-length", str(len(body)).encode())]
+        await send({"type": "http.response.start", "status": 200, "headers": sent})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+
+    async def _encoded(self, key: Key, entry: Entry, encoding: str) -> bytes:
+        """The entry's body in `encoding`, made once (in a worker thread: the map page takes
+        a fifth of a second) however many ask for it meanwhile."""
+        if (body := entry.bodies.get(encoding)) is not None:
+            return body
+        making = entry.making.get(encoding)
+        if making is None:
+            encode = ENCODERS[encoding]
+            making = asyncio.ensure_future(anyio.to_thread.run_sync(encode, entry.bodies[IDENTITY]))
+            entry.making[encoding] = making
+        try:
+            body = await asyncio.shield(making)
+        finally:
+            if making.done():
+                entry.making.pop(encoding, None)
+        if encoding not in entry.bodies:
+            entry.bodies[encoding] = body
+            self.store.grew(key, entry)
+        return body
+
+
+def _public_read(scope: Scope) -> bool:
+    return (
+        scope["type"] == "http"
+        and scope["method"] in ("GET", "HEAD")
+        and PUBLIC.fullmatch(scope["path"]) is not None
+    )
+
+
+def _private_if_setting_cookie(send: Send) -> Send:
+    """A public read's answer that sets a cookie is for its visitor alone: it showed their
+    session's flash message, say, which no cache, shared or the browser's, may keep."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", [])
+            if any(name == b"set-cookie" for name, _ in headers):
+                kept = [h for h in headers if h[0] != b"cache-control"]
+                message["headers"] = [*kept, PRIVATE_CACHE]
+        await send(message)
+
+    return sending
+
+
+def read_version(app: Any) -> int:
+    """The data version, after today's statuses are current (the first request of a day
+    derives again those the calendar moved, which changes the version)."""
+    status_projection.keep_current(app.state.engine)
+    with app.state.units(write=False) as session:
+        return data_version.current(session)
+
+
+@lru_cache(maxsize=64)  # clients send a handful of different headers
+def preferred_encoding(accept_encoding: str) -> str:
+    """Brotli, else gzip, else none, as the client's Accept-Encoding takes them (q > 0)."""
+    weights: dict[str, float] = {}
+    for part in accept_encoding.split(","):
+        name, _, parameters = part.partition(";")
+        weight = 1.0
+        parameter = parameters.strip().lower()
+        if parameter.startswith("q="):
+            try:
+                weight = float(parameter[2:])
+            except ValueError:
+                weight = 0.0
+        weights[name.strip().lower()] = weight
+    for encoding in ENCODERS:
+        if weights.get(encoding, weights.get("*", 0.0)) > 0:
+            return encoding
+    return IDENTITY
+
+
+def _keepable(headers: Iterable[tuple[bytes, bytes]]) -> bool:
+    """Whether an answer may be kept for everyone: none that sets a cookie, is encoded
+    already, or says it is private."""
+    for name, value in headers:
+        if name in (b"set-cookie", b"content-encoding"):
+            return False
+        if name == b"cache-control" and (b"private" in value or b"no-store" in value):
+            return False
+    return True
+
+
+def _header(headers: RawHeaders, name: bytes) -> bytes | None:
+    return next((value for n, value in headers if n == name), None)
+
+
+def _held(if_none_match: str | None, etag: bytes) -> bool:
+    """Whether If-None-Match names this representation (weak comparison, RFC 9110 13.1.2)."""
+    if not if_none_match:
+        return False
+    mine = etag.decode("latin-1").removeprefix("W/")
+    held = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return mine in held or "*" in held

@@ -1,0 +1,284 @@
+"""The public cache (http/public_cache.py): anonymous reads answered from kept bytes, per
+data version, compressed once, with strong ETags and 304s; everyone else answered fresh."""
+
+import base64
+import gzip
+import json
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import brotli
+import itsdangerous
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session
+
+from optout_tracker import data_version, migrate
+from optout_tracker.db import create_db_engine
+from optout_tracker.enums import Scope
+from optout_tracker.http.public_cache import CACHE_CONTROL, Entry, Store
+from optout_tracker.main import SESSION_COOKIE, create_app
+from optout_tracker.security import CLI
+from optout_tracker.seed import seed
+from optout_tracker.services import accounts
+from tests import factories
+from tests.conftest import Credentials, DatabaseFactory, make_settings
+from tests.test_pages import sign_in
+
+API = "/api/v1"
+STRONG = re.compile(r'"[0-9a-f]{32}(?:-gzip|-br)?"')
+IDENTITY = {"Accept-Encoding": "identity"}
+
+
+def test_a_second_anonymous_read_is_served_from_the_cache(
+    client: TestClient, count_queries: Callable[[], Any]
+) -> None:
+    first = client.get("/")
+    assert first.status_code == 200
+    with count_queries() as q:
+        second = client.get("/")
+    assert q.count <= 1, q.statements  # the data version's read, nothing else
+    assert second.content == first.content
+    assert second.headers["etag"] == first.headers["etag"]
+    assert STRONG.fullmatch(second.headers["etag"])
+    assert second.headers["cache-control"] == CACHE_CONTROL.decode()
+    assert "Accept-Encoding" in second.headers["vary"]
+    assert "Authorization, X-API-Key, Cookie" in second.headers["vary"]
+    # The security headers are on kept answers too.
+    assert "frame-ancestors 'none'" in second.headers["content-security-policy"]
+    assert second.headers["x-frame-options"] == "DENY"
+    assert second.headers["x-content-type-options"] == "nosniff"
+    assert "set-cookie" not in second.headers
+
+
+def test_a_held_copy_gets_304_without_a_body(client: TestClient) -> None:
+    for path in ("/", f"{API}/status/by-fips", "/map.png"):
+        etag = client.get(path).headers["etag"]
+        again = client.get(path, headers={"If-None-Match": f'"other", {etag}'})
+        assert again.status_code == 304 and again.content == b"", path
+        assert again.headers["etag"] == etag
+        assert again.headers["cache-control"] == CACHE_CONTROL.decode()
+        assert "content-security-policy" in again.headers
+        assert client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def raw(client: TestClient, path: str, encoding: str) -> tuple[bytes, dict[str, str]]:
+    """The body as sent, not decoded, and the headers."""
+    with client.stream("GET", path, headers={"Accept-Encoding": encoding}) as r:
+        assert r.status_code == 200
+        return b"".join(r.iter_raw()), dict(r.headers)
+
+
+@pytest.mark.parametrize("path", ["/", f"{API}/status/summary", "/states/CA"])
+def test_each_encoding_is_a_representation_of_the_same_bytes(client: TestClient, path: str) -> None:
+    plain, plain_headers = raw(client, path, "identity")
+    gzipped, gzip_headers = raw(client, path, "gzip")
+    brotlied, br_headers = raw(client, path, "gzip, deflate, br")
+    assert "content-encoding" not in plain_headers
+    assert gzip_headers["content-encoding"] == "gzip" and br_headers["content-encoding"] == "br"
+    assert gzip.decompress(gzipped) == plain == brotli.decompress(brotlied)
+    assert int(br_headers["content-length"]) == len(brotlied)
+    tags = {h["etag"] for h in (plain_headers, gzip_headers, br_headers)}
+    assert len(tags) == 3  # one per representation
+    assert gzip_headers["etag"] == plain_headers["etag"][:-1] + '-gzip"'
+    assert all("Accept-Encoding" in h["vary"] for h in (plain_headers, gzip_headers, br_headers))
+    # Asked again, the same bytes: made once.
+    assert raw(client, path, "br;q=1, gzip;q=0.5")[0] == brotlied
+    assert raw(client, path, "gzip, br;q=0")[0] == gzipped
+
+
+def test_head_is_answered_as_get_without_the_body(client: TestClient) -> None:
+    got = client.get("/", headers=IDENTITY)
+    head = client.head("/", headers=IDENTITY)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-length"] == str(len(got.content))
+
+
+def test_a_record_keeps_its_own_etag_and_if_match_takes_it_from_any_encoding(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    santa_clara = factories.jurisdiction(session)
+    session.commit()
+    url = f"{API}/jurisdictions/{santa_clara.id}"
+    tag = client.get(url, headers=IDENTITY).headers["etag"]
+    assert tag.startswith('W/"public-')  # the route's: it vouches for the public fields
+    assert client.get(url, headers={"If-None-Match": tag}).status_code == 304
+    compressed = tag[:-1] + '-br"'  # what a larger record's tag is, read in Brotli
+    write = credentials.headers("write")
+    changed = client.patch(
+        url,
+        json={"public_notes": "Board meets Tuesdays"},
+        headers={**write, "If-Match": compressed},
+    )
+    assert changed.status_code == 200
+    assert client.get(url, headers={"If-None-Match": tag}).status_code == 200  # it changed
+
+
+@pytest.fixture
+def fresh_url(databases: DatabaseFactory) -> Iterator[str]:
+    """A database of its own, migrated and seeded: the test commits for real."""
+    url = databases.new_url()
+    engine = create_db_engine(make_settings(url))
+    migrate.upgrade(engine)
+    with Session(engine) as s:
+        seed(s)
+        s.commit()
+    engine.dispose()
+    yield url
+
+
+def test_a_write_in_another_process_changes_what_every_process_answers(fresh_url: str) -> None:
+    """Two apps on one database, each with its own cache and connections, as two processes:
+    a write through one changes the ETag and the body the other answers next."""
+    reader_app, writer_app = (
+        create_app(make_settings(fresh_url)),
+        create_app(make_settings(fresh_url)),
+    )
+    with Session(writer_app.state.engine) as s:
+        _, token = accounts.create_api_key(s, "writer", Scope.write, CLI)
+        santa_clara = factories.jurisdiction(s)
+        s.commit()
+        jurisdiction_id, slug = santa_clara.id, santa_clara.slug
+    try:
+        with TestClient(reader_app) as reader, TestClient(writer_app) as writer:
+            paths = ["/", f"{API}/status/summary", f"/jurisdictions/{slug}"]
+            before = {p: reader.get(p) for p in paths}
+            assert all(reader.get(p).headers["etag"] == before[p].headers["etag"] for p in paths)
+            vote = {
+                "jurisdiction_id": jurisdiction_id,
+                "body": "Board of Supervisors",
+                "held_on": "2010-09-28",
+                "measure": "Request to opt out of Secure Communities",
+                "outcome": "passed",
+                "yes": 5,
+                "no": 0,
+            }
+            r = writer.post(f"{API}/votes", json=vote, headers={"Authorization": f"Bearer {token}"})
+            assert r.status_code == 201, r.text
+            for p in paths:
+                after = reader.get(p)
+                assert after.headers["etag"] != before[p].headers["etag"], p
+                assert after.content != before[p].content, p
+            assert reader.get(f"{API}/status/summary").json() != before[paths[1]].json()
+    finally:
+        reader_app.state.engine.dispose()
+        writer_app.state.engine.dispose()
+
+
+def test_a_rolled_back_write_leaves_the_version_and_a_commit_replaces_it(
+    session: Session,
+) -> None:
+    before = data_version.current(session)
+    factories.vote(session, factories.jurisdiction(session))
+    pending = data_version.current(session)  # uncommitted: a token that names nothing kept
+    assert pending != before and data_version.current(session) != pending
+    session.rollback()
+    assert data_version.current(session) == before
+    factories.vote(session, factories.jurisdiction(session))
+    session.commit()
+    assert data_version.current(session) != before
+
+
+def test_a_signed_in_reader_is_answered_fresh_and_never_kept(
+    client: TestClient, session: Session, credentials: Credentials, count_queries: Callable[[], Any]
+) -> None:
+    santa_clara = factories.jurisdiction(session)
+    session.commit()
+    dossier = f"/jurisdictions/{santa_clara.slug}"
+    anonymous = client.get(dossier)
+    sign_in(client, credentials, "viewer")
+    for path in (dossier, "/states/CA"):  # one kept already, one not yet
+        signed_in = client.get(path)
+        assert signed_in.status_code == 200 and "viewer@example.org" in signed_in.text
+        assert signed_in.headers["cache-control"] == "private, no-store"
+        assert "Authorization, X-API-Key, Cookie" in signed_in.headers["vary"]
+    keyed = client.get(f"{API}/jurisdictions/{santa_clara.id}", headers=credentials.headers("read"))
+    assert keyed.headers["cache-control"] == "private, no-store"
+    assert keyed.headers["etag"].endswith('-private"')
+    client.cookies.clear()
+    assert client.get(dossier).headers["etag"] == anonymous.headers["etag"]
+    with count_queries() as q:
+        state = client.get("/states/CA")  # rendered now: the signed-in answer was not kept
+    assert q.count > 1 and "viewer@example.org" not in state.text
+    public = client.get(f"{API}/jurisdictions/{santa_clara.id}")
+    assert public.headers["etag"].startswith('W/"public-')
+
+
+def test_a_flash_message_is_never_kept_nor_answered_from_the_cache(
+    client: TestClient, session: Session
+) -> None:
+    santa_clara = factories.jurisdiction(session)
+    session.commit()
+    dossier = f"/jurisdictions/{santa_clara.slug}"
+    kept = client.get(dossier)
+    # A visitor whose session holds a flash message (the page after a form).
+    settings = client.app.state.settings  # type: ignore[attr-defined]
+    data = base64.b64encode(json.dumps({"flash": "Vote saved."}).encode())
+    cookie = itsdangerous.TimestampSigner(settings.secret_key).sign(data).decode()
+    flashed = client.get(dossier, headers={"Cookie": f"{SESSION_COOKIE}={cookie}"})
+    assert "Vote saved." in flashed.text
+    assert flashed.headers["cache-control"] == "private, no-store"
+    assert "set-cookie" in flashed.headers  # the message is shown once
+    client.cookies.clear()
+    after = client.get(dossier)
+    assert "Vote saved." not in after.text
+    assert after.headers["etag"] == kept.headers["etag"]
+
+
+def test_as_of_and_layer_are_entries_of_their_own(
+    client: TestClient, count_queries: Callable[[], Any]
+) -> None:
+    paths = ["/", "/?as_of=2011-06-30", "/?layer=rollout", f"{API}/status/by-fips?as_of=2011-06-30"]
+    first = {p: client.get(p) for p in paths}
+    assert len({r.headers["etag"] for r in first.values()}) == len(paths)
+    assert first["/"].content != first["/?as_of=2011-06-30"].content
+    assert first["/"].content != first["/?layer=rollout"].content
+    for p in paths:
+        with count_queries() as q:
+            again = client.get(p)
+        assert q.count <= 1 and again.headers["etag"] == first[p].headers["etag"], p
+
+
+def test_an_error_is_not_kept(client: TestClient) -> None:
+    for _ in range(2):
+        r = client.get("/jurisdictions/ca-nowhere-county")
+        assert r.status_code == 404 and "cache-control" not in r.headers
+    assert client.get(f"{API}/jurisdictions/999999").status_code == 404
+
+
+def test_the_store_holds_no_more_than_its_bound() -> None:
+    store = Store(max_bytes=20_000)
+    html = [(b"content-type", b"text/html; charset=utf-8")]
+    for i in range(30):
+        store.put(("v", i), Entry.of(html, bytes(3_000)))
+        assert store.bytes <= store.max_bytes
+    assert len(store.entries) == 5 and ("v", 29) in store.entries
+    assert store.get(("v", 25)) is not None  # used: now the last to go
+    store.put(("v", 30), Entry.of(html, bytes(3_000)))
+    assert ("v", 25) in store.entries and ("v", 26) not in store.entries
+    grown = store.get(("v", 30))
+    assert grown is not None
+    grown.bodies["gzip"] = bytes(6_000)
+    store.grew(("v", 30), grown)
+    assert store.bytes <= store.max_bytes and store.bytes == sum(
+        s for _, s in store.entries.values()
+    )
+    store.keep_only(("w",))
+    assert store.bytes == 0 and not store.entries
+
+
+def test_the_cache_of_an_app_holds_its_bound(client: TestClient) -> None:
+    store: Store = client.app.state.public_cache  # type: ignore[attr-defined]
+    store.max_bytes = 2_000_000
+    for path in [
+        "/",
+        "/?as_of=2011-06-30",
+        "/?layer=rollout",
+        f"{API}/status/by-fips",
+        "/timeline",
+    ]:
+        assert client.get(path).status_code == 200
+        assert store.bytes <= store.max_bytes
+    assert store.entries
