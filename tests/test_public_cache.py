@@ -162,6 +162,20 @@ def test_a_write_in_another_process_changes_what_every_process_answers(fresh_url
                 assert after.headers["etag"] != before[p].headers["etag"], p
                 assert after.content != before[p].content, p
             assert reader.get(f"{API}/status/summary").json() != before[paths[1]].json()
+            # An import writes in bulk, past the flush: it moves the version too.
+            before = {p: reader.get(p) for p in paths}
+            csv = (
+                "jurisdiction_id,body,held_on,outcome,measure\r\n"
+                f"{jurisdiction_id},Board of Supervisors,2011-03-01,passed,Resolution 11-2\r\n"
+            )
+            r = writer.post(
+                f"{API}/import/votes", content=csv.encode(),
+                headers={"Authorization": f"Bearer {token}", "Content-Type": "text/csv"},
+            )  # fmt: skip
+            assert r.status_code == 200 and r.json()["created"] == 1, r.text
+            dossier = f"/jurisdictions/{slug}"  # the one answer the new vote changes
+            assert reader.get(dossier).headers["etag"] != before[dossier].headers["etag"]
+            assert "Resolution 11-2" in reader.get(dossier).text
     finally:
         reader_app.state.engine.dispose()
         writer_app.state.engine.dispose()
