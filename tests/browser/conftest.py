@@ -199,6 +199,14 @@ def phone_page(
     )
 
 
+def sideways(page: Page) -> int:
+    """How far the page reaches past the width of its viewport (0 or less: it fits). Not
+    window.innerWidth: a phone zooms out to show a page wider than itself, and innerWidth
+    grows with it."""
+    width = (page.viewport_size or {"width": 0})["width"]
+    return int(page.evaluate("document.documentElement.scrollWidth")) - width
+
+
 AxeCheck = Callable[..., list[dict[str, Any]]]
 
 

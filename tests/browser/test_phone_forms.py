@@ -17,15 +17,11 @@ from optout_tracker.models import Agency
 from optout_tracker.schemas import LetterCreate
 from optout_tracker.security import CLI
 from optout_tracker.services import jurisdictions, letters, mail
-from tests.browser.conftest import SCREENSHOTS, LiveServer
+from tests.browser.conftest import SCREENSHOTS, LiveServer, sideways
 from tests.conftest import make_settings
 
 QUIET = "ca-sierra-county"  # no campaign events in the shipped history
 SAVED_OR_ALREADY = re.compile(r"was logged|was saved|already saved")
-
-
-def sideways(page: Page) -> int:
-    return int(page.evaluate("document.documentElement.scrollWidth - window.innerWidth"))
 
 
 def api(page: Page, live_server: LiveServer, path: str) -> Any:
