@@ -2,7 +2,8 @@
 
 ASGI middleware rather than a route dependency: a hit costs no routing, no dependencies, no
 session cookie and no template, only the data version's read (one primary-key read, see
-data_version.py) and a dict lookup, and the routes stay as they are. main.py places it
+data_version.py, shared by the requests that come while it waits: coalesced.py) and a dict
+lookup, and the routes stay as they are. main.py places it
 inside SecurityHeaders, whose headers go on every answer, kept or not, and outside
 GZipMiddleware: a kept answer is compressed here, once per encoding, never again there.
 
@@ -33,7 +34,7 @@ import re
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 import anyio.to_thread
@@ -47,6 +48,7 @@ from .. import data_version
 from ..clock import today
 from ..middleware import KNOWN_CALLER, PRIVATE_CACHE
 from ..services import status_projection
+from .coalesced import Coalesced
 
 # The public reads: pages, the embedded map, the share card, feeds, the calendar and the
 # JSON of the map and of jurisdictions. Whatever else a path names is answered fresh.
@@ -189,6 +191,7 @@ class PublicCache:
         self.session_cookie = session_cookie
         self.generation: Key = ()
         self.filling: dict[Key, asyncio.Future[Entry | None]] = {}
+        self.version: Coalesced[int] | None = None  # made at the first request, from its app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _public_read(scope):
@@ -198,8 +201,10 @@ class PublicCache:
             await self.app(scope, receive, _private_if_setting_cookie(send))
             return
         scope.setdefault("state", {})[KNOWN_CALLER] = False  # SecurityHeaders: Vary by caller
+        if self.version is None:
+            self.version = Coalesced(partial(read_version, scope["app"]))
         try:
-            version = await anyio.to_thread.run_sync(read_version, scope["app"])
+            version = await self.version()
         except SQLAlchemyError:  # the app answers for it (a 503 when no connection is free)
             await self.app(scope, receive, send)
             return
