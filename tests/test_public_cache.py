@@ -1,6 +1,7 @@
 """The public cache (http/public_cache.py): anonymous reads answered from kept bytes, per
 data version, compressed once, with strong ETags and 304s; everyone else answered fresh."""
 
+import asyncio
 import base64
 import gzip
 import json
@@ -13,11 +14,13 @@ import itsdangerous
 import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
+from starlette.types import Message
 
 from optout_tracker import data_version, migrate
 from optout_tracker.db import create_db_engine
 from optout_tracker.enums import Scope
-from optout_tracker.http.public_cache import CACHE_CONTROL, Entry, Store
+from optout_tracker.http import public_cache
+from optout_tracker.http.public_cache import CACHE_CONTROL, Entry, PublicCache, Store
 from optout_tracker.main import SESSION_COOKIE, create_app
 from optout_tracker.security import CLI
 from optout_tracker.seed import seed
@@ -266,21 +269,122 @@ def test_the_store_holds_no_more_than_its_bound() -> None:
     store = Store(max_bytes=20_000)
     html = [(b"content-type", b"text/html; charset=utf-8")]
     for i in range(30):
-        store.put(("v", i), Entry.of(html, bytes(3_000)))
+        store.put(("/", i), Entry.of((1, None), html, bytes(3_000)))
         assert store.bytes <= store.max_bytes
-    assert len(store.entries) == 5 and ("v", 29) in store.entries
-    assert store.get(("v", 25)) is not None  # used: now the last to go
-    store.put(("v", 30), Entry.of(html, bytes(3_000)))
-    assert ("v", 25) in store.entries and ("v", 26) not in store.entries
-    grown = store.get(("v", 30))
+    assert len(store.entries) == 5 and ("/", 29) in store.entries
+    assert store.get(("/", 25)) is not None  # used: now the last to go
+    store.put(("/", 30), Entry.of((1, None), html, bytes(3_000)))
+    assert ("/", 25) in store.entries and ("/", 26) not in store.entries
+    grown = store.get(("/", 30))
     assert grown is not None
     grown.bodies["gzip"] = bytes(6_000)
-    store.grew(("v", 30), grown)
+    store.grew(("/", 30), grown)
     assert store.bytes <= store.max_bytes and store.bytes == sum(
         s for _, s in store.entries.values()
     )
-    store.keep_only(("w",))
-    assert store.bytes == 0 and not store.entries
+    store.put(("/", 30), Entry.of((2, None), html, bytes(3_000)))  # a new generation's
+    assert store.bytes == sum(s for _, s in store.entries.values())
+
+
+class SlowPage:
+    """An ASGI app whose page says which data version it was rendered from, and whose
+    renders the test holds until it releases them."""
+
+    def __init__(self) -> None:
+        self.version = 1
+        self.renders = 0
+        self.release = asyncio.Event()
+        self.release.set()
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        self.renders += 1
+        version = self.version
+        await self.release.wait()
+        body = f"version {version}".encode()
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"9")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def get(cache: PublicCache, path: str = "/") -> tuple[int, bytes]:
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "query_string": b"",
+        "headers": [(b"host", b"testserver")],
+    }
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    await cache(scope, receive, send)
+    return sent[0]["status"], b"".join(m.get("body", b"") for m in sent[1:])
+
+
+def slow_cache() -> tuple[PublicCache, SlowPage]:
+    page = SlowPage()
+    cache = PublicCache(page, Store(1_000_000), SESSION_COOKIE)
+
+    async def version() -> int:
+        return page.version
+
+    cache.version = version  # type: ignore[assignment]
+    return cache, page
+
+
+def test_while_a_new_version_renders_others_are_answered_from_the_last_one() -> None:
+    async def scenario() -> None:
+        cache, page = slow_cache()
+        assert await get(cache) == (200, b"version 1")
+        page.version = 2
+        page.release.clear()
+        first = asyncio.ensure_future(get(cache))  # renders version 2, held
+        await asyncio.sleep(0.01)
+        assert not first.done() and page.renders == 2
+        # Meanwhile the crowd is answered at once from version 1, and renders nothing.
+        assert [await get(cache) for _ in range(5)] == [(200, b"version 1")] * 5
+        assert page.renders == 2
+        page.release.set()
+        assert await first == (200, b"version 2")
+        assert await get(cache) == (200, b"version 2")  # alone: always what is current
+        assert page.renders == 2
+
+    asyncio.run(scenario())
+
+
+def test_past_the_grace_or_with_nothing_kept_a_reader_waits_for_the_render(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    async def scenario() -> None:
+        cache, page = slow_cache()
+        page.release.clear()
+        first = asyncio.ensure_future(get(cache))
+        await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(get(cache))  # nothing kept yet: it waits
+        await asyncio.sleep(0.01)
+        assert not second.done()
+        page.release.set()
+        assert await first == await second == (200, b"version 1")
+        assert page.renders == 1
+
+        monkeypatch.setattr(public_cache, "GRACE", 0.0)
+        page.version = 2
+        page.release.clear()
+        third = asyncio.ensure_future(get(cache))
+        await asyncio.sleep(0.01)
+        fourth = asyncio.ensure_future(get(cache))  # version 1 is past its grace: it waits
+        await asyncio.sleep(0.01)
+        assert not fourth.done()
+        page.release.set()
+        assert await third == await fourth == (200, b"version 2")
+
+    asyncio.run(scenario())
 
 
 def test_the_cache_of_an_app_holds_its_bound(client: TestClient) -> None:

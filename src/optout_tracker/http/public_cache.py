@@ -14,23 +14,34 @@ anything, such as the flash message of a form just sent) goes past, to the app, 
 answers them fresh; SecurityHeaders marks a known caller's answer private. Of what the app
 answers, only a 200 without Set-Cookie and not marked private or no-store is kept.
 
-The key: the data version and today's date (today's statuses change at midnight), then the
-locale, the scheme and host (pages link their assets absolutely), the path and the whole
-query string. The version is read before the app reads any data, so a kept answer is never
-older than its key (at worst newer, which the next version's readers never ask for).
+An entry is kept per location: the locale, the scheme and host (pages link their assets
+absolutely), the path and the whole query string; it holds the generation it was rendered
+in: the data version and today's date (today's statuses change at midnight). The version is
+read before the app reads any data, so an entry is never older than its generation says (at
+worst newer). A request of the entry's generation is answered from it.
+
+Once the data changes, the first request for a location renders it again (a fill), and only
+one fill per location runs at a time: whoever asks meanwhile is answered from the entry of
+the generation before, as a proxy's grace mode does, for at most GRACE seconds after a
+request first found the entry superseded; past that, or with no entry yet, they wait for the
+fill. So a reader is answered at once however often the data changes (organizers entering
+votes while a crowd reads the map), a reader who asks alone is always answered fresh, and
+the CPU renders each location at most once at a time instead of once per waiting reader of
+each new version.
 
 An entry holds the identity bytes, and each encoding made from them the first time a client
 asks for it (gzip, or Brotli where the client accepts `br`). Each is its own representation,
 with its own ETag: the route's own when it sets one (a record's, which If-Match compares),
 else a digest of the bytes; an encoding adds its suffix (`-gzip`, `-br`). `If-None-Match`
-gets a 304. The entries are an LRU bounded in bytes. Only one request renders a missing
-entry (or encodes a body) at a time; the others asking for it meanwhile wait for it.
+gets a 304. The entries are an LRU bounded in bytes. Only one request encodes a body at a
+time; the others asking for it meanwhile wait for it.
 """
 
 import asyncio
 import gzip
 import hashlib
 import re
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -71,6 +82,10 @@ GZIP_LEVEL = 9
 BROTLI_QUALITY = 9
 COMPRESSIBLE = re.compile(rb"text/|application/(?:[\w.+-]*\+)?(?:json|xml)|image/svg\+xml")
 IDENTITY = "identity"
+# Seconds a superseded entry may still answer while its location is rendered again: far
+# above a render (the map page takes a fifth of a second, a few under load), far below the
+# minute that shared caches may keep any answer anyway.
+GRACE = 10.0
 CREDENTIALS = frozenset({b"authorization", b"x-api-key"})
 # Request headers the app does not see when it renders an entry: an entry is the whole
 # identity body, whatever the request that happened to ask first held.
@@ -80,7 +95,8 @@ PER_ANSWER = frozenset(
     {b"content-length", b"content-encoding", b"etag", b"cache-control", b"vary", b"date"}
 )
 
-Key = tuple[Any, ...]
+Key = tuple[Any, ...]  # a location: locale, scheme, host, path, query string
+Generation = tuple[int, Any]  # the data version and today's date
 RawHeaders = list[tuple[bytes, bytes]]
 
 
@@ -112,23 +128,32 @@ def identity_tag(tag: str) -> str:
 
 @dataclass(eq=False)
 class Entry:
-    """An answer kept: the app's headers for every representation, the tag of the identity
-    bytes, and the bodies by encoding (identity first, the others as they are asked for)."""
+    """An answer kept: the generation it was rendered in, the app's headers for every
+    representation, the tag of the identity bytes, and the bodies by encoding (identity
+    first, the others as they are asked for)."""
 
+    generation: Generation
     headers: RawHeaders
     tag: str
     compressible: bool
     bodies: dict[str, bytes]
     making: dict[str, "asyncio.Future[bytes]"] = field(default_factory=dict)
+    superseded_at: float | None = None  # monotonic: when a request found it out of date
 
     @classmethod
-    def of(cls, headers: RawHeaders, body: bytes) -> "Entry":
+    def of(cls, generation: Generation, headers: RawHeaders, body: bytes) -> "Entry":
         own = _header(headers, b"etag")
         tag = own.decode("latin-1") if own else f'"{hashlib.sha256(body).hexdigest()[:32]}"'
         kind = _header(headers, b"content-type") or b""
         compressible = len(body) >= MIN_COMPRESSED and bool(COMPRESSIBLE.match(kind))
         kept = [(name, value) for name, value in headers if name not in PER_ANSWER]
-        return cls(kept, tag, compressible, {IDENTITY: body})
+        return cls(generation, kept, tag, compressible, {IDENTITY: body})
+
+    def graced(self, now: float) -> bool:
+        """Whether this superseded entry may still answer while its location is rendered."""
+        if self.superseded_at is None:
+            self.superseded_at = now
+        return now - self.superseded_at < GRACE
 
     @property
     def size(self) -> int:
@@ -172,11 +197,6 @@ class Store:
         if (held := self.entries.get(key)) is not None and held[0] is entry:
             self.put(key, entry)
 
-    def keep_only(self, generation: Key) -> None:
-        """Drop the entries of other data versions and days: no one asks for them again."""
-        for key in [k for k in self.entries if k[: len(generation)] != generation]:
-            self._drop(key)
-
     def _drop(self, key: Key) -> None:
         if (held := self.entries.pop(key, None)) is not None:
             self.bytes -= held[1]
@@ -189,8 +209,7 @@ class PublicCache:
         self.app = app
         self.store = store
         self.session_cookie = session_cookie
-        self.generation: Key = ()
-        self.filling: dict[Key, asyncio.Future[Entry | None]] = {}
+        self.filling: dict[Key, Fill] = {}
         self.version: Coalesced[int] | None = None  # made at the first request, from its app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -208,14 +227,10 @@ class PublicCache:
         except SQLAlchemyError:  # the app answers for it (a 503 when no connection is free)
             await self.app(scope, receive, send)
             return
-        generation = (version, today())
-        if generation != self.generation:
-            self.store.keep_only(generation)
-            self.generation = generation
         headers = Headers(scope=scope)
         where = (scope["scheme"], headers.get("host", ""), scope["path"], scope["query_string"])
-        key = (*generation, locale(scope), *where)
-        entry = self.store.get(key) or await self._filled(key, scope, receive, send)
+        key = (locale(scope), *where)
+        entry = await self._entry(key, (version, today()), scope, receive, send)
         if entry is not None:
             await self._answer(key, entry, headers, scope["method"] == "HEAD", send)
 
@@ -228,24 +243,42 @@ class PublicCache:
                 return False
         return True
 
-    async def _filled(self, key: Key, scope: Scope, receive: Receive, send: Send) -> Entry | None:
-        """The entry for `key`, rendered once however many ask for it meanwhile; None when
-        the app's answer is not to be kept, and then it has been sent."""
-        if (pending := self.filling.get(key)) is not None:
-            entry = await asyncio.shield(pending)
-            if entry is None:  # not kept: each asker gets the app's own answer
+    async def _entry(
+        self, key: Key, generation: Generation, scope: Scope, receive: Receive, send: Send
+    ) -> Entry | None:
+        """The entry that answers a request of `generation` for `key` (the module's docstring
+        says which); None when the app's answer is not to be kept, and then it has been sent."""
+        while True:
+            entry = self.store.get(key)
+            if entry is not None and entry.generation == generation:
+                return entry
+            fill = self.filling.get(key)
+            if fill is None:
+                return await self._fill(key, generation, scope, receive, send)
+            if entry is not None and entry.graced(time.monotonic()):
+                return entry
+            made = await asyncio.shield(fill.made)
+            if fill.generation != generation:
+                continue  # it rendered an older version than this request read
+            if made is None:  # not kept: each asker gets the app's own answer
                 await self.app(scope, receive, send)
-            return entry
-        pending = self.filling[key] = asyncio.get_running_loop().create_future()
+            return made
+
+    async def _fill(
+        self, key: Key, generation: Generation, scope: Scope, receive: Receive, send: Send
+    ) -> Entry | None:
+        fill = self.filling[key] = Fill(generation, asyncio.get_running_loop().create_future())
         entry = None
         try:
-            entry = await self._render(key, scope, receive, send)
+            entry = await self._render(key, generation, scope, receive, send)
         finally:
             del self.filling[key]
-            pending.set_result(entry)
+            fill.made.set_result(entry)
         return entry
 
-    async def _render(self, key: Key, scope: Scope, receive: Receive, send: Send) -> Entry | None:
+    async def _render(
+        self, key: Key, generation: Generation, scope: Scope, receive: Receive, send: Send
+    ) -> Entry | None:
         asked = [(name, value) for name, value in scope["headers"] if name not in UNASKED]
         start: Message = {}
         chunks: list[bytes] = []
@@ -260,7 +293,7 @@ class PublicCache:
         body = b"".join(chunks)
         headers: RawHeaders = list(start.get("headers", []))
         if start.get("status") == 200 and self.store.holds(len(body)) and _keepable(headers):
-            entry = Entry.of(headers, body)
+            entry = Entry.of(generation, headers, body)
             self.store.put(key, entry)
             return entry
         await send(start)
@@ -308,6 +341,15 @@ class PublicCache:
             entry.bodies[encoding] = body
             self.store.grew(key, entry)
         return body
+
+
+@dataclass
+class Fill:
+    """A location being rendered for a generation; `made` is the entry, or None when the
+    app's answer was not to be kept."""
+
+    generation: Generation
+    made: "asyncio.Future[Entry | None]"
 
 
 def _public_read(scope: Scope) -> bool:
