@@ -317,6 +317,13 @@ def test_unsupported_database_url(run, command, url, fragment):
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_a_file_that_is_no_database(run, tmp_path, command):
+    path = tmp_path / "minutes.db"
+    path.write_text("Board of Supervisors, 2010-09-28\n" * 10)
+    assert_clean_error(run(f"sqlite:///{path}", *command), "file is not a database")
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
 def test_unreachable_postgres(run, command):
     result = run("postgresql+psycopg://organizer:s3cret@127.0.0.1:1/optout", *command)
     assert_clean_error(result, "cannot open the database", "127.0.0.1:1", "server is running")

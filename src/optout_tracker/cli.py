@@ -1,6 +1,7 @@
 """The `optout-tracker` command."""
 
 import functools
+import multiprocessing
 import signal
 import sys
 import threading
@@ -12,10 +13,10 @@ import click
 import sqlalchemy as sa
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session
 
-from . import csv_io, migrate
+from . import csv_io, migrate, process_memory
 from .clock import today
 from .config import Settings, get_settings
 from .db import create_db_engine, unit_of_work
@@ -44,7 +45,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except AppError as exc:
             raise click.ClickException(exc.detail) from exc
-        except OperationalError as exc:
+        except DatabaseError as exc:  # unreachable, locked, or a file that is no database
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise click.ClickException(f"the database refused: {reason}") from exc
         except ValidationError as exc:
@@ -112,6 +113,30 @@ def prepare(settings: Settings, engine: Engine, *, demo: bool) -> None:
             _timed("demo", lambda: load_history(session, settings.response_window_days))
 
 
+def _prepare_apart(demo: bool) -> None:
+    """prepare() in a process of its own: what migrating loads (Alembic, the migration
+    scripts, 32 MB) would otherwise stay in the server for as long as it runs."""
+    child = multiprocessing.get_context("spawn").Process(target=_prepare_child, args=(demo,))
+    child.start()
+    child.join()
+    if child.exitcode:
+        raise SystemExit(child.exitcode)
+
+
+def _prepare_child(demo: bool) -> None:
+    @friendly_errors
+    def run() -> None:
+        settings, engine = _engine()
+        prepare(settings, engine, demo=demo)
+        engine.dispose()
+
+    try:
+        run()
+    except click.ClickException as exc:  # said as the command itself would say it
+        exc.show()
+        sys.exit(exc.exit_code)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Track campaigns by US jurisdictions to opt out of Secure Communities.
@@ -135,11 +160,12 @@ def serve(host: str, port: int, demo: bool, workers: int, webhooks: bool) -> Non
     """Migrate the database, load reference data if missing, and serve the site and API."""
     import uvicorn
 
+    process_memory.limit_arenas()  # before the threads that would each make an arena
     # Made (or checked) once, before any worker starts: a clear error, not a traceback.
     secret = session_secret(get_settings())
     settings, engine = _engine()
     click.echo(f"session cookies are signed with the secret from {secret.source}")
-    prepare(settings, engine, demo=demo)
+    _prepare_apart(demo)
     if webhooks:
         worker = Worker(engine, settings)
         threading.Thread(target=worker.run, name="webhook-worker", daemon=True).start()

@@ -55,7 +55,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import data_version
+from .. import data_version, process_memory
 from ..clock import today
 from ..middleware import KNOWN_CALLER, PRIVATE_CACHE
 from ..services import status_projection
@@ -86,6 +86,11 @@ IDENTITY = "identity"
 # above a render (the map page takes a fifth of a second, a few under load), far below the
 # minute that shared caches may keep any answer anyway.
 GRACE = 10.0
+# Fills rendering at once. A render is Python holding the GIL for up to a fifth of a second;
+# several at once only share the GIL, each slower, and starve everything else of it: under
+# a load test of reads and writes, a write then held SQLite's write lock across its thread
+# hops for half a second while others queued for it.
+RENDERS_AT_ONCE = 1
 CREDENTIALS = frozenset({b"authorization", b"x-api-key"})
 # Request headers the app does not see when it renders an entry: an entry is the whole
 # identity body, whatever the request that happened to ask first held.
@@ -210,6 +215,7 @@ class PublicCache:
         self.store = store
         self.session_cookie = session_cookie
         self.filling: dict[Key, Fill] = {}
+        self.rendering = asyncio.Semaphore(RENDERS_AT_ONCE)
         self.version: Coalesced[int] | None = None  # made at the first request, from its app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -270,10 +276,14 @@ class PublicCache:
         fill = self.filling[key] = Fill(generation, asyncio.get_running_loop().create_future())
         entry = None
         try:
-            entry = await self._render(key, generation, scope, receive, send)
+            async with self.rendering:
+                entry = await self._render(key, generation, scope, receive, send)
         finally:
             del self.filling[key]
             fill.made.set_result(entry)
+        # A render frees megabytes of the rows and strings it built; give the pages back
+        # (in a thread, a few milliseconds) rather than keep them for the next render.
+        asyncio.get_running_loop().run_in_executor(None, process_memory.give_back)
         return entry
 
     async def _render(

@@ -1,7 +1,5 @@
 """A letter as a PDF (fpdf2), with the content of its printable page."""
 
-from fpdf import FPDF
-
 from ..paths import DATA_DIR
 from ..services.notices import LetterView
 from ..wording import long_day
@@ -14,6 +12,10 @@ LINE = 5.5  # mm, for 11 pt text
 def letter_pdf(view: LetterView) -> bytes:
     """The letter on US Letter paper: letterhead, recipient and address, date, subject,
     text and signature line."""
+    # Imported here: fpdf2 and fontTools hold 20 MB, which a server that prints no letter
+    # need not keep.
+    from fpdf import FPDF
+
     letter, j, agency = view.letter, view.j, view.agency
     pdf = FPDF(format="Letter", unit="mm")
     pdf.set_margins(25, 22, 25)
