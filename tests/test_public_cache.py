@@ -34,13 +34,16 @@ STRONG = re.compile(r'"[0-9a-f]{32}(?:-gzip|-br)?"')
 IDENTITY = {"Accept-Encoding": "identity"}
 
 
+@pytest.mark.parametrize(
+    "path", ["/", "/jurisdictions?state=CA", "/activity", "/agencies", "/agencies/1"]
+)
 def test_a_second_anonymous_read_is_served_from_the_cache(
-    client: TestClient, count_queries: Callable[[], Any]
+    client: TestClient, count_queries: Callable[[], Any], path: str
 ) -> None:
-    first = client.get("/")
+    first = client.get(path)
     assert first.status_code == 200
     with count_queries() as q:
-        second = client.get("/")
+        second = client.get(path)
     assert q.count <= 1, q.statements  # the data version's read, nothing else
     assert second.content == first.content
     assert second.headers["etag"] == first.headers["etag"]

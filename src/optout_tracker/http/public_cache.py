@@ -62,9 +62,11 @@ from ..services import status_projection
 from .coalesced import Coalesced
 
 # The public reads: pages, the embedded map, the share card, feeds, the calendar and the
-# JSON of the map and of jurisdictions. Whatever else a path names is answered fresh.
+# JSON of the map and of jurisdictions. Whatever else a path names is answered fresh. (A
+# page that needs a session, such as a form, never reaches the store: see _keepable.)
 PUBLIC = re.compile(
-    r"/(?:states/[^/]+|jurisdictions/[^/]+|embed/map|timeline|map\.png|calendar\.ics"
+    r"/(?:states/[^/]+|jurisdictions(?:/[^/]+)?|agencies(?:/\d+)?|responses/\d+|activity"
+    r"|embed/map|timeline|map\.png|calendar\.ics"
     r"|feeds/activity\.atom|feeds/jurisdictions/[^/]+\.atom"
     r"|api/v1/status/(?:summary|by-fips)|api/v1/jurisdictions(?:/\d+(?:/timeline)?)?)?"
 )
