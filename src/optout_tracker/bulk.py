@@ -1,7 +1,7 @@
 """Many rows into one table at once, for imports of a hundred thousand records."""
 
 import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,9 +13,13 @@ def insert_many(
     table: sa.Table,
     rows: Sequence[Mapping[str, Any]],
     same: Mapping[str, Any],
+    *,
+    encoded: Collection[str] = (),
 ) -> None:
     """Insert `rows` into `table` in the session's transaction, each with the values of
     `same` as well. Together they give every column (the primary key may be left out).
+    The values of the `encoded` columns are already what the database takes (a JSON
+    column's text), and are not converted.
 
     Each value is converted as SQLAlchemy converts it (its column type's bind processor), but
     the values shared by all rows (timestamps, actor) once, and the driver gets plain tuples:
@@ -32,7 +36,10 @@ def insert_many(
     connection = session.connection()
     dialect = connection.dialect
     convert = {
-        name: table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns
+        name: None
+        if name in encoded
+        else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        for name in columns
     }
     tail = [_converted(convert[name], value) for name, value in same.items()]
     # A row's own values at C speed (itemgetter of one key gives the value, not a tuple).
