@@ -111,3 +111,23 @@ def test_account_changes_stay_out_of_the_public_activity(
     assert r.status_code == 201, r.text
     assert "quiet" not in client.get("/activity").text
     assert "quiet" not in client.get("/feeds/activity.atom").text
+
+
+def test_the_audit_list_filters_and_sorts_by_updated_at_through_created_at(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    """updated_at has no index of its own on the log (an entry is never updated): the list
+    reads created_at for it, with the same answers."""
+    admin = credentials.headers("admin")
+    for name in ("first", "second"):
+        r = client.post(f"{API}/api-keys", json={"name": name, "scope": "read"}, headers=admin)
+        assert r.status_code == 201, r.text
+    made = entries(session, "api_key")
+    since = made[-1].created_at.isoformat()
+    r = client.get(f"{API}/audit", params={"updated_since": since}, headers=admin)
+    assert r.status_code == 200, r.text
+    assert [e["id"] for e in r.json()["items"]] == [made[-1].id]
+    r = client.get(
+        f"{API}/audit", params={"entity": "api_key", "sort": "-updated_at"}, headers=admin
+    )
+    assert [e["id"] for e in r.json()["items"]] == [e.id for e in reversed(made)]

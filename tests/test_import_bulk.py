@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel, col
 
-from optout_tracker import bulk
+from optout_tracker import audit, bulk
 from optout_tracker.enums import AgencyKind, CampaignStatus
 from optout_tracker.errors import InvalidInput
 from optout_tracker.models import (
@@ -22,6 +22,7 @@ from optout_tracker.models import (
     Jurisdiction,
     JurisdictionStatus,
     Vote,
+    Webhook,
 )
 from optout_tracker.schemas import (
     BY_PLURAL,
@@ -225,6 +226,20 @@ def test_the_audit_entry_of_an_imported_record_is_the_one_the_api_writes(
     record = session.get(BY_PLURAL[kind].model, entry.entity_id)
     assert record is not None and record.version == 1  # type: ignore[attr-defined]
     assert record.created_at == record.updated_at is not None  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_a_created_records_changes_are_what_audit_diff_makes_of_it(
+    session: Session, kind: str
+) -> None:
+    """The bulk path's JSON text (audit._created_json) says what `diff` of the record's
+    snapshot says, secrets hidden as well."""
+    body = parse(BY_PLURAL[kind].create, KINDS[kind][0](_world(session)))
+    made = json.loads(audit._created_json(body, 7))
+    assert made == audit.diff({}, {**audit.snapshot(body), "id": 7})
+    assert made["id"] == [None, 7] and all(pair[0] is None for pair in made.values())
+    hook = Webhook(url="https://example.org/hook", secret="s" * 32)
+    assert json.loads(audit._created_json(hook, 3))["secret"] == [None, audit.HIDDEN]
 
 
 def test_each_imported_record_gets_its_own_id_across_batches(session: Session) -> None:

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic_core import to_json
 from sqlmodel import Session, SQLModel
 
 from . import bulk, data_version
@@ -77,12 +78,24 @@ def record_created(
         {
             "entity_id": entity_id,
             "jurisdiction_id": _filed_under(model, entity_id, values),
-            "changes": diff({}, {**snapshot(values), "id": entity_id}),
+            "changes": _created_json(values, entity_id),
         }
         for entity_id, values in created
     ]
     table = AuditEntry.__table__  # type: ignore[attr-defined]
-    bulk.insert_many(session, table, rows, {**_who(actor, AuditAction.create, model), **written})
+    same = {**_who(actor, AuditAction.create, model), **written}
+    bulk.insert_many(session, table, rows, same, encoded={"changes"})
+
+
+def _created_json(values: BaseModel, entity_id: int) -> str:
+    """`diff({}, {**snapshot(values), "id": entity_id})` as JSON text, made in half the time
+    (pydantic's encoder instead of the json module's; an import makes 100,000 of them)."""
+    after = snapshot(values)
+    after["id"] = entity_id
+    changed = {k: [None, after[k]] for k in sorted(after) if after[k] is not None}
+    if not SECRET.isdisjoint(changed):
+        changed = diff({}, after)
+    return to_json(changed).decode()
 
 
 def _who(actor: Principal, action: AuditAction, model: type[SQLModel]) -> dict[str, Any]:

@@ -161,8 +161,7 @@ class Vote(Tracked, table=True):
         default=VoteTopic.opt_out,
         sa_type=enum_column(VoteTopic, "topic"),
         sa_column_kwargs={"server_default": VoteTopic.opt_out.value},  # rows of before topics
-        index=True,
-    )
+    )  # no index: nearly every vote is an opt-out vote (migration 4b7e2f1c9a35)
     outcome: VoteOutcome = Field(sa_type=enum_column(VoteOutcome, "outcome"), index=True)
     yes: int | None = None
     no: int | None = None
@@ -287,6 +286,13 @@ class AuditEntry(Tracked, table=True):
     actor_id: int | None = None
     actor_label: str = Field(max_length=254)
     action: AuditAction = Field(sa_type=enum_column(AuditAction, "action"), index=True)
+    # As every table's, without the index: an entry is never updated, and the audit list's
+    # updated_since and sort read created_at (api/audit.py).
+    updated_at: datetime = Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        sa_column_kwargs={"nullable": False, "onupdate": utcnow},
+    )
     entity: str = Field(max_length=40)
     entity_id: int
     jurisdiction_id: int | None = Field(default=None, index=True)  # kept after a delete

@@ -16,6 +16,7 @@ AUDIT = records.Listing(
     AuditEntry,
     equal=("entity", "entity_id", "jurisdiction_id", "actor_kind", "actor_id", "action"),
     default_sort="-created_at",
+    same_as={"updated_at": "created_at"},  # an entry is never updated
 )
 
 

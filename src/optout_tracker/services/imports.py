@@ -32,7 +32,7 @@ from pydantic import BaseModel, ValidationError
 from sqlmodel import Session, SQLModel, col
 
 from .. import bulk, csv_io
-from ..db import in_chunks
+from ..db import in_chunks, page_cache
 from ..db_types import utcnow
 from ..errors import AppError, FieldError, InvalidInput
 from ..models import Agency, Jurisdiction, Letter
@@ -53,6 +53,7 @@ from .kinds import AGGREGATES, Aggregate
 
 REFERENCE_COLUMNS = ("jurisdiction_fips", "jurisdiction_slug")
 BLOCK = 2_000  # rows read, checked and written at a time
+CACHE_MIB = 32  # SQLite's page cache while an import writes (the process's RSS grows by it)
 UNIQUE = ("slug", "fips", "ocd_id")  # a jurisdiction's, each once in a file
 
 
@@ -109,7 +110,7 @@ def import_csv(
     _check_header(spec, header)
     run = _Run(session, spec, actor, response_window_days, dry_run, ids_given="id" in header)
     read = 0
-    with session.begin_nested() as savepoint:
+    with page_cache(session, CACHE_MIB), session.begin_nested() as savepoint:
         with (
             status_projection.deferred(session) as touched,
             records.held(session, run.load_references()) as held,

@@ -5,7 +5,7 @@ status): one path for a record created through the API, an import or the demo.""
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -53,10 +53,17 @@ class Listing:
     equal: tuple[str, ...]
     default_sort: str
     extra: Callable[[Any], list[Any]] = lambda params: []
+    # Columns that filters and sorts read through another holding the same values: an audit
+    # entry's updated_at is its created_at, whose index serves both.
+    same_as: Mapping[str, str] = field(default_factory=dict)
+
+    def columns(self) -> dict[str, Any]:
+        columns = columns_of(self.model)
+        return {**columns, **{name: columns[other] for name, other in self.same_as.items()}}
 
     def statement(self, params: ListParams) -> sa.Select[Any]:
         """Every row that matches the filters, unordered and unpaged."""
-        columns = columns_of(self.model)
+        columns = self.columns()
         conditions = [
             *equality_filters(params, columns, self.equal),
             *range_filters(params, columns),
@@ -73,7 +80,7 @@ class Listing:
 
     def page(self, session: Session, params: ListParams, *where: Any) -> tuple[list[Any], int]:
         """One page of the matching rows; `where` narrows them further (e.g. to a parent)."""
-        columns = columns_of(self.model)
+        columns = self.columns()
         rows, total = fetch_page(
             session,
             self.statement(params).where(*where),
@@ -87,7 +94,7 @@ class Listing:
     def ordered(self, session: Session, params: ListParams) -> sa.Select[Any]:
         """The matching rows in the list's order, for an export of all of them (the session
         is for kinds whose rows need more than a statement: jurisdictions.ordered)."""
-        columns = columns_of(self.model)
+        columns = self.columns()
         ordering = order_by(params.sort, columns, self.default_sort, columns["id"])
         return self.statement(params).order_by(*ordering)
 
