@@ -3,9 +3,9 @@
 ASGI middleware rather than a route dependency: a hit costs no routing, no dependencies, no
 session cookie and no template, only the data version's read (one primary-key read, see
 data_version.py, shared by the requests that come while it waits: coalesced.py) and a dict
-lookup, and the routes stay as they are. main.py places it
-inside SecurityHeaders, whose headers go on every answer, kept or not, and outside
-GZipMiddleware: a kept answer is compressed here, once per encoding, never again there.
+lookup, and the routes stay as they are. main.py places it inside SecurityHeaders, whose
+headers go on every answer, kept or not, and outside GZipMiddleware: a kept answer is
+compressed here, once per encoding, never again there.
 
 What is kept: GET (and HEAD, answered as GET without the body) of the paths PUBLIC matches,
 asked by a caller anonymous by the request alone: no Authorization or X-API-Key header and no
