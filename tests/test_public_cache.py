@@ -403,3 +403,17 @@ def test_the_cache_of_an_app_holds_its_bound(client: TestClient) -> None:
         assert client.get(path).status_code == 200
         assert store.bytes <= store.max_bytes
     assert store.entries
+
+
+def test_kept_values_are_of_one_data_version_and_bounded() -> None:
+    kept: data_version.Kept[str, int] = data_version.Kept(most=2)
+    kept.put(1, "a", 10)
+    kept.put(1, "b", 11)
+    assert kept.get(1, "a") == 10  # used: "b" is now the least recent
+    kept.put(1, "c", 12)
+    assert (kept.get(1, "a"), kept.get(1, "b"), kept.get(1, "c")) == (10, None, 12)
+    assert kept.get(2, "a") is None  # another version's reader finds nothing of version 1
+    kept.put(2, "a", 20)  # and what it keeps replaces version 1's
+    assert (kept.get(1, "a"), kept.get(1, "c"), kept.get(2, "a")) == (None, None, 20)
+    kept.clear()
+    assert kept.get(2, "a") is None

@@ -84,8 +84,8 @@ def test_the_title_line_is_drawn_in_a_font() -> None:
     square = Markup(
         '<svg class="map" viewBox="0 0 10 10"><path class="s-denied" d="M0 0h9v9z"/></svg>'
     )
-    titled = mapimage.png(object(), "Secure Communities", lambda: square)
-    untitled = mapimage.png(object(), "", lambda: square)
+    titled = mapimage.png(object(), "square", "Secure Communities", lambda: square)
+    untitled = mapimage.png(object(), "square", "", lambda: square)
     assert png_size(titled.png) == png_size(untitled.png) == (1200, 630)
     assert titled.png != untitled.png
 

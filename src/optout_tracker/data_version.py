@@ -23,45 +23,39 @@ tests roll back every test), naming two different states of the data with one ve
 """
 
 import secrets
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
 from itertools import chain
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
-from .models import (
-    ApiKey,
-    DatasetRecord,
-    DataVersion,
-    Follow,
-    IdempotencyKey,
-    LoginThrottle,
-    MailMessage,
-    User,
-    UserSession,
-    Webhook,
-    WebhookAttempt,
-    WebhookDelivery,
-)
+from . import models
+from .models import DataVersion
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 CHANGED = "optout.data_changed"  # session.info key: this transaction changes public data
 ROW = 1
 # Tables no public answer shows: writing them (a sign-in, a delivery) changes no public data.
 # A new table is public until it is listed here, so that forgetting it costs a cache miss.
 UNSEEN = (
-    ApiKey,
-    DatasetRecord,
-    DataVersion,
-    Follow,
-    IdempotencyKey,
-    LoginThrottle,
-    MailMessage,
-    User,
-    UserSession,
-    Webhook,
-    WebhookAttempt,
-    WebhookDelivery,
+    models.ApiKey,
+    models.DatasetRecord,
+    models.DataVersion,
+    models.Follow,
+    models.IdempotencyKey,
+    models.LoginThrottle,
+    models.MailMessage,
+    models.User,
+    models.UserSession,
+    models.Webhook,
+    models.WebhookAttempt,
+    models.WebhookDelivery,
 )
 
 
@@ -112,3 +106,38 @@ def _replace_token(session: Session) -> None:
 def _forget_mark(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:  # the session's whole transaction, committed or not
         session.info.pop(CHANGED, None)
+
+
+class Kept(Generic[K, V]):
+    """Values derived from the data (a drawn map, another day's statuses), kept for one
+    version: keeping a value of another version drops those of the version before, which no
+    one asks for again (a process that kept the last few versions' maps held 40 MB of them
+    after a load test). At most `most` values, the least recently used going first.
+    Thread-safe: routes run in worker threads."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self._version: Hashable = None
+        self._values: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, version: Hashable, key: K) -> V | None:
+        with self._lock:
+            if version != self._version or (found := self._values.get(key)) is None:
+                return None
+            self._values.move_to_end(key)
+            return found
+
+    def put(self, version: Hashable, key: K, value: V) -> None:
+        with self._lock:
+            if version != self._version:
+                self._values.clear()
+                self._version = version
+            self._values[key] = value
+            while len(self._values) > self.most:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+            self._version = None

@@ -11,6 +11,7 @@ from functools import cache
 import resvg_py
 from markupsafe import Markup, escape
 
+from .data_version import Kept
 from .paths import PACKAGE_DIR
 
 WIDTH, HEIGHT = 1200, 630  # what Open Graph and Twitter's large card show uncropped
@@ -33,16 +34,15 @@ class Stats:
 
 
 stats = Stats()
-# Images by (the caller's key, title): a few dozen at most, ~100 kB each. The caller's key
-# holds the data version, so every process sees a change at once.
-_rendered: dict[tuple[Hashable, str], Image] = {}
-_MAX_ENTRIES = 64
+# Images of the data version by the caller's key: a few dozen at most, ~100 kB each. The
+# version comes from the database, so every process sees a change at once.
+_rendered: Kept[tuple[Hashable, str], Image] = Kept(most=64)
 
 
-def png(key: Hashable, title: str, map_svg: Callable[[], Markup]) -> Image:
+def png(version: Hashable, key: Hashable, title: str, map_svg: Callable[[], Markup]) -> Image:
     """The map `map_svg` returns, under `title`, as a PNG: rendered only when this `key`
-    (parameters and data version) has not been rendered yet."""
-    if (image := _rendered.get((key, title))) is not None:
+    (what else the map depends on) has not been rendered yet for this data `version`."""
+    if (image := _rendered.get(version, (key, title))) is not None:
         stats.hits += 1
         return image
     data = bytes(
@@ -54,9 +54,7 @@ def png(key: Hashable, title: str, map_svg: Callable[[], Markup]) -> Image:
     )
     image = Image(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"')
     stats.renders += 1
-    if len(_rendered) >= _MAX_ENTRIES:
-        _rendered.clear()
-    _rendered[(key, title)] = image
+    _rendered.put(version, (key, title), image)
     return image
 
 

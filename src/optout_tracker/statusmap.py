@@ -13,6 +13,7 @@ from typing import Literal
 
 from markupsafe import Markup, escape
 
+from .data_version import Kept
 from .enums import STATE_LEVEL, CampaignStatus, EffectiveVia, Rollout
 from .mapsvg import MapShapes
 from .schemas import FipsStatus
@@ -162,9 +163,9 @@ def _counts(shapes: list[Shape], layer: Layer) -> dict[str, int]:
     return counts
 
 
-# Drawn maps by (view, area, label, layer, tab, data version and day): a few dozen entries at
-# most. The version comes from the database, so every process sees a change at once.
-_drawn: dict[tuple[Hashable, ...], DrawnMap] = {}
+# Drawn maps of the data version (and day) by view, area, label, layer and tab: a few dozen
+# at most. The version comes from the database, so every process sees a change at once.
+_drawn: Kept[tuple[Hashable, ...], DrawnMap] = Kept(most=64)
 
 
 def draw(
@@ -180,8 +181,8 @@ def draw(
 ) -> DrawnMap:
     """The map of `outlines` (those of `area`, or of the country) on `layer`, from
     `statuses`, which are read only when this `version` has not been drawn yet."""
-    key = (view, area, label, layer, new_tab, version)
-    if (drawn := _drawn.get(key)) is None:
+    key = (view, area, label, layer, new_tab)
+    if (drawn := _drawn.get(version, key)) is None:
         found = shapes(view, outlines, statuses(), layer)
         drawn = DrawnMap(
             svg(outlines, found, label, layer, new_tab),
@@ -189,7 +190,5 @@ def draw(
             _counts(found, layer),
             sum(s.despite for s in found),
         )
-        if len(_drawn) > 64:
-            _drawn.clear()
-        _drawn[key] = drawn
+        _drawn.put(version, key, drawn)
     return drawn

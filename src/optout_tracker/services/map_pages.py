@@ -198,7 +198,6 @@ def embedded_map(session: Session, params: MapParams) -> EmbeddedMap:
 def map_image(session: Session, params: MapParams) -> mapimage.Image:
     """The map of `params` as a share card's PNG, rendered again only when the data (or the
     day) changes; the same SVG as the page's, from the same cache."""
-    key: Hashable = (params, _version(session))
     drawn = _map_view(session, params, params).drawn
     area = "county" if params.view == "counties" else "state"
     if params.state:
@@ -206,7 +205,8 @@ def map_image(session: Session, params: MapParams) -> mapimage.Image:
     else:
         title = f"Secure Communities by {area}"
     words = "opt-out campaigns" if params.layer == "campaign" else "rollout"
-    return mapimage.png(key, f"{title}, {words}, {day(params.on)}", lambda: drawn.svg)
+    title = f"{title}, {words}, {day(params.on)}"
+    return mapimage.png(_version(session), params, title, lambda: drawn.svg)
 
 
 def share_image(state: str, fips: str | None) -> str:
@@ -253,7 +253,7 @@ def _map_view(session: Session, params: MapParams, links: MapDay, new_tab: bool 
         outlines,
         lambda: campaign.by_fips(session, filters, state_level=params.view == "states"),
         label=label,
-        version=(version, params.as_of),
+        version=version,  # the day, when not today, is in the label
         layer=params.layer,
         area=params.state,
         new_tab=new_tab,
@@ -268,18 +268,17 @@ def _version(session: Session) -> Hashable:
     return (data_version.current(session), today())
 
 
-# The days to step through, per data version: a few at most.
-_spans: dict[Hashable, tuple[date, date] | None] = {}
+# The days to step through, of the data version.
+_spans: data_version.Kept[None, tuple[tuple[date, date] | None]] = data_version.Kept(most=1)
 
 
 def _steps(session: Session, params: MapDay, version: Hashable) -> list[Step]:
     """The end of each quarter from the first dated fact to the last that changed a status
     or an activation, that last day itself, and today."""
-    if version not in _spans:
-        if len(_spans) > 16:
-            _spans.clear()
-        _spans[version] = campaign.story_span(session)
-    span = _spans[version]
+    if (found := _spans.get(version, None)) is None:
+        found = (campaign.story_span(session),)  # in a tuple: a span of None is kept too
+        _spans.put(version, None, found)
+    span = found[0]
     days = quarter_ends(*span) if span else []
     days = [d for d in days if d < today()]
     steps = [

@@ -5,7 +5,6 @@ Gathered in a few queries and drawn (timelinechart.py) once per data version: th
 changes only when the records do.
 """
 
-import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -240,27 +239,21 @@ def _count(n: int, noun: str) -> str:
     return f"{n:,} {noun}{'' if n == 1 else 's'}"
 
 
-# Pages by data version: the newest few (a write makes a new version).
-_pages: dict[int, TimelinePage] = {}
-_lock = threading.Lock()
+# The page of the data version (a write makes a new one).
+_pages: data_version.Kept[None, TimelinePage] = data_version.Kept(most=1)
 
 
 def page(session: Session) -> TimelinePage:
     """The national timeline as of the records now, gathered and drawn once per data
     version (it moves with every write)."""
     version = data_version.current(session)
-    with _lock:
-        if (found := _pages.get(version)) is not None:
-            return found
+    if (found := _pages.get(version, None)) is not None:
+        return found
     built = gather(session)
-    with _lock:
-        if len(_pages) > 8:
-            _pages.clear()
-        _pages[version] = built
+    _pages.put(version, None, built)
     return built
 
 
 def forget() -> None:
-    """Drop the pages kept: for tests, whose rolled-back writes may repeat a data version."""
-    with _lock:
-        _pages.clear()
+    """Drop the page kept: for tests, whose rolled-back writes may repeat a data version."""
+    _pages.clear()

@@ -7,8 +7,6 @@ sort and count in SQL find another day's statuses in a temporary table shaped li
 jurisdiction_status, so that every list, export, count and map reads one way whatever the day.
 """
 
-import threading
-from collections import OrderedDict
 from datetime import date
 from typing import Any
 
@@ -47,11 +45,9 @@ def is_stored(on: date | None) -> bool:
     return on is None or on == today()
 
 
-# Every jurisdiction's derived values per (data version, day): a day of 3,000 rows is about
-# a megabyte, and a reader stepping through the rollout asks for a few dozen days.
-_derived: OrderedDict[tuple[int, date], dict[int, dict[str, Any]]] = OrderedDict()
-_deriving = threading.Lock()
-KEPT_DAYS = 32
+# Every jurisdiction's derived values of the data version, by day: a day of 3,000 rows is
+# about a megabyte, and a reader stepping through the rollout asks for a few dozen days.
+_derived: data_version.Kept[date, dict[int, dict[str, Any]]] = data_version.Kept(most=32)
 
 
 def all_derived(
@@ -59,17 +55,12 @@ def all_derived(
 ) -> dict[int, dict[str, Any]]:
     """Every jurisdiction's derived status values as of `on`, derived once per data version
     (the caller's `version`, when it just read it)."""
-    key = (data_version.current(session) if version is None else version, on)
-    with _deriving:
-        if (found := _derived.get(key)) is not None:
-            _derived.move_to_end(key)
-            return found
+    version = data_version.current(session) if version is None else version
+    if (found := _derived.get(version, on)) is not None:
+        return found
     ids = [i for i in session.scalars(sa.select(col(J.id))) if i is not None]
     derived = status_projection.derive(session, ids, on)
-    with _deriving:
-        _derived[key] = derived
-        while len(_derived) > KEPT_DAYS:
-            _derived.popitem(last=False)
+    _derived.put(version, on, derived)
     return derived
 
 
