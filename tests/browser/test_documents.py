@@ -4,7 +4,13 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, AxeCheck, LiveServer, describe_violations
+from tests.browser.conftest import (
+    SCREENSHOTS,
+    AxeCheck,
+    LiveServer,
+    describe_violations,
+    sideways,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
@@ -44,7 +50,7 @@ def test_on_a_phone_a_scan_is_attached_to_a_response_and_listed_on_the_dossier(
     item = page.locator(".documents li", has_text="ICE answer 2011.pdf")
     expect(item).to_contain_text("PDF")
     expect(item).to_contain_text("private")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert (over := sideways(page)) <= 0, f"the response page {path} is {over} px too wide"
     page.screenshot(path=SCREENSHOTS / "documents-response-phone.png", full_page=True)
     violations = axe(page)
     assert not violations, f"response page: {describe_violations(violations)}"

@@ -2,7 +2,13 @@
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, AxeCheck, LiveServer, describe_violations
+from tests.browser.conftest import (
+    SCREENSHOTS,
+    AxeCheck,
+    LiveServer,
+    describe_violations,
+    sideways,
+)
 
 DOSSIER = "/jurisdictions/ca-alpine-county"
 
@@ -22,7 +28,7 @@ def test_on_a_phone_a_user_follows_a_county_and_finds_it_on_account(
     page.wait_for_url(live_server.url("/account"))
     expect(page.get_by_role("link", name="Alpine County, CA")).to_be_visible()
     expect(page.get_by_text("Mail is off on this server")).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert (over := sideways(page)) <= 0, f"/account is {over} px too wide"
     page.screenshot(path=SCREENSHOTS / "account-phone.png", full_page=True)
     page.get_by_label("Alerts").first.select_option("weekly")
     page.get_by_role("button", name="Change alerts for Alpine County, CA").click()

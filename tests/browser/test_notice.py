@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, AxeCheck, LiveServer, describe_violations
+from tests.browser.conftest import (
+    SCREENSHOTS,
+    AxeCheck,
+    LiveServer,
+    describe_violations,
+    sideways,
+)
 
 DOSSIER = "/jurisdictions/ca-sierra-county"  # activated in 2011, no campaign events of its own
 
@@ -36,7 +42,7 @@ def test_on_a_phone_the_notice_goes_to_the_sib_and_ice_in_one_submit(
     body = page.get_by_label("Text of the letter")
     expect(body).to_contain_text("the Board of Supervisors of Sierra County voted")
     expect(body).to_contain_text("The vote was 4 to 1.")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert (over := sideways(page)) <= 0, f"the notice form {page.url} is {over} px too wide"
     page.screenshot(path=SCREENSHOTS / "notice-form-phone.png", full_page=True)
 
     page.get_by_role("button", name="Log the notice").dblclick()  # a double tap

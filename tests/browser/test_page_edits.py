@@ -4,7 +4,13 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, AxeCheck, LiveServer, describe_violations
+from tests.browser.conftest import (
+    SCREENSHOTS,
+    AxeCheck,
+    LiveServer,
+    describe_violations,
+    sideways,
+)
 
 DOSSIER = "/jurisdictions/ca-modoc-county"  # no campaign events in the shipped history
 
@@ -36,7 +42,7 @@ def test_on_a_phone_a_vote_is_edited_once_deleted_and_restored(
     expect(page.locator("h1")).to_have_text("Edit the vote")
     expect(page.get_by_label("Measure")).to_have_value("Resolution 2010-4O")
     page.get_by_label("Measure").fill("Resolution 2010-40")
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert (over := sideways(page)) <= 0, f"the vote's edit form {page.url} is {over} px too wide"
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / "edit-phone.png", full_page=True)
     page.get_by_role("button", name="Save the vote").dblclick()  # a double tap
@@ -69,7 +75,7 @@ def test_on_a_phone_a_vote_is_edited_once_deleted_and_restored(
     assert back["measure"] == "Resolution 2010-40" and back["held_on"] == "2010-11-16"
     expect(page.locator("#history")).to_be_visible()
     expect(page.get_by_text(re.compile(r"restored from entry \d+"))).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    assert (over := sideways(page)) <= 0, f"the dossier {page.url} is {over} px too wide"
 
 
 def test_the_edit_and_delete_pages_have_no_serious_accessibility_violations(
