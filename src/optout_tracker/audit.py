@@ -88,14 +88,9 @@ def record_created(
 
 
 def _created_json(values: BaseModel, entity_id: int) -> str:
-    """`diff({}, {**snapshot(values), "id": entity_id})` as JSON text, made in half the time
-    (pydantic's encoder instead of the json module's; an import makes 100,000 of them)."""
-    after = snapshot(values)
-    after["id"] = entity_id
-    changed = {k: [None, after[k]] for k in sorted(after) if after[k] is not None}
-    if not SECRET.isdisjoint(changed):
-        changed = diff({}, after)
-    return to_json(changed).decode()
+    """`diff({}, {**snapshot(values), "id": entity_id})` as JSON text, made by pydantic's
+    encoder rather than the JSON column's json.dumps (an import makes 100,000 of them)."""
+    return to_json(diff({}, {**snapshot(values), "id": entity_id})).decode()
 
 
 def _who(actor: Principal, action: AuditAction, model: type[SQLModel]) -> dict[str, Any]:
