@@ -142,3 +142,24 @@ def test_on_a_phone_alerts_change_once_and_the_unsubscribe_link_turns_them_off(
     page.goto(live_server.url("/account"))  # leave the shared database as it was
     page.locator(f'form[action="/account/follows/{follow["id"]}/delete"] button').click()
     expect(page.locator(".flash")).to_have_text("No longer following.")
+
+
+def test_on_a_phone_the_jurisdictions_filter_works_as_it_comes_and_narrows_to_a_state(
+    phone_page: Page, live_server: LiveServer
+) -> None:
+    """The list is a public page kept by the cache: an anonymous visitor's filter, sent with
+    its defaults and then with a state typed in, each with a double tap."""
+    page = phone_page
+    page.goto("/jurisdictions")
+    show = page.get_by_role("button", name="Show")
+    show.dblclick()  # the defaults: every jurisdiction
+    expect(page).to_have_url(re.compile(r"/jurisdictions\?.*sort=name"))
+    expect(page.get_by_text(re.compile(r"^\d[\d,]* jurisdictions ·"))).to_be_visible()
+    assert sideways(page) <= 0, f"the list is {sideways(page)} px too wide"
+    page.get_by_label("State").fill("ca")
+    page.get_by_role("button", name="Show").dblclick()
+    expect(page).to_have_url(re.compile(r"state=ca", re.I))
+    expect(page.get_by_role("link", name="Santa Clara County")).to_be_visible()
+    expect(page.get_by_role("link", name="Arlington County")).to_have_count(0)
+    assert sideways(page) <= 0, f"the CA list is {sideways(page)} px too wide"
+    page.screenshot(path=SCREENSHOTS / "phone-jurisdictions-filter.png", full_page=True)
