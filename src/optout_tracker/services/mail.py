@@ -15,6 +15,7 @@ import jinja2
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
 from ..config import Settings
@@ -113,10 +114,16 @@ def unsubscribing(session: Session, settings: Settings, token: str) -> Unsubscri
 def unsubscribe(
     session: Session, settings: Settings, token: str, actor: Principal
 ) -> Unsubscribe | None:
-    """Alerts off for what the token names (a second click changes nothing)."""
+    """Alerts off for what the token names (a second click changes nothing, also when it
+    comes at the same moment as the first: a double tap)."""
     found = unsubscribing(session, settings, token)
     if found is not None:
-        follows.turn_off(session, found.follows, actor)
+        try:
+            with session.begin_nested():
+                follows.turn_off(session, found.follows, actor)
+        except StaleDataError:  # the other click turned them off first: done all the same
+            session.expire_all()
+            found = unsubscribing(session, settings, token)
     return found
 
 
