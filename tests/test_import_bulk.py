@@ -15,6 +15,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel, col
 
 from optout_tracker import audit, bulk
+from optout_tracker.db_types import utcnow
 from optout_tracker.enums import AgencyKind, CampaignStatus
 from optout_tracker.errors import InvalidInput
 from optout_tracker.models import (
@@ -382,6 +383,58 @@ def test_a_bulk_insert_that_breaks_a_constraint_raises_what_sqlalchemy_raises(
     vote = factories.vote(session, factories.jurisdiction(session, "06085"))
     with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
         bulk.insert_many(session, Vote.__table__, [vote.model_dump()], {})  # type: ignore[attr-defined]
+
+
+def _vote_rows(jurisdiction_id: int | None, n: int, start: int = 0) -> list[dict[str, Any]]:
+    return [
+        {"jurisdiction_id": jurisdiction_id, "body": f"Board {start + i}",
+         "held_on": date(2010, 1, 5),
+         "outcome": "passed", "measure": None, "yes": None, "no": None, "abstain": None,
+         "absent": None, "source_url": None, "public_notes": None, "private_notes": None,
+         "topic": "opt_out"}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def _stamps() -> dict[str, Any]:
+    now = utcnow()
+    return {"created_at": now, "updated_at": now, "version": 1}
+
+
+def test_rows_written_behind_are_there_for_the_next_statement(session: Session) -> None:
+    # Stored on another thread while the import goes on: whatever the session asks next
+    # (a query, a flush, the savepoint's end) sees them, in their order.
+    table = Vote.__table__  # type: ignore[attr-defined]
+    place = factories.jurisdiction(session, "06085").id
+    rows = _vote_rows(place, 3_000)
+    with session.begin_nested(), bulk.written_behind(session):
+        bulk.insert_many(session, table, rows[:1_500], _stamps())
+        bulk.insert_many(session, table, rows[1_500:], _stamps())  # waits for the first
+        bodies = session.scalars(sa.select(col(Vote.body)).order_by(col(Vote.id))).all()
+        assert bodies == [r["body"] for r in rows]
+        bulk.insert_many(session, table, _vote_rows(place, 10, 3_000), _stamps())
+    assert session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 3_010
+
+
+def test_a_failed_write_behind_raises_at_the_next_statement_and_rolls_back(
+    session: Session,
+) -> None:
+    table = Vote.__table__  # type: ignore[attr-defined]
+    place = factories.jurisdiction(session, "06085").id
+    taken = factories.vote(session, session.get_one(Jurisdiction, place))
+    clash = {**_vote_rows(place, 1)[0], "id": taken.id}
+    with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
+        with bulk.written_behind(session):
+            bulk.insert_many(session, table, _vote_rows(place, 5), _stamps())
+            bulk.insert_many(session, table, [clash], _stamps())
+            session.scalar(sa.select(sa.func.count()).select_from(Vote))  # raises here
+            pytest.fail("the failed write went unnoticed")
+    assert session.scalar(sa.select(sa.func.count()).select_from(Vote)) == 1
+    # Nothing in flight is left behind: a failure found only at the block's end raises too.
+    with pytest.raises(sa.exc.IntegrityError), session.begin_nested():
+        with bulk.written_behind(session):
+            bulk.insert_many(session, table, [clash], _stamps())
+    assert bulk.BEHIND not in session.info
 
 
 def test_the_cycle_collector_is_back_on_when_the_last_import_ends(session: Session) -> None:

@@ -15,8 +15,9 @@ audit entry and the webhook event that each would have had through the API. (New
 jurisdictions wait for the end of the file: each must differ from every other row's.) The
 records a file creates are not there for its own rows to name, as in a dry run.
 
-All of it runs in a savepoint that a bad row, or a dry run, rolls back; the statuses of the
-jurisdictions touched are derived once, at the end.
+A block's rows are stored on a thread of their own while the next block is checked
+(`bulk.written_behind`). All of it runs in a savepoint that a bad row, or a dry run, rolls
+back; the statuses of the jurisdictions touched are derived once, at the end.
 """
 
 import gc
@@ -114,6 +115,7 @@ def import_csv(
         with (
             status_projection.deferred(session) as touched,
             records.held(session, run.load_references()) as held,
+            bulk.written_behind(session),
         ):
             for block in _blocks(rows):
                 read += len(block)
