@@ -9,7 +9,6 @@ from functools import cache
 
 import pytest
 
-from optout_tracker import mapsvg
 from optout_tracker.mapsvg import MapShapes, state_map, us_map
 from optout_tracker.refdata import map_topology_path
 
@@ -193,7 +192,6 @@ def test_gzipped_size_budget() -> None:
     assert len(gzip.compress(payload, 6)) < GZIP_BUDGET
 
 
-def test_decoded_once_and_cached() -> None:
-    assert mapsvg._topology() is mapsvg._topology()
+def test_drawn_once_and_cached() -> None:
     assert us_map() is us_map()
     assert state_map("06") is state_map("06")

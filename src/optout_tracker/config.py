@@ -27,11 +27,14 @@ class Settings(BaseSettings):
     response_window_days: int = Field(30, ge=1, le=365, description="Default days to answer.")
     base_url: str = Field("http://127.0.0.1:8000", description="Public URL, used in links.")
     sql_echo: bool = Field(False, description="Log every SQL statement.")
+    # Five and five: more connections than that only held memory (each SQLite connection its
+    # page cache) and lowered a process's throughput under load, its threads taking turns on
+    # one GIL and, on SQLite, one writer (bench/api.py's load test).
     db_pool_size: int = Field(
-        10, ge=1, le=500, description="Database connections each app process keeps open."
+        5, ge=1, le=500, description="Database connections each app process keeps open."
     )
     db_max_overflow: int = Field(
-        10, ge=0, le=500, description="Connections opened beyond the pool under load, then closed."
+        5, ge=0, le=500, description="Connections opened beyond the pool under load, then closed."
     )
     db_pool_timeout_seconds: float = Field(
         10, gt=0, le=120, description="How long a request waits for a free connection (then 503)."

@@ -20,6 +20,11 @@ HOLDS_WRITE_TURN = "optout_holds_write_turn"  # connection info: this one's turn
 # How long a writer on SQLite waits for the write lock, first for its turn among this
 # process's writers, then for other processes' (busy_timeout), before it answers 503.
 BUSY_TIMEOUT_SECONDS = 5
+# SQLite's page cache per connection, in KiB (its default: 2,000). Each pooled connection
+# fills its own: at 2,000 a server held some 15 MB more after bench/api.py's load test, for
+# pages the OS caches anyway. Public reads are mostly answered from the rendered-page cache,
+# and an import raises its connection's for as long as it writes (page_cache).
+SQLITE_CACHE_KIB = 512
 
 
 SETTINGS = "optout_settings"  # execution option: the settings the engine was made from
@@ -90,6 +95,7 @@ def _sqlite_engine(url: sa.URL, echo: bool, pool: dict[str, Any]) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")  # negative: KiB
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
@@ -170,7 +176,7 @@ def page_cache(session: Session, mib: int) -> Iterator[None]:
     try:
         yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -SQLITE_CACHE_KIB)}")
 
 
 def in_chunks(ids: Iterable[int], size: int = 500) -> Iterator[list[int]]:

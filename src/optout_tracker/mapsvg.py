@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -42,6 +42,8 @@ class MapShapes:
     counties: dict[str, str]  # 5-digit county FIPS -> path `d`
     states: dict[str, str]  # 2-digit state FIPS -> path `d` (state fill shapes)
     borders: str  # one path `d`: borders between states, each arc once (a mesh)
+    # The national map's: each state's own view box, for its zoomed map (state_map).
+    state_boxes: dict[str, tuple[float, float, float, float]] = field(default_factory=dict)
 
     @property
     def view_box_attr(self) -> str:
@@ -93,9 +95,9 @@ def _round(v: float) -> int:
     return math.floor(v + 0.5)
 
 
-@cache
 def _topology() -> _Topology:
-    """Read and decode the shipped TopoJSON once per process."""
+    """Read and decode the shipped TopoJSON: for us_map, once per process, which keeps what
+    it makes of it (the paths, a few MB less than the decoded points)."""
     data = json.loads(map_topology_path().read_text(encoding="utf-8"))
     arcs = tuple(_decode_arcs(data["arcs"], data["transform"]))
     objects = data["objects"]
@@ -275,6 +277,9 @@ def us_map() -> MapShapes:
         counties={fips: _feature_path(arcs, rings) for fips, rings in topo.counties.items()},
         states={fips: _feature_path(arcs, rings) for fips, rings in topo.states.items()},
         borders=_mesh(arcs, _interior_border_arcs(topo)),
+        state_boxes={
+            fips: _view_box(_drawable_rings(arcs, rings)) for fips, rings in topo.states.items()
+        },
     )
 
 
@@ -286,20 +291,17 @@ def state_map(state_fips: str) -> MapShapes:
     """
     if not (isinstance(state_fips, str) and len(state_fips) == 2 and state_fips.isdigit()):
         raise ValueError(f"not a 2-digit state FIPS code: {state_fips!r}")
-    if state_fips not in _topology().states:
+    if state_fips not in us_map().states:
         raise KeyError(state_fips)
     return _state_map(state_fips)
 
 
 @cache
 def _state_map(state_fips: str) -> MapShapes:
-    topo = _topology()
-    arcs = topo.arcs
     national = us_map()  # reuse the already formatted county and state paths
     outline = national.states[state_fips]
-    rings = topo.states[state_fips]
     return MapShapes(
-        view_box=_view_box(_drawable_rings(arcs, rings)),
+        view_box=national.state_boxes[state_fips],
         counties={f: d for f, d in national.counties.items() if f[:2] == state_fips},
         states={state_fips: outline},
         borders=outline,
