@@ -448,3 +448,18 @@ def test_the_cycle_collector_is_back_on_when_the_last_import_ends(session: Sessi
             assert not gc.isenabled()
         assert not gc.isenabled()
     assert gc.isenabled()
+
+
+def test_new_records_ids_are_taken_ahead_and_never_twice(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Taken a few blocks' worth at a time (asking waits for the rows written behind); what
+    # is left of one batch is used before the next is asked for, and nothing is given twice.
+    monkeypatch.setattr(imports, "IDS_AHEAD", 5)
+    table = Vote.__table__  # type: ignore[attr-defined]
+    ids = imports._Ids(session, table)
+    taken = [ids.take(3), ids.take(1), ids.take(4), ids.take(9)]
+    flat = [i for batch in taken for i in batch]
+    assert [len(batch) for batch in taken] == [3, 1, 4, 9]
+    assert flat == sorted(set(flat))  # increasing, each once
+    assert flat[:4] == list(range(flat[0], flat[0] + 4))  # one batch of five, in order

@@ -54,6 +54,7 @@ from .kinds import AGGREGATES, Aggregate
 
 REFERENCE_COLUMNS = ("jurisdiction_fips", "jurisdiction_slug")
 BLOCK = 2_000  # rows read, checked and written at a time
+IDS_AHEAD = 10 * BLOCK  # new records' ids taken from the database at a time (_Ids)
 CACHE_MIB = 32  # SQLite's page cache while an import writes (the process's RSS grows by it)
 UNIQUE = ("slug", "fips", "ocd_id")  # a jurisdiction's, each once in a file
 
@@ -196,6 +197,10 @@ class _Run:
     edited: set[int] = field(default_factory=set)  # of the block's records, those to update
     rows_of: dict[int, int] = field(default_factory=dict)  # record id -> the row naming it
     seen: dict[str, int] = field(default_factory=dict)  # jurisdictions' unique values -> row
+    ids: "_Ids" = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.ids = _Ids(self.session, self.spec.model.__table__)  # type: ignore[attr-defined]
 
     @property
     def aggregate(self) -> Aggregate:
@@ -241,7 +246,8 @@ class _Run:
         dry run; let go of them either way."""
         new, self.new = self.new, []
         if new and not self.errors and not self.dry_run:
-            ids = _write(self.session, self.spec.model, new, self.actor)
+            ids = self.ids.take(len(new))
+            _write(self.session, self.spec.model, new, ids, self.actor)
             self.created_ids += ids
             self.made.update(ids)
 
@@ -463,14 +469,17 @@ def _same(stored: Any, read: Any) -> bool:
 
 
 def _write(
-    session: Session, model: type[SQLModel], checked: list[BaseModel], actor: Principal
-) -> list[int]:
-    """Insert the records, a thousand to a statement, then what every created record comes
-    with (`records.created`), as through the API."""
+    session: Session,
+    model: type[SQLModel],
+    checked: list[BaseModel],
+    ids: list[int],
+    actor: Principal,
+) -> None:
+    """Insert the records with these ids, a thousand to a statement, then what every created
+    record comes with (`records.created`), as through the API."""
     now = utcnow()
     stamps = {"created_at": now, "updated_at": now, "version": 1}
     table = model.__table__  # type: ignore[attr-defined]
-    ids = _take_ids(session, table, len(checked))
     for start in range(0, len(checked), records.BATCH):
         rows = [
             {**record.model_dump(exclude=records.TRACKED), "id": record_id}
@@ -483,11 +492,30 @@ def _write(
         bulk.insert_many(session, table, rows, stamps)
     records.created(session, model, list(zip(ids, checked, strict=True)), actor, stamps)
     session.flush()
-    return ids
 
 
-def _take_ids(session: Session, table: sa.Table, n: int) -> list[int]:
-    """Ids for n new rows of `table`, to be inserted with them.
+@dataclass
+class _Ids:
+    """Ids for an import's new records, taken from the database ten blocks' worth at a time:
+    asking for them is a statement, which waits for the rows still being written behind
+    (bulk.written_behind). On PostgreSQL the sequence's values an import leaves unused are
+    skipped, as those of a rolled-back insert are."""
+
+    session: Session
+    table: sa.Table
+    free: list[int] = field(default_factory=list)
+
+    def take(self, n: int) -> list[int]:
+        if len(self.free) < n:
+            after = self.free[-1] if self.free else 0
+            self.free += _take_ids(self.session, self.table, max(n, IDS_AHEAD), after)
+        taken, self.free = self.free[:n], self.free[n:]
+        return taken
+
+
+def _take_ids(session: Session, table: sa.Table, n: int, after: int = 0) -> list[int]:
+    """Ids for n new rows of `table`, to be inserted with them, each above `after` (ids
+    already taken).
 
     Asked instead to return the ids of a multi-row insert in their order, SQLAlchemy sends
     SQLite one INSERT per row, and PostgreSQL statements with thousands of placeholders that
@@ -503,5 +531,5 @@ def _take_ids(session: Session, table: sa.Table, n: int) -> list[int]:
     # above the largest AUTOINCREMENT ever gave, so that a deleted record's id is not reused.
     last = session.scalar(sa.select(sa.func.max(table.c.id))) or 0
     given = sa.text("SELECT seq FROM sqlite_sequence WHERE name = :name")
-    last = max(last, session.scalar(given, {"name": table.name}) or 0)
+    last = max(last, session.scalar(given, {"name": table.name}) or 0, after)
     return list(range(last + 1, last + n + 1))
