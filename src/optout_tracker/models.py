@@ -40,6 +40,16 @@ SQLModel.metadata.naming_convention = {
 TEXT = sa.Text()
 
 
+def _updated_at(*, index: bool) -> Any:
+    """When the row last changed (set on every UPDATE); indexed for `updated_since`."""
+    return Field(
+        default_factory=utcnow,
+        sa_type=UTCDateTime,
+        sa_column_kwargs={"nullable": False, "onupdate": utcnow},
+        index=index,
+    )
+
+
 class Tracked(SQLModel):
     """id, timestamps and an optimistic-lock version on every table."""
 
@@ -47,12 +57,7 @@ class Tracked(SQLModel):
     created_at: datetime = Field(
         default_factory=utcnow, sa_type=UTCDateTime, sa_column_kwargs={"nullable": False}
     )
-    updated_at: datetime = Field(
-        default_factory=utcnow,
-        sa_type=UTCDateTime,
-        sa_column_kwargs={"nullable": False, "onupdate": utcnow},
-        index=True,
-    )
+    updated_at: datetime = _updated_at(index=True)
     version: int = Field(default=1, nullable=False)
 
     # SQLAlchemy bumps `version` on every UPDATE and adds `AND version = :old` to it, so a
@@ -286,13 +291,9 @@ class AuditEntry(Tracked, table=True):
     actor_id: int | None = None
     actor_label: str = Field(max_length=254)
     action: AuditAction = Field(sa_type=enum_column(AuditAction, "action"), index=True)
-    # As every table's, without the index: an entry is never updated, and the audit list's
-    # updated_since and sort read created_at (api/audit.py).
-    updated_at: datetime = Field(
-        default_factory=utcnow,
-        sa_type=UTCDateTime,
-        sa_column_kwargs={"nullable": False, "onupdate": utcnow},
-    )
+    # Without the index: an entry is never updated, and the audit list's updated_since and
+    # sort read created_at (api/audit.py).
+    updated_at: datetime = _updated_at(index=False)
     entity: str = Field(max_length=40)
     entity_id: int
     jurisdiction_id: int | None = Field(default=None, index=True)  # kept after a delete
