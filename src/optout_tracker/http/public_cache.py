@@ -157,7 +157,8 @@ class Entry:
         return cls(generation, kept, tag, compressible, {IDENTITY: body})
 
     def graced(self, now: float) -> bool:
-        """Whether this superseded entry may still answer while its location is rendered."""
+        """Whether this superseded entry may still answer while its location is rendered
+        again: for GRACE seconds from the first request that asks this."""
         if self.superseded_at is None:
             self.superseded_at = now
         return now - self.superseded_at < GRACE
@@ -284,7 +285,8 @@ class PublicCache:
             del self.filling[key]
             fill.made.set_result(entry)
         # A render frees megabytes of the rows and strings it built; give the pages back
-        # (in a thread, a few milliseconds) rather than keep them for the next render.
+        # rather than keep them for the next render: a few milliseconds, in the loop's
+        # executor, not awaited, so that neither this answer nor anyio's threads wait for it.
         asyncio.get_running_loop().run_in_executor(None, process_memory.give_back)
         return entry
 
