@@ -93,8 +93,9 @@ from optout_tracker.models import Agency, AuditEntry, Jurisdiction, Webhook
 from optout_tracker.schemas import BY_PLURAL, AuditFilters
 from optout_tracker.security import CLI
 from optout_tracker.seed import seed
-from optout_tracker.services import accounts, exports, feeds, imports, records
+from optout_tracker.services import accounts, exports, feeds, imports
 
+STORED_AT_ONCE = 1_000  # rows per executemany, for "SQLite alone"
 FIRST_DAY, LAST_DAY = date(2008, 1, 1), date(2014, 12, 31)  # the Secure Communities years
 BODIES = ("Board of Supervisors", "County Board", "County Commission", "County Council")
 MEASURES = (
@@ -307,9 +308,9 @@ def storage_alone(before: Path, after: Path, table: str, n: int) -> float:
             db.execute(f"PRAGMA {pragma}")
         start = time.perf_counter()
         db.execute("BEGIN IMMEDIATE")
-        for at in range(0, len(rows), records.BATCH):
+        for at in range(0, len(rows), STORED_AT_ONCE):
             for name, batch in ((table, rows), ("audit_entry", entries)):
-                chunk = batch[at : at + records.BATCH]
+                chunk = batch[at : at + STORED_AT_ONCE]
                 marks = ",".join("?" * len(chunk[0])) if chunk else ""
                 db.executemany(f"INSERT INTO {name} VALUES ({marks})", chunk)
         db.execute("COMMIT")

@@ -42,7 +42,6 @@ from optout_tracker.services import (
     jurisdictions,
     letters,
     public,
-    records,
     responses,
     votes,
 )
@@ -243,14 +242,18 @@ def test_a_created_records_changes_are_what_audit_diff_makes_of_it(
     assert json.loads(audit._created_json(hook, 3))["secret"] == [None, audit.HIDDEN]
 
 
-def test_each_imported_record_gets_its_own_id_across_batches(session: Session) -> None:
+def test_each_imported_record_gets_its_own_id_across_blocks(
+    session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Ids come back from bulk inserts (and, on SQLite, are worked out): each audit entry must
-    # name the row it describes, in every batch.
+    # name the row it describes, in every block.
+    monkeypatch.setattr(imports, "BLOCK", 10)
+    monkeypatch.setattr(imports, "IDS_AHEAD", 15)
     santa_clara = factories.jurisdiction(session, "06085")
     gone = factories.vote(session, santa_clara)  # the largest id, then deleted
     session.delete(gone)
     session.commit()
-    n = records.BATCH * 2 + 7
+    n = imports.BLOCK * 3 + 7
     rows = [
         {"jurisdiction_fips": "06085", "body": f"Board {i}",
          "held_on": (date(2010, 1, 1) + timedelta(days=i)).isoformat(), "outcome": "tabled"}

@@ -475,21 +475,17 @@ def _write(
     ids: list[int],
     actor: Principal,
 ) -> None:
-    """Insert the records with these ids, a thousand to a statement, then what every created
+    """Insert the records with these ids (a block's: one COPY, or as few INSERTs as SQLite
+    takes, each a wait for the GIL on the thread that stores them), then what every created
     record comes with (`records.created`), as through the API."""
     now = utcnow()
     stamps = {"created_at": now, "updated_at": now, "version": 1}
     table = model.__table__  # type: ignore[attr-defined]
-    for start in range(0, len(checked), records.BATCH):
-        rows = [
-            {**record.model_dump(exclude=records.TRACKED), "id": record_id}
-            for record_id, record in zip(
-                ids[start : start + records.BATCH],
-                checked[start : start + records.BATCH],
-                strict=True,
-            )
-        ]
-        bulk.insert_many(session, table, rows, stamps)
+    rows = [
+        {**record.model_dump(exclude=records.TRACKED), "id": record_id}
+        for record_id, record in zip(ids, checked, strict=True)
+    ]
+    bulk.insert_many(session, table, rows, stamps)
     records.created(session, model, list(zip(ids, checked, strict=True)), actor, stamps)
     session.flush()
 

@@ -28,7 +28,6 @@ T = TypeVar("T", bound=SQLModel)
 # A webhook's secret too: sorting by it would tell it apart, character by character.
 PRIVATE_COLUMNS = PRIVATE_FIELDS | {"secret"}
 TRACKED = set(Tracked.model_fields)  # set on writing, never by the caller
-BATCH = 1_000  # rows per INSERT of many
 STATUS_FROM = (Vote, Letter, Response)  # the records a jurisdiction's derived status is made of
 
 
@@ -177,8 +176,7 @@ def created(
     `written` holds the timestamps and version they were written with. Nothing here keeps
     the values once it returns: an import calls it a block of records at a time.
     """
-    for start in range(0, len(new), BATCH):
-        audit.record_created(session, actor, model, new[start : start + BATCH], written)
+    audit.record_created(session, actor, model, new, written)
     ids = [record_id for record_id, _ in new]
     outbox.publish_many(session, f"{BY_MODEL[model].entity}.created", ids, partial(_shown, model))
     if model is Jurisdiction:  # covered by its state's campaign from the start, maybe
