@@ -29,6 +29,7 @@ from optout_tracker.http import deps
 from optout_tracker.main import create_app
 from optout_tracker.security import CLI
 from optout_tracker.seed import seed
+from optout_tracker.services import status_projection
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "OPTOUT_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -105,6 +106,15 @@ def _shared_engine(databases: DatabaseFactory, *, history: bool) -> Engine:
         if history:
             load_history(session, 30)
         session.commit()
+    # The app's first read of the day derives the due statuses in a transaction of its own
+    # (keep_current); in a test that read waits on SQLite for the test's own open write
+    # transaction, 5 s of busy timeout each time, and fails. Do it now, before any test's
+    # transaction, as a server's first request would: the process then counts as checked
+    # today (tests of keep_current set it unchecked themselves).
+    with Session(engine) as session:
+        status_projection.refresh_due(session)
+        session.commit()
+    status_projection.keep_current(engine)
     return engine
 
 
