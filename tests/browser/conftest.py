@@ -14,7 +14,8 @@ Fixtures for any `tests/browser/test_*.py`:
 - `page`: a fresh browser context per test (no cookies carried over), desktop viewport
   1280×800, `base_url` set to the live server, so `page.goto("/login")` works.
 - `phone_page`: the same at 390×844 with `is_mobile` and `has_touch`.
-  Both save a screenshot at teardown to `artifacts/screenshots/<test name>[-phone].png`.
+  Both save a screenshot at teardown to `artifacts/screenshots/<test name>[-phone].png`
+  (the whole page, or the viewport of a page taller than TALLEST_FULL_PAGE_SHOT).
 - `axe`: `axe(page, context=None, options=None) -> list[dict]` injects axe-core
   (node_modules/axe-core/axe.min.js, from `npm ci`; `make` runs it) and returns the
   violations of impact serious or critical; `assert not v, describe_violations(v)`
@@ -163,6 +164,19 @@ def _screenshot_path(request: pytest.FixtureRequest, suffix: str = "") -> Path:
     return SCREENSHOTS / f"{name}{suffix}.png"
 
 
+# Past this height a full-page screenshot is no longer worth its cost: chromium spent its
+# whole 30 s timeout on the phone's /timeline (24,870 px) and saved nothing, while the
+# desktop /timeline (11,248 px) and the phone's /activity (10,187 px) take a second or so.
+TALLEST_FULL_PAGE_SHOT = 12_000
+
+
+def save_screenshot(page: Page, path: Path | str) -> None:
+    """The whole page, or only the viewport when the page is taller than
+    TALLEST_FULL_PAGE_SHOT pixels."""
+    height = int(page.evaluate("() => document.documentElement.scrollHeight"))
+    page.screenshot(path=path, full_page=height <= TALLEST_FULL_PAGE_SHOT)
+
+
 def _open_page(
     browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest, suffix: str,
     **context_options: Any,
@@ -177,7 +191,7 @@ def _open_page(
     finally:
         try:
             if not page.is_closed():
-                page.screenshot(path=_screenshot_path(request, suffix), full_page=True)
+                save_screenshot(page, _screenshot_path(request, suffix))
         except PlaywrightError as exc:
             warnings.warn(f"no screenshot for {request.node.name}: {exc}", stacklevel=1)
         context.close()
