@@ -8,6 +8,7 @@ laptop without a server, but fail in CI (CI=true).
 """
 
 import os
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -58,15 +59,39 @@ class DatabaseFactory:
         self.backend, self.tmp = backend, tmp
         self.created: list[str] = []
         self.admin = _postgres_admin() if backend == "postgres" else None
+        self._seeded: str | None = None  # the database new_seeded_url copies
 
-    def new_url(self) -> str:
+    def new_url(self, template: str | None = None) -> str:
+        """A new empty database, or a copy of the one at `template` (a URL of this factory's;
+        nothing may be connected to it)."""
         name = f"optout_test_{uuid.uuid4().hex[:12]}"
         if self.admin is None:
-            return f"sqlite:///{self.tmp / name}.db"
+            url = f"sqlite:///{self.tmp / name}.db"
+            if template is not None:
+                copy_sqlite(template, url)
+            return url
+        source = f' TEMPLATE "{sa.make_url(template).database}"' if template else ""
         with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{source}')
         self.created.append(name)
         return sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
+
+    def new_seeded_url(self) -> str:
+        """A new database of the test's own, migrated to head, with the reference data: a
+        copy of one built at the first call (migrating and seeding each took 0.5 s on SQLite
+        and 1.1 s on PostgreSQL; a copy takes 0.01-0.2 s)."""
+        if self._seeded is None:
+            url = self.new_url()
+            engine = create_db_engine(make_settings(url))
+            try:
+                migrate.upgrade(engine)
+                with Session(engine) as session:
+                    seed(session)
+                    session.commit()
+            finally:
+                engine.dispose()  # PostgreSQL copies a template only while no one is connected
+            self._seeded = url
+        return self.new_url(template=self._seeded)
 
     def drop_all(self) -> None:
         if self.admin is None:
@@ -75,6 +100,17 @@ class DatabaseFactory:
             for name in self.created:
                 conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.admin.dispose()
+
+
+def copy_sqlite(source_url: str, target_url: str) -> None:
+    """Copy a SQLite database with SQLite's backup API (which reads the WAL too)."""
+    source = sqlite3.connect(sa.make_url(source_url).database or "")
+    target = sqlite3.connect(sa.make_url(target_url).database or "")
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
