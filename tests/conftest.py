@@ -70,9 +70,19 @@ class DatabaseFactory:
             if template is not None:
                 copy_sqlite(template, url)
             return url
-        source = f' TEMPLATE "{sa.make_url(template).database}"' if template else ""
+        source = sa.make_url(template).database if template else None
         with self.admin.connect() as conn:
-            conn.exec_driver_sql(f'CREATE DATABASE "{name}"{source}')
+            if source is None:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+            else:
+                # A connection some app of an earlier test left in its pool would stop the
+                # copy; the pools ping before use, so ending it costs nothing.
+                conn.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (source,),
+                )
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
         self.created.append(name)
         return sa.make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(False)
 
@@ -170,6 +180,15 @@ def history_engine(databases: DatabaseFactory) -> Iterator[Engine]:
     engine = _shared_engine(databases, history=True)
     yield engine
     engine.dispose()
+
+
+def copy_of_history(databases: DatabaseFactory, history_engine: Engine) -> str:
+    """The URL of a new database of the test's own, a copy of the shared history database
+    (loading the history took 3-8 s per database on a quiet machine, a copy under 0.3 s).
+    Between tests no connection to it is checked out: closing the pooled ones lets
+    PostgreSQL copy it."""
+    history_engine.dispose()
+    return databases.new_url(template=history_engine.url.render_as_string(hide_password=False))
 
 
 @pytest.fixture

@@ -3,10 +3,11 @@
 Fixtures for any `tests/browser/test_*.py`:
 
 - `live_server` (session-scoped, once per backend: tests run on SQLite and PostgreSQL like the
-  rest of the suite): a fresh database, migrated, seeded, with the 2008–2014 history loaded,
-  an organizer and an admin, served by `create_app` with uvicorn on 127.0.0.1. Attributes:
-  `base_url`, `backend`, `database_url`, `organizer` and `admin` (each an `Account` with
-  `email`, `password`, `role`); `url(path)`; `sign_in(page, account, next="/")` signs in
+  rest of the suite): a database of its own, a copy of the shared one that is migrated and
+  seeded and holds the 2008–2014 history (tests/conftest.py), with an organizer and an
+  admin, served by `create_app` with uvicorn on 127.0.0.1. Attributes: `base_url`,
+  `backend`, `database_url`, `organizer` and `admin` (each an `Account` with `email`,
+  `password`, `role`); `url(path)`; `sign_in(page, account, next="/")` signs in
   through the form. The database is shared by every test of the run on that backend, so a
   test that writes should make its own records rather than count on exact totals.
 - `browser` (package-scoped): headless chromium (`shutil.which("chromium")`, never a
@@ -41,16 +42,14 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from sqlalchemy.engine import Engine
 
-from optout_tracker import migrate
 from optout_tracker.db import create_db_engine, unit_of_work
 from optout_tracker.enums import Role
-from optout_tracker.history import load_history
 from optout_tracker.main import create_app
 from optout_tracker.security import CLI
-from optout_tracker.seed import seed
 from optout_tracker.services import accounts
-from tests.conftest import IN_CI, DatabaseFactory, make_settings
+from tests.conftest import IN_CI, DatabaseFactory, copy_of_history, make_settings
 from tests.live import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -108,14 +107,12 @@ class LiveServer:
 
 
 def _prepare_database(url: str) -> tuple[Account, Account]:
+    """Add the accounts to a copy of the history database."""
     organizer = Account("organizer@example.org", PASSWORD, Role.organizer)
     admin = Account("admin@example.org", PASSWORD, Role.admin)
     engine = create_db_engine(make_settings(url))
     try:
-        migrate.upgrade(engine)
         with unit_of_work(engine) as session:
-            seed(session)
-            load_history(session, 30)
             for account in (organizer, admin):
                 accounts.create_user(session, account.email, account.role, account.password, CLI)
     finally:
@@ -124,8 +121,10 @@ def _prepare_database(url: str) -> tuple[Account, Account]:
 
 
 @pytest.fixture(scope="session")
-def live_server(backend: str, databases: DatabaseFactory) -> Iterator[LiveServer]:
-    url = databases.new_url()
+def live_server(
+    backend: str, databases: DatabaseFactory, history_engine: Engine
+) -> Iterator[LiveServer]:
+    url = copy_of_history(databases, history_engine)
     organizer, admin = _prepare_database(url)
     app = create_app(make_settings(url))
     try:
