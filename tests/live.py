@@ -10,21 +10,12 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from optout_tracker import migrate
-from optout_tracker.db import create_db_engine, unit_of_work
-from optout_tracker.seed import seed
-from tests.conftest import DatabaseFactory, make_settings
+from tests.conftest import DatabaseFactory
 
 
 def seeded_database(databases: DatabaseFactory) -> str:
     """The URL of a new database with the reference data (some 3,300 jurisdictions)."""
-    url = databases.new_url()
-    engine = create_db_engine(make_settings(url))
-    migrate.upgrade(engine)
-    with unit_of_work(engine) as session:
-        seed(session)
-    engine.dispose()
-    return url
+    return databases.new_seeded_url()
 
 
 @contextmanager

@@ -8,13 +8,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session
 
-from optout_tracker import migrate
 from optout_tracker.db import WRITER, create_db_engine, unit_of_work
 from optout_tracker.enums import Scope
 from optout_tracker.main import create_app
 from optout_tracker.models import Vote
 from optout_tracker.security import CLI
-from optout_tracker.seed import seed
 from optout_tracker.services import accounts
 from tests import factories
 from tests.conftest import DatabaseFactory, make_settings
@@ -23,11 +21,9 @@ from tests.conftest import DatabaseFactory, make_settings
 @pytest.fixture
 def live(databases: DatabaseFactory) -> Iterator[tuple[TestClient, dict[str, str], int]]:
     """A real app on a database of its own: every request commits, as in production."""
-    settings = make_settings(databases.new_url())
+    settings = make_settings(databases.new_seeded_url())
     engine = create_db_engine(settings)
-    migrate.upgrade(engine)
     with unit_of_work(engine) as session:
-        seed(session)
         _, token = accounts.create_api_key(session, "racer", Scope.write, CLI)
         j = factories.jurisdiction(session, "06085")
         vote_id = factories.vote(session, j).id
@@ -97,10 +93,8 @@ def test_racing_writers_without_if_match_never_get_412(live, backend: str) -> No
 def test_a_write_based_on_a_stale_read_fails_instead_of_overwriting(
     databases: DatabaseFactory,
 ) -> None:
-    engine = create_db_engine(make_settings(databases.new_url()))
-    migrate.upgrade(engine)
+    engine = create_db_engine(make_settings(databases.new_seeded_url()))
     with unit_of_work(engine) as session:
-        seed(session)
         vote_id = factories.vote(session, factories.jurisdiction(session, "06085")).id
     with (
         Session(engine, expire_on_commit=False) as first,

@@ -18,7 +18,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from optout_tracker import migrate
 from optout_tracker.cli import main
 from optout_tracker.clock import today
 from optout_tracker.config import Settings, get_settings
@@ -38,7 +37,6 @@ from optout_tracker.main import create_app
 from optout_tracker.models import Follow, Jurisdiction, MailMessage, User
 from optout_tracker.schemas import ResponseCreate, VoteCreate
 from optout_tracker.security import CLI
-from optout_tracker.seed import seed
 from optout_tracker.services import accounts, digests, mail, responses, status_projection, votes
 from tests import factories
 from tests.conftest import DatabaseFactory, make_settings
@@ -101,16 +99,13 @@ class Live:
 @pytest.fixture
 def live(databases: DatabaseFactory, inbox: tuple[Inbox, int]) -> Iterator[Live]:
     settings = make_settings(
-        databases.new_url(),
+        databases.new_seeded_url(),
         smtp_url=f"smtp://127.0.0.1:{inbox[1]}?tls=off",
         mail_from="Coalition alerts <alerts@coalition.example.org>",
         mail_backoff_seconds=0,
         base_url="https://tracker.example.org",
     )
     engine = create_db_engine(settings)
-    migrate.upgrade(engine)
-    with unit_of_work(engine) as session:
-        seed(session)
     yield Live(engine, settings)
     engine.dispose()
 

@@ -6,12 +6,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import SQLModel, col
 
 from optout_tracker import migrate, models  # noqa: F401  (registers the tables)
 from optout_tracker.db import create_db_engine
-from optout_tracker.history import load_history
-from optout_tracker.seed import seed
 from tests.conftest import DatabaseFactory, make_settings
 
 TABLES = {"jurisdiction", "jurisdiction_status", "agency", "vote", "letter", "response"}
@@ -80,15 +78,15 @@ def test_constraints_are_enforced_by_the_database(databases: DatabaseFactory) ->
         engine.dispose()
 
 
-def test_migrations_keep_the_data_of_a_populated_database(databases: DatabaseFactory) -> None:
+def test_migrations_keep_the_data_of_a_populated_database(
+    databases: DatabaseFactory, history_engine: sa.Engine
+) -> None:
     engine = create_db_engine(make_settings(databases.new_url()))
     try:
         migrate.upgrade(engine)
-        with Session(engine) as session:
-            seed(session)
-            load_history(session, 30)
-            session.commit()
+        _populate(engine, history_engine)
         counts = _counts(engine)
+        assert all(counts.values()), counts
 
         # A batch alteration, as SQLite migrations do it: copy, drop, rename the table.
         with migrate.migration_connection(engine) as connection:
@@ -143,45 +141,39 @@ def _tables(engine: sa.Engine) -> sa.MetaData:
     return tables
 
 
-def _populate(engine: sa.Engine, databases: DatabaseFactory) -> None:
-    """Fill a database at an older revision as the code of then would have: load a current
-    one, then copy each row's columns that the older tables have. (Today's models cannot
-    write to yesterday's tables.)"""
-    source = create_db_engine(make_settings(databases.new_url()))
-    try:
-        migrate.upgrade(source)
-        with Session(source) as session:
-            seed(session)
-            load_history(session, 30)
-            session.commit()
-        current = _tables(source).tables
-        with source.connect() as read, engine.begin() as write:
+def _populate(engine: sa.Engine, source: sa.Engine) -> None:
+    """Fill a database (at an older revision, say) as the code of then would have: copy each
+    row's columns that its tables have from `source`, the run's shared database with the
+    reference data and the history, which this only reads. (Today's models cannot write to
+    yesterday's tables; loading the history again would take seconds.)"""
+    current = _tables(source).tables
+    with source.connect() as read, engine.begin() as write:
+        for table in _tables(engine).sorted_tables:
+            if table.name == "alembic_version" or write.scalar(
+                sa.select(sa.func.count()).select_from(table)
+            ):
+                continue  # rows the migrations made themselves (data_version's one row)
+            columns = [current[table.name].c[c.name] for c in table.c]
+            # By id, so that a row referring to an earlier one of its table follows it.
+            rows = read.execute(sa.select(*columns).order_by(*table.primary_key.columns))
+            if batch := [dict(r._mapping) for r in rows]:
+                write.execute(table.insert(), batch)
+        if engine.dialect.name == "postgresql":  # the sequences, past the copied ids
             for table in _tables(engine).sorted_tables:
-                if table.name == "alembic_version":
-                    continue
-                columns = [current[table.name].c[c.name] for c in table.c]
-                # By id, so that a row referring to an earlier one of its table follows it.
-                rows = read.execute(sa.select(*columns).order_by(*table.primary_key.columns))
-                if batch := [dict(r._mapping) for r in rows]:
-                    write.execute(table.insert(), batch)
-            if engine.dialect.name == "postgresql":  # the sequences, past the copied ids
-                for table in _tables(engine).sorted_tables:
-                    if "id" in table.c and table.c.id.primary_key:
-                        write.exec_driver_sql(
-                            f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
-                            f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
-                        )
-    finally:
-        source.dispose()
+                if "id" in table.c and table.c.id.primary_key:
+                    write.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
+                        f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
+                    )
 
 
 def test_ids_are_never_reused_after_the_migration_that_keeps_them(
-    databases: DatabaseFactory,
+    databases: DatabaseFactory, history_engine: sa.Engine
 ) -> None:
     engine = create_db_engine(make_settings(databases.new_url()))
     try:
         migrate.upgrade(engine, BEFORE_AUTOINCREMENT)
-        _populate(engine, databases)
+        _populate(engine, history_engine)
         shape, counts, newest = _shape(engine), _counts(engine), _newest_ids(engine)
 
         migrate.upgrade(engine, AUTOINCREMENT)

@@ -16,14 +16,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 from starlette.types import Message
 
-from optout_tracker import data_version, migrate
-from optout_tracker.db import create_db_engine
+from optout_tracker import data_version
 from optout_tracker.enums import Scope
 from optout_tracker.http import public_cache
 from optout_tracker.http.public_cache import CACHE_CONTROL, Entry, PublicCache, Store
 from optout_tracker.main import SESSION_COOKIE, create_app
 from optout_tracker.security import CLI
-from optout_tracker.seed import seed
 from optout_tracker.services import accounts
 from tests import factories
 from tests.conftest import Credentials, DatabaseFactory, make_settings
@@ -125,14 +123,7 @@ def test_a_record_keeps_its_own_etag_and_if_match_takes_it_from_any_encoding(
 @pytest.fixture
 def fresh_url(databases: DatabaseFactory) -> Iterator[str]:
     """A database of its own, migrated and seeded: the test commits for real."""
-    url = databases.new_url()
-    engine = create_db_engine(make_settings(url))
-    migrate.upgrade(engine)
-    with Session(engine) as s:
-        seed(s)
-        s.commit()
-    engine.dispose()
-    yield url
+    yield databases.new_seeded_url()
 
 
 def test_a_write_in_another_process_changes_what_every_process_answers(fresh_url: str) -> None:

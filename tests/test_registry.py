@@ -123,9 +123,8 @@ def test_the_demo_history_is_created_by_the_cli_with_entries_and_events(
         assert events.count(f"{entity}.created") == count
 
 
+@pytest.mark.history  # the history is loaded (and committed): this test loads it again
 def test_loading_the_demo_again_creates_nothing_and_audits_nothing(session: Session) -> None:
-    load_history(session, 30)
-    session.commit()
     entries = session.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
     session.info.pop(outbox.PENDING, None)
 

@@ -28,10 +28,8 @@ from schemathesis.core.result import Ok
 from schemathesis.generation import GenerationMode
 from sqlmodel import Session, col
 
-from optout_tracker import migrate
 from optout_tracker.db import create_db_engine
 from optout_tracker.enums import AgencyKind, FollowTarget, ResponseKind, Role, Scope
-from optout_tracker.history import load_history
 from optout_tracker.main import create_app
 from optout_tracker.models import (
     Agency,
@@ -48,10 +46,9 @@ from optout_tracker.models import (
 )
 from optout_tracker.schemas import WebhookCreate
 from optout_tracker.security import CLI
-from optout_tracker.seed import seed
 from optout_tracker.services import accounts, documents, webhooks
 from tests import factories
-from tests.conftest import Credentials, DatabaseFactory, make_settings
+from tests.conftest import Credentials, DatabaseFactory, copy_of_history, make_settings
 
 API = "/api/v1"
 # Examples per operation and generation mode: about 60 operations x (15 + 6), some 1,200
@@ -107,14 +104,12 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def target(databases: DatabaseFactory) -> Iterator[Target]:
-    """A database of this module's own: migrated, seeded, with history and an admin key."""
-    app_settings = make_settings(databases.new_url())
+def target(databases: DatabaseFactory, history_engine: sa.Engine) -> Iterator[Target]:
+    """A database of this module's own: migrated, seeded, with history (a copy of the shared
+    history database) and an admin key."""
+    app_settings = make_settings(copy_of_history(databases, history_engine))
     engine = create_db_engine(app_settings)
-    migrate.upgrade(engine)
     with Session(engine) as session:
-        seed(session)
-        load_history(session, app_settings.response_window_days)
         # For the generated deletions: the history's letters, answers and announcements use
         # 42 of the 53 agencies, which cannot be deleted; spares that can, about as many.
         session.add_all(

@@ -172,8 +172,8 @@ def test_history_sets_every_activation_and_notes_month_only_dates(session: Sessi
     assert "as Bedford City (FIPS 51515)" in (bedford.public_notes or "")
 
 
+@pytest.mark.history  # the history is loaded: this test loads it again
 def test_history_is_idempotent_and_keeps_edits(session: Session) -> None:
-    load_history(session, 30)
     harris = factories.jurisdiction(session, "48201")
     harris.activated_on = date(2008, 10, 28)  # an organizer corrected it
     session.flush()
@@ -269,8 +269,8 @@ def test_every_row_of_the_file_is_accounted_for(session: Session) -> None:
     assert keys == expected
 
 
+@pytest.mark.history  # the history is loaded: this test loads it again
 def test_a_rerun_adds_nothing_even_after_users_edited_what_it_made(session: Session) -> None:
-    load_history(session, 30)
     santa_clara = factories.jurisdiction(session, "06085")
     vote = session.scalars(
         sa.select(Vote).filter_by(jurisdiction_id=santa_clara.id, held_on=date(2010, 9, 28))

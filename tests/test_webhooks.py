@@ -19,7 +19,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
-from optout_tracker import migrate
 from optout_tracker.cli import main
 from optout_tracker.config import Settings, get_settings
 from optout_tracker.db import create_db_engine, unit_of_work
@@ -28,7 +27,6 @@ from optout_tracker.enums import STATUS_CHANGED, AgencyKind, DeliveryState
 from optout_tracker.models import Vote, Webhook, WebhookAttempt, WebhookDelivery
 from optout_tracker.schemas import WEBHOOK_EVENTS, VoteCreate, VoteUpdate, WebhookCreate
 from optout_tracker.security import CLI
-from optout_tracker.seed import seed
 from optout_tracker.services import outbox, votes, webhooks
 from optout_tracker.webhook_worker import Outcome, Worker, sign
 from tests import factories
@@ -334,12 +332,9 @@ class Live:
 def live(databases: DatabaseFactory) -> Iterator[Live]:
     # The receivers listen on 127.0.0.1, as an operator's own would with this setting.
     settings = make_settings(
-        databases.new_url(), webhook_backoff_seconds=0, webhook_allow_private=True
+        databases.new_seeded_url(), webhook_backoff_seconds=0, webhook_allow_private=True
     )
     engine = create_db_engine(settings)
-    migrate.upgrade(engine)
-    with unit_of_work(engine) as session:
-        seed(session)
     yield Live(engine, settings)
     engine.dispose()
 

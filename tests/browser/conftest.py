@@ -3,10 +3,11 @@
 Fixtures for any `tests/browser/test_*.py`:
 
 - `live_server` (session-scoped, once per backend: tests run on SQLite and PostgreSQL like the
-  rest of the suite): a fresh database, migrated, seeded, with the 2008–2014 history loaded,
-  an organizer and an admin, served by `create_app` with uvicorn on 127.0.0.1. Attributes:
-  `base_url`, `backend`, `database_url`, `organizer` and `admin` (each an `Account` with
-  `email`, `password`, `role`); `url(path)`; `sign_in(page, account, next="/")` signs in
+  rest of the suite): a database of its own, a copy of the shared one that is migrated and
+  seeded and holds the 2008–2014 history (tests/conftest.py), with an organizer and an
+  admin, served by `create_app` with uvicorn on 127.0.0.1. Attributes: `base_url`,
+  `backend`, `database_url`, `organizer` and `admin` (each an `Account` with `email`,
+  `password`, `role`); `url(path)`; `sign_in(page, account, next="/")` signs in
   through the form. The database is shared by every test of the run on that backend, so a
   test that writes should make its own records rather than count on exact totals.
 - `browser` (package-scoped): headless chromium (`shutil.which("chromium")`, never a
@@ -14,7 +15,8 @@ Fixtures for any `tests/browser/test_*.py`:
 - `page`: a fresh browser context per test (no cookies carried over), desktop viewport
   1280×800, `base_url` set to the live server, so `page.goto("/login")` works.
 - `phone_page`: the same at 390×844 with `is_mobile` and `has_touch`.
-  Both save a screenshot at teardown to `artifacts/screenshots/<test name>[-phone].png`.
+  Both save a screenshot at teardown to `artifacts/screenshots/<test name>[-phone].png`
+  (the whole page, or the viewport of a page taller than TALLEST_FULL_PAGE_SHOT).
 - `axe`: `axe(page, context=None, options=None) -> list[dict]` injects axe-core
   (node_modules/axe-core/axe.min.js, from `npm ci`; `make` runs it) and returns the
   violations of impact serious or critical; `assert not v, describe_violations(v)`
@@ -40,16 +42,14 @@ from urllib.parse import quote
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from sqlalchemy.engine import Engine
 
-from optout_tracker import migrate
 from optout_tracker.db import create_db_engine, unit_of_work
 from optout_tracker.enums import Role
-from optout_tracker.history import load_history
 from optout_tracker.main import create_app
 from optout_tracker.security import CLI
-from optout_tracker.seed import seed
 from optout_tracker.services import accounts
-from tests.conftest import IN_CI, DatabaseFactory, make_settings
+from tests.conftest import IN_CI, DatabaseFactory, copy_of_history, make_settings
 from tests.live import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,14 +107,12 @@ class LiveServer:
 
 
 def _prepare_database(url: str) -> tuple[Account, Account]:
+    """Add the accounts to a copy of the history database."""
     organizer = Account("organizer@example.org", PASSWORD, Role.organizer)
     admin = Account("admin@example.org", PASSWORD, Role.admin)
     engine = create_db_engine(make_settings(url))
     try:
-        migrate.upgrade(engine)
         with unit_of_work(engine) as session:
-            seed(session)
-            load_history(session, 30)
             for account in (organizer, admin):
                 accounts.create_user(session, account.email, account.role, account.password, CLI)
     finally:
@@ -123,8 +121,10 @@ def _prepare_database(url: str) -> tuple[Account, Account]:
 
 
 @pytest.fixture(scope="session")
-def live_server(backend: str, databases: DatabaseFactory) -> Iterator[LiveServer]:
-    url = databases.new_url()
+def live_server(
+    backend: str, databases: DatabaseFactory, history_engine: Engine
+) -> Iterator[LiveServer]:
+    url = copy_of_history(databases, history_engine)
     organizer, admin = _prepare_database(url)
     app = create_app(make_settings(url))
     try:
@@ -163,6 +163,19 @@ def _screenshot_path(request: pytest.FixtureRequest, suffix: str = "") -> Path:
     return SCREENSHOTS / f"{name}{suffix}.png"
 
 
+# Past this height a full-page screenshot is no longer worth its cost: chromium spent its
+# whole 30 s timeout on the phone's /timeline (24,870 px) and saved nothing, while the
+# desktop /timeline (11,248 px) and the phone's /activity (10,187 px) take a second or so.
+TALLEST_FULL_PAGE_SHOT = 12_000
+
+
+def save_screenshot(page: Page, path: Path | str) -> None:
+    """The whole page, or only the viewport when the page is taller than
+    TALLEST_FULL_PAGE_SHOT pixels."""
+    height = int(page.evaluate("() => document.documentElement.scrollHeight"))
+    page.screenshot(path=path, full_page=height <= TALLEST_FULL_PAGE_SHOT)
+
+
 def _open_page(
     browser: Browser, live_server: LiveServer, request: pytest.FixtureRequest, suffix: str,
     **context_options: Any,
@@ -177,7 +190,7 @@ def _open_page(
     finally:
         try:
             if not page.is_closed():
-                page.screenshot(path=_screenshot_path(request, suffix), full_page=True)
+                save_screenshot(page, _screenshot_path(request, suffix))
         except PlaywrightError as exc:
             warnings.warn(f"no screenshot for {request.node.name}: {exc}", stacklevel=1)
         context.close()
