@@ -2,9 +2,12 @@
 closed campaigns, coverage through the state, activated despite opt-out, next steps; and
 today's stored projection staying today's as the days pass."""
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlmodel import Session
 
-from optout_tracker import migrate
+from optout_tracker import db, migrate
 from optout_tracker.db import create_db_engine, unit_of_work
 from optout_tracker.enums import (
     AgencyKind,
@@ -572,6 +575,7 @@ class Clock:
         for module in self.MODULES:
             monkeypatch.setattr(f"optout_tracker.services.{module}.today", lambda: self.on)
         monkeypatch.setattr(status_projection, "_checked_on", None)  # not checked today yet
+        monkeypatch.setattr(status_projection, "_retry_at", 0.0)  # nor refused
 
 
 TODAY = date(2026, 3, 2)
@@ -742,3 +746,38 @@ def test_the_webhook_worker_derives_due_rows_even_if_no_one_reads(
     clock.on = TODAY + DAY
     Worker(engine, make_settings(url)).run(once=True)
     assert stored(engine, jid).status is S.vote_scheduled
+
+
+def test_a_busy_database_delays_today_s_statuses_without_making_each_read_wait(
+    tmp_path: Path, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On SQLite another process (a CLI import) may hold the write lock for seconds: the
+    # first read of the day waits out the busy timeout once, reads the statuses as stored,
+    # and the reads after it do not wait again until RETRY_SECONDS have passed.
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_SECONDS", 1)  # read as each connection opens
+    now = [1_000.0]
+    monkeypatch.setattr(status_projection, "monotonic", lambda: now[0])
+    path = tmp_path / "busy.db"
+    engine = create_db_engine(make_settings(f"sqlite:///{path}"))
+    try:
+        migrate.upgrade(engine)
+        jid = pending_vote_in(engine, TODAY + DAY)
+        clock.on = TODAY + DAY
+        other_process = sqlite3.connect(path, isolation_level=None)
+        other_process.execute("BEGIN IMMEDIATE")
+        started = time.perf_counter()
+        status_projection.keep_current(engine)  # waits the busy timeout out, then reads on
+        assert 0.9 < time.perf_counter() - started < 4
+        assert stored(engine, jid).status is S.no_action
+        started = time.perf_counter()
+        status_projection.keep_current(engine)
+        assert time.perf_counter() - started < 0.5  # not tried again yet
+        other_process.rollback()
+        status_projection.keep_current(engine)
+        assert stored(engine, jid).status is S.no_action
+        now[0] += status_projection.RETRY_SECONDS
+        status_projection.keep_current(engine)
+        assert stored(engine, jid).status is S.vote_scheduled
+        other_process.close()
+    finally:
+        engine.dispose()

@@ -7,12 +7,14 @@ when the calendar alone changes its answer (`recompute_on`: an upcoming event's 
 `keep_current` derives those rows again on that day, before anything reads them.
 """
 
+import logging
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
@@ -49,6 +51,7 @@ from ..status import (
 from . import mail, outbox
 
 J = Jurisdiction
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -396,20 +399,33 @@ def refresh_due(session: Session) -> list[StatusChange]:
 # to the next, so once a day is enough.
 _checked_on: date | None = None
 _checking = threading.Lock()
+# After a refresh the database refused (busy), when the next may try (time.monotonic).
+_retry_at = 0.0
+RETRY_SECONDS = 30
 
 
 def keep_current(engine: Engine) -> None:
     """refresh_due, in a short transaction of its own, the first time a process asks on a
     given day (afterwards it costs nothing): called before each request's unit of work
     opens, so that the request reads today's answers, and by the webhook worker, so that a
-    change the calendar made is announced even when no one reads it."""
-    global _checked_on
+    change the calendar made is announced even when no one reads it.
+
+    When the database is too busy to write (on SQLite, another process's import holding the
+    lock past the busy timeout), the request reads the statuses as they are, and no request
+    tries again for RETRY_SECONDS: else each would wait the busy timeout out in turn.
+    """
+    global _checked_on, _retry_at
     with _checking:  # the process's other requests wait for today's answers
         on = today()
-        if _checked_on == on:
+        if _checked_on == on or monotonic() < _retry_at:
             return
-        with unit_of_work(engine) as session:
-            refresh_due(session)
+        try:
+            with unit_of_work(engine) as session:
+                refresh_due(session)
+        except sa.exc.OperationalError as exc:
+            _retry_at = monotonic() + RETRY_SECONDS
+            log.warning("today's statuses not derived yet, the database is busy: %s", exc.orig)
+            return
         _checked_on = on
 
 
