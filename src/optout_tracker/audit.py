@@ -20,9 +20,9 @@ SECRET = frozenset({"password_hash", "key_hash", "prefix", "secret"})
 HIDDEN = "(secret)"
 
 
-def snapshot(record: BaseModel) -> dict[str, Any]:
-    """The record's fields as JSON would show them."""
-    return record.model_dump(mode="json", exclude=set(UNAUDITED))
+def snapshot(record: BaseModel, *, exclude_none: bool = False) -> dict[str, Any]:
+    """The record's fields as JSON would show them (`exclude_none`: those with a value)."""
+    return record.model_dump(mode="json", exclude=set(UNAUDITED), exclude_none=exclude_none)
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
@@ -89,8 +89,10 @@ def record_created(
 
 def _created_json(values: BaseModel, entity_id: int) -> str:
     """`diff({}, {**snapshot(values), "id": entity_id})` as JSON text, made by pydantic's
-    encoder rather than the JSON column's json.dumps (an import makes 100,000 of them)."""
-    return to_json(diff({}, {**snapshot(values), "id": entity_id})).decode()
+    encoder rather than the JSON column's json.dumps (an import makes 100,000 of them);
+    the fields a create's diff leaves out, those without a value, are not dumped at all."""
+    after = snapshot(values, exclude_none=True)
+    return to_json(diff({}, {**after, "id": entity_id})).decode()
 
 
 def _who(actor: Principal, action: AuditAction, model: type[SQLModel]) -> dict[str, Any]:

@@ -53,7 +53,7 @@ from . import records, status_projection
 from .kinds import AGGREGATES, Aggregate
 
 REFERENCE_COLUMNS = ("jurisdiction_fips", "jurisdiction_slug")
-BLOCK = 2_000  # rows read, checked and written at a time
+BLOCK = 4_000  # rows read, checked and written at a time (half as many: 4% slower on PostgreSQL)
 IDS_AHEAD = 10 * BLOCK  # new records' ids taken from the database at a time (_Ids)
 CACHE_MIB = 32  # SQLite's page cache while an import writes (the process's RSS grows by it)
 UNIQUE = ("slug", "fips", "ocd_id")  # a jurisdiction's, each once in a file
