@@ -91,6 +91,29 @@ class Settings(BaseSettings):
         30, gt=0, le=300, description="How long the SMTP server may take to answer."
     )
 
+    cors_origins: str = Field(
+        "",
+        description="Web pages that may read the API from the browser: their origins, "
+        "comma-separated (https://coalition.example), or *. Unset: none.",
+    )
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _origins_are_origins(cls, value: str) -> str:
+        for origin in _listed(value):
+            parts = urlsplit(origin)
+            whole = parts.scheme in ("http", "https") and parts.netloc and not parts.path
+            if origin != "*" and not (whole and not parts.query and not parts.fragment):
+                raise ValueError(
+                    f"OPTOUT_CORS_ORIGINS: {origin!r} is not an origin: give scheme and host "
+                    "(and port), nothing after them, e.g. https://coalition.example, or *"
+                )
+        return value
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return _listed(self.cors_origins)
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url_is_one_we_speak(cls, value: str | None) -> str | None:
@@ -144,3 +167,8 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def _listed(value: str) -> tuple[str, ...]:
+    """The items of a comma-separated setting, without blanks."""
+    return tuple(item.strip() for item in value.split(",") if item.strip())

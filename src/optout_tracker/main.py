@@ -41,7 +41,7 @@ from .db import create_db_engine, unit_of_work
 from .http import problems, uploads
 from .http.auth import get_principal
 from .http.public_cache import PublicCache, Store
-from .middleware import BodyLimit, SecurityHeaders
+from .middleware import ApiCors, BodyLimit, HeadAsGet, SecurityHeaders
 from .paths import PACKAGE_DIR
 from .ratelimit import ClientBudget
 from .schemas import Problem
@@ -171,6 +171,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_script_hashes=inline_script_hashes(docs.body),
         https=settings.base_url.startswith("https://"),
     )
+    app.add_middleware(HeadAsGet)
+    if origins := settings.cors_origin_list:
+        app.add_middleware(ApiCors, origins=origins, prefixes=(f"{API_PREFIX}/", "/openapi.json"))
     return app
 
 

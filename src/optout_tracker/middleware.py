@@ -1,4 +1,5 @@
-"""ASGI middleware: security headers on every response, and a cap on request bodies."""
+"""ASGI middleware: security headers on every response, a cap on request bodies, HEAD for
+every GET, and CORS for the API."""
 
 import json
 import re
@@ -7,6 +8,7 @@ from http import HTTPStatus
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -163,3 +165,54 @@ async def _refuse(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+class HeadAsGet:
+    """HEAD answered wherever GET is (RFC 9110): the app is asked for the GET, and its answer
+    goes out without the body, with the GET's status and headers (Content-Length, ETag)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def without_body(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, without_body)
+
+
+class ApiCors:
+    """CORS on the paths starting with one of `prefixes` (the API and its OpenAPI
+    document), for the `origins` allowed: a coalition's own page may read the status by FIPS
+    code from the browser, with a key or without. No cookies cross: the site's pages and
+    forms stay same-origin."""
+
+    # Headers a partner's page may send, and read back from the answer.
+    ASKED = ("Authorization", "X-API-Key", "Content-Type", "If-Match", "If-None-Match",
+             "Idempotency-Key")  # fmt: skip
+    SHOWN = ("Link", "ETag", "Location")
+
+    def __init__(self, app: ASGIApp, origins: tuple[str, ...], prefixes: tuple[str, ...]) -> None:
+        self.app, self.prefixes = app, prefixes
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=origins,
+            allow_methods=("GET", "HEAD", "POST", "PATCH", "DELETE"),
+            allow_headers=self.ASKED,
+            expose_headers=self.SHOWN,
+            max_age=3600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].startswith(self.prefixes):
+            await self.cors(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
