@@ -52,6 +52,7 @@ from .web import (
     admin_webhooks,
     cities,
     feeds,
+    health,
     maps,
     pages,
     templating,
@@ -115,6 +116,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router)
     app.include_router(api)
     for router in (
+        health.router,
         pages.router,
         maps.router,
         cities.router,  # before /jurisdictions/{slug}, which would take "new" for a slug
