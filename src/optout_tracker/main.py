@@ -41,7 +41,7 @@ from .db import create_db_engine, unit_of_work
 from .http import problems, uploads
 from .http.auth import get_principal
 from .http.public_cache import PublicCache, Store
-from .middleware import ApiCors, BodyLimit, HeadAsGet, SecurityHeaders
+from .middleware import ApiCors, BodyLimit, HeadAsGet, RequestIds, SecurityHeaders
 from .paths import PACKAGE_DIR
 from .ratelimit import ClientBudget
 from .schemas import Problem
@@ -176,6 +176,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)
     if origins := settings.cors_origin_list:
         app.add_middleware(ApiCors, origins=origins, prefixes=(f"{API_PREFIX}/", "/openapi.json"))
+    app.add_middleware(RequestIds)  # outermost: every answer has one, a cached one too
     return app
 
 

@@ -1,8 +1,10 @@
 """ASGI middleware: security headers on every response, a cap on request bodies, HEAD for
-every GET, and CORS for the API."""
+every GET, CORS for the API, and request ids."""
 
 import json
 import re
+import uuid
+from contextvars import ContextVar
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -216,3 +218,38 @@ class ApiCors:
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+
+# The id of the request being answered, for the log lines it causes ("-" outside one).
+REQUEST_ID: ContextVar[str] = ContextVar("request_id", default="-")
+REQUEST_ID_HEADER = b"x-request-id"
+# An id a caller or proxy may choose: what tracers send (UUIDs, W3C trace ids), and nothing
+# that could forge or break a log line.
+ACCEPTED_ID = re.compile(r"[A-Za-z0-9._:+=/-]{1,128}")
+
+
+class RequestIds:
+    """Each request's id: the caller's `X-Request-ID` (a proxy's, say) when it is a
+    plausible one, else a new one; sent back on the answer, and in REQUEST_ID meanwhile."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id", "")
+        request_id = given if ACCEPTED_ID.fullmatch(given) else uuid.uuid4().hex
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [h for h in message.get("headers", []) if h[0] != REQUEST_ID_HEADER]
+                message["headers"] = [*headers, (REQUEST_ID_HEADER, request_id.encode())]
+            await send(message)
+
+        # Not reset afterwards: the server runs each request in a task of its own, whose
+        # context this is, and the handler of a crash answers outside this middleware
+        # (Starlette's ServerErrorMiddleware is outermost), where it must still read it.
+        REQUEST_ID.set(request_id)
+        await self.app(scope, receive, send_with_id)

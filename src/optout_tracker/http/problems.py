@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
 from ..errors import AppError, Busy, FieldError
+from ..middleware import REQUEST_ID
 from ..text_input import error_message, field_name
 
 log = logging.getLogger(__name__)
@@ -127,7 +128,10 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
             raise exc  # to the catch-all below, as any other failure
         # SQLite lets one transaction write at a time; a long one (an import) makes the others
         # give up after the busy timeout. Nothing was written: the client may simply retry.
-        log.warning("database busy on %s %s: %s", request.method, request.url.path, exc.orig)
+        log.warning(
+            "database busy on %s %s (request %s): %s",
+            request.method, request.url.path, REQUEST_ID.get(), exc.orig,
+        )  # fmt: skip
         return await app_error(
             request,
             Busy(
@@ -140,7 +144,10 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
     async def no_connection(request: Request, exc: PoolTimeout) -> Response:
         # Every pooled connection stayed busy for OPTOUT_DB_POOL_TIMEOUT_SECONDS: the server
         # is overloaded, not broken, and nothing of this request was written.
-        log.warning("no free database connection for %s %s", request.method, request.url.path)
+        log.warning(
+            "no free database connection for %s %s (request %s)",
+            request.method, request.url.path, REQUEST_ID.get(),
+        )  # fmt: skip
         return await app_error(
             request,
             Busy(
@@ -174,5 +181,14 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-        return respond(request, 500, "the server failed to handle this request; it has been logged")
+        request_id = REQUEST_ID.get()
+        log.exception(
+            "unhandled error on %s %s (request %s)",
+            request.method, request.url.path, request_id, exc_info=exc,
+        )  # fmt: skip
+        return respond(
+            request,
+            500,
+            f"the server failed to handle this request; it has been logged as request {request_id}",
+            headers={"X-Request-ID": request_id},  # sent from outside the middleware that adds it
+        )
