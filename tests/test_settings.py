@@ -1,11 +1,12 @@
 """Settings come from OPTOUT_ variables; a weak secret is refused."""
 
+import logging
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from optout_tracker.config import Settings
+from optout_tracker.config import Settings, get_settings
 from optout_tracker.paths import MIGRATIONS_DIR, TEMPLATES_DIR
 
 
@@ -56,3 +57,39 @@ def test_every_setting_is_documented_in_the_readme() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for name in Settings.model_fields:
         assert f"OPTOUT_{name.upper()}" in readme, name
+
+
+@pytest.mark.parametrize(
+    "url", ["optout.example.org", "ftp://optout.example.org", "https://", "https://x.org?a=1",
+            "https://x.org:port"]
+)  # fmt: skip
+def test_a_base_url_that_is_not_a_site_s_address_is_refused(url: str) -> None:
+    with pytest.raises(ValidationError, match="OPTOUT_BASE_URL"):
+        Settings(base_url=url)
+
+
+def test_a_base_url_is_kept_without_its_trailing_slash() -> None:
+    assert (
+        Settings(base_url=" https://optout.example.org/ ").base_url == "https://optout.example.org"
+    )
+    assert Settings(base_url="http://127.0.0.1:8000/tracker").base_url.endswith(":8000/tracker")
+
+
+def test_a_misspelt_variable_is_warned_about_with_the_setting_it_looks_like(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OPTOUT_DATABSE_URL", "postgresql+psycopg://app@db/optout")
+    monkeypatch.setenv("OPTOUT_SOMETHING_ELSE", "1")
+    monkeypatch.setenv("OPTOUT_BASE_URL", "https://optout.example.org")  # a real one: quiet
+    get_settings.cache_clear()
+    try:
+        with caplog.at_level(logging.WARNING, logger="optout_tracker.config"):
+            get_settings()
+    finally:
+        get_settings.cache_clear()
+    assert (
+        "OPTOUT_DATABSE_URL is not a setting, and is ignored: did you mean OPTOUT_DATABASE_URL?"
+        in caplog.messages
+    )
+    assert "OPTOUT_SOMETHING_ELSE is not a setting, and is ignored" in caplog.messages
+    assert not any("OPTOUT_BASE_URL" in m for m in caplog.messages)

@@ -1,5 +1,9 @@
 """Settings, read from the environment with the OPTOUT_ prefix."""
 
+import difflib
+import logging
+import os
+from collections.abc import Mapping
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -8,6 +12,7 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+log = logging.getLogger(__name__)
 MIN_SECRET_LENGTH = 32
 MAKE_A_SECRET = "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'"
 
@@ -114,6 +119,23 @@ class Settings(BaseSettings):
     def cors_origin_list(self) -> tuple[str, ...]:
         return _listed(self.cors_origins)
 
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_is_a_site(cls, value: str) -> str:
+        # Links in mail, feeds and share cards are made from it: a typo would send them all
+        # somewhere else, found only when someone clicks.
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query:
+            raise ValueError(
+                f"OPTOUT_BASE_URL must be the site's public address, e.g. "
+                f"https://optout.example.org (got {value!r})"
+            )
+        try:
+            parts.port  # noqa: B018  (a port that is not a number raises here)
+        except ValueError as exc:
+            raise ValueError(f"OPTOUT_BASE_URL has a bad port: {exc}") from exc
+        return value.strip().rstrip("/")
+
     @field_validator("smtp_url")
     @classmethod
     def _smtp_url_is_one_we_speak(cls, value: str | None) -> str | None:
@@ -166,7 +188,23 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
+    for name, guess in unknown_variables(os.environ):
+        hint = f": did you mean {guess}?" if guess else ""
+        log.warning("%s is not a setting, and is ignored%s", name, hint)
     return Settings()
+
+
+def unknown_variables(environ: Mapping[str, str]) -> list[tuple[str, str | None]]:
+    """The OPTOUT_ variables no setting reads (a misspelt one would silently do nothing),
+    each with the setting it most looks like, if any."""
+    known = [name.upper() for name in Settings.model_fields]
+    found = []
+    for name in sorted(environ):
+        suffix = name.removeprefix("OPTOUT_")
+        if name.startswith("OPTOUT_") and suffix not in known:
+            close = difflib.get_close_matches(suffix, known, n=1, cutoff=0.8)
+            found.append((name, f"OPTOUT_{close[0]}" if close else None))
+    return found
 
 
 def _listed(value: str) -> tuple[str, ...]:
