@@ -3,6 +3,7 @@ concurrent requests with one key answer alike on both databases (one write, one 
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,11 +12,12 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel, col
 
 from optout_tracker.db import create_db_engine, unit_of_work
+from optout_tracker.db_types import utcnow
 from optout_tracker.enums import Scope
 from optout_tracker.main import create_app
 from optout_tracker.models import ApiKey, IdempotencyKey, Vote, Webhook, WebhookDelivery
 from optout_tracker.security import CLI
-from optout_tracker.services import accounts
+from optout_tracker.services import accounts, idempotency
 from tests import factories
 from tests.conftest import Credentials, DatabaseFactory, make_settings
 from tests.live import seeded_database
@@ -58,6 +60,26 @@ def test_a_retried_import_writes_once_and_replays_the_report(
     assert import_votes(client, headers, other).status_code == 422
     assert import_votes(client, headers, dry_run="true").status_code == 422
     assert count(session, Vote) == before + 2
+
+
+def test_a_key_is_remembered_for_a_week_then_free_again(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    headers = {**credentials.headers("write"), "Idempotency-Key": "votes-2010-batch-1"}
+    before = count(session, Vote)
+    assert import_votes(client, headers).status_code == 200
+    assert idempotency.forget_old(session) == 0  # a retry within the week is replayed
+    assert import_votes(client, headers).headers["idempotent-replayed"] == "true"
+    session.execute(
+        sa.update(IdempotencyKey).values(
+            created_at=utcnow() - idempotency.KEPT - timedelta(hours=1)
+        )
+    )
+    assert idempotency.forget_old(session) == 1  # the worker does this hourly
+    assert count(session, IdempotencyKey) == 0
+    again = import_votes(client, headers)  # the key names a new request now
+    assert again.status_code == 200 and "idempotent-replayed" not in again.headers
+    assert count(session, Vote) == before + 4
 
 
 def test_a_failed_import_does_not_use_up_its_key(

@@ -35,7 +35,7 @@ from .db import unit_of_work
 from .db_types import utcnow
 from .enums import DeliveryState
 from .models import Webhook, WebhookAttempt, WebhookDelivery
-from .services import leases, status_projection
+from .services import idempotency, leases, status_projection
 
 log = logging.getLogger(__name__)
 BATCH = 8  # deliveries in flight at once
@@ -116,6 +116,7 @@ class Worker:
                 while not stop.is_set():
                     if time.monotonic() - pruned_at > PRUNE_EVERY_SECONDS:
                         await asyncio.to_thread(self.prune)
+                        await asyncio.to_thread(self.forget_old_answers)
                         # And, on a new day, the statuses whose upcoming event's date has come:
                         # their change goes out within the hour even if no one reads them.
                         await asyncio.to_thread(status_projection.keep_current, self.engine)
@@ -204,6 +205,11 @@ class Worker:
                 )
             )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def forget_old_answers(self) -> int:
+        """Delete the Idempotency-Key answers and form-token claims past their keeping."""
+        with unit_of_work(self.engine) as session:
+            return idempotency.forget_old(session)
 
     def claim(self, limit: int = BATCH) -> list[Claimed]:
         """Lease up to `limit` due deliveries and write each one's attempt, as started."""

@@ -8,14 +8,19 @@ outcome, on both databases alike; if the first one fails, its claim goes with it
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..db import insert_or
+from ..db_types import utcnow
 from ..models import IdempotencyKey
 
 UNANSWERED = 0  # status_code of a claim whose request has not stored an outcome
+# How long a key's answer is kept: a client's retries come within minutes, a second tap on a
+# form's back page within days. After that the row goes (`forget_old`) and the key is free.
+KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -57,3 +62,12 @@ def remember(session: Session, claim_id: int, status: int, body: str, location: 
         .where(col(IdempotencyKey.id) == claim_id)
         .values(status_code=status, response_body=body, location=location)
     )
+
+
+def forget_old(session: Session) -> int:
+    """Delete the claims older than KEPT; how many went."""
+    cutoff = utcnow() - KEPT
+    result = session.execute(
+        sa.delete(IdempotencyKey).where(col(IdempotencyKey.created_at) < cutoff)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
