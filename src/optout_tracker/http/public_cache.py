@@ -7,7 +7,7 @@ lookup, and the routes stay as they are. main.py places it inside SecurityHeader
 headers go on every answer, kept or not, and outside GZipMiddleware: a kept answer is
 compressed here, once per encoding, never again there.
 
-What is kept: GET (and HEAD, answered as GET without the body) of the paths PUBLIC matches,
+What is kept: GET (HEAD arrives as a GET: middleware.HeadAsGet) of the paths PUBLIC matches,
 asked by a caller anonymous by the request alone: no Authorization or X-API-Key header and no
 session cookie. Everyone else (a signed-in user, a key, a visitor whose session holds
 anything, such as the flash message of a form just sent) goes past, to the app, which
@@ -241,7 +241,7 @@ class PublicCache:
         key = (locale(scope), *where)
         entry = await self._entry(key, (version, today()), scope, receive, send)
         if entry is not None:
-            await self._answer(key, entry, headers, scope["method"] == "HEAD", send)
+            await self._answer(key, entry, headers, send)
 
     def _anonymous(self, scope: Scope) -> bool:
         """Whether the request is anonymous by itself: no credential, no session."""
@@ -303,7 +303,7 @@ class PublicCache:
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        await self.app({**scope, "method": "GET", "headers": asked}, receive, collect)
+        await self.app({**scope, "headers": asked}, receive, collect)
         body = b"".join(chunks)
         headers: RawHeaders = list(start.get("headers", []))
         if start.get("status") == 200 and self.store.holds(len(body)) and _keepable(headers):
@@ -311,14 +311,10 @@ class PublicCache:
             self.store.put(key, entry)
             return entry
         await send(start)
-        await send(
-            {"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body}
-        )
+        await send({"type": "http.response.body", "body": body})
         return None
 
-    async def _answer(
-        self, key: Key, entry: Entry, headers: Headers, head: bool, send: Send
-    ) -> None:
+    async def _answer(self, key: Key, entry: Entry, headers: Headers, send: Send) -> None:
         accepted = headers.get("accept-encoding", "")
         encoding = preferred_encoding(accepted) if entry.compressible else IDENTITY
         etag = entry.etag(encoding)
@@ -334,7 +330,7 @@ class PublicCache:
             sent.append((b"content-encoding", encoding.encode()))
         sent += [*entry.headers, (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": sent})
-        await send({"type": "http.response.body", "body": b"" if head else body})
+        await send({"type": "http.response.body", "body": body})
 
     async def _encoded(self, key: Key, entry: Entry, encoding: str) -> bytes:
         """The entry's body in `encoding`, made once (in a worker thread: the map page takes
@@ -369,7 +365,7 @@ class Fill:
 def _public_read(scope: Scope) -> bool:
     return (
         scope["type"] == "http"
-        and scope["method"] in ("GET", "HEAD")
+        and scope["method"] == "GET"
         and PUBLIC.fullmatch(scope["path"]) is not None
     )
 

@@ -124,7 +124,7 @@ def mailto(view: notices.LetterView) -> str:
     return f"mailto:{quote(view.agency.email or '', safe='@')}?{query}"
 
 
-@router.api_route("/letters/{letter_id}.pdf", methods=["GET", "HEAD"])
+@router.get("/letters/{letter_id}.pdf")
 def letter_as_pdf(letter_id: IdPath, session: SessionDep) -> Response:
     """The letter as a PDF, to print or attach."""
     view = notices.letter_view(session, letter_id)
@@ -135,7 +135,7 @@ def letter_as_pdf(letter_id: IdPath, session: SessionDep) -> Response:
     )
 
 
-@router.api_route("/letters/{letter_id}", methods=["GET", "HEAD"], response_class=HTMLResponse)
+@router.get("/letters/{letter_id}", response_class=HTMLResponse)
 def letter_page(
     request: Request, letter_id: IdPath, session: SessionDep, principal: PrincipalDep
 ) -> Response:
