@@ -69,7 +69,7 @@ def digests(session: Session, settings: Settings, frequency: Alerts, on: date) -
         token = unsubscribe_token(settings, user_id=user.id)
         text, html = render(
             "digest", user=user, frequency=frequency, on=on, since=since.date(), items=items,
-            changes=changes, base=settings.base_url.rstrip("/"),
+            changes=changes, base=settings.base_url,
             unsubscribe=unsubscribe_url(settings, token),
         )  # fmt: skip
         subject = (

@@ -80,7 +80,7 @@ def unsubscribe_token(settings: Settings, *, follow_id: int | None = None,
 
 
 def unsubscribe_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url.rstrip('/')}/unsubscribe/{token}"
+    return f"{settings.base_url}/unsubscribe/{token}"
 
 
 @dataclass(frozen=True)
@@ -292,7 +292,7 @@ def _many(
         key=lambda pair: (pair[0].state, pair[0].name),
     )
     text, html = render(
-        "alert_status_many", changes=changes, name=_name, base=settings.base_url.rstrip("/"),
+        "alert_status_many", changes=changes, name=_name, base=settings.base_url,
         unsubscribe=unsubscribe_url(settings, token), followed="places",
     )  # fmt: skip
     key = f"alert:status-many:{first[0]}:r{first[1]}:user:{user.id}"
@@ -377,19 +377,15 @@ def answers_overdue(session: Session, on: date) -> int:
                 settings, "alert_overdue",
                 f"alert:overdue:{item.letter_id}:{on.isoformat()}:user:{user.id}",
                 user, f, j, f"{_name(j)}: an answer is overdue",
-                item=item, chaser_url=f"{_base(settings)}/letters/{item.letter_id}/chaser"
+                item=item, chaser_url=f"{settings.base_url}/letters/{item.letter_id}/chaser"
                 if item.letter_id else None,
             ))  # fmt: skip
     queue(session, settings, messages)
     return len(chases)
 
 
-def _base(settings: Settings) -> str:
-    return settings.base_url.rstrip("/")
-
-
 def _url(settings: Settings, j: Jurisdiction) -> str:
-    return f"{_base(settings)}/jurisdictions/{j.slug}"
+    return f"{settings.base_url}/jurisdictions/{j.slug}"
 
 
 def _name(j: Jurisdiction) -> str:

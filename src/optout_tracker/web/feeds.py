@@ -60,7 +60,7 @@ def activity_page(request: Request, session: SessionDep, principal: PrincipalDep
 def activity_feed(session: SessionDep, settings: SettingsDep) -> Response:
     changes = feeds.changes(session)
     return _atom(
-        settings.base_url.rstrip("/"),
+        settings.base_url,
         "/feeds/activity.atom",
         "Secure Communities opt-out campaigns: changes",
         changes,
@@ -72,7 +72,7 @@ def jurisdiction_feed(slug: str, session: SessionDep, settings: SettingsDep) -> 
     j, _ = jurisdiction_service.get_by_slug(session, slug)
     changes = feeds.changes(session, j.id)
     path = f"/feeds/jurisdictions/{j.slug}.atom"
-    return _atom(settings.base_url.rstrip("/"), path, f"{j.name}: campaign changes", changes)
+    return _atom(settings.base_url, path, f"{j.name}: campaign changes", changes)
 
 
 @router.get("/calendar.ics")
@@ -82,7 +82,7 @@ def calendar(
     state: Annotated[StateCode | None, Query()] = None,
 ) -> Response:
     """Scheduled votes, scheduled activations and answer deadlines, as iCalendar (RFC 5545)."""
-    base = settings.base_url.rstrip("/")
+    base = settings.base_url
     host = urlsplit(base).hostname or "localhost"
     cal = icalendar.Calendar()
     cal.add("prodid", "-//optout-tracker//Secure Communities opt-out campaigns//EN")

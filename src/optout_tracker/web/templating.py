@@ -87,7 +87,7 @@ def render(
     context |= {
         "principal": principal,
         "flash": request.session.pop("flash", None),
-        "base_url": request.app.state.settings.base_url.rstrip("/"),  # for absolute links
+        "base_url": request.app.state.settings.base_url,  # for absolute links
     }
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
