@@ -5,10 +5,10 @@ from contextlib import contextmanager
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
 
+from . import schema_version
 from .paths import MIGRATIONS_DIR
 
 
@@ -59,7 +59,7 @@ def downgrade(engine: Engine, revision: str) -> None:
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision()
+        return schema_version.current(connection)
 
 
 def head_revision() -> str | None:
