@@ -128,10 +128,7 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
             raise exc  # to the catch-all below, as any other failure
         # SQLite lets one transaction write at a time; a long one (an import) makes the others
         # give up after the busy timeout. Nothing was written: the client may simply retry.
-        log.warning(
-            "database busy on %s %s (request %s): %s",
-            request.method, request.url.path, REQUEST_ID.get(), exc.orig,
-        )  # fmt: skip
+        log.warning("database busy on %s: %s", _asked(request), exc.orig)
         return await app_error(
             request,
             Busy(
@@ -144,10 +141,7 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
     async def no_connection(request: Request, exc: PoolTimeout) -> Response:
         # Every pooled connection stayed busy for OPTOUT_DB_POOL_TIMEOUT_SECONDS: the server
         # is overloaded, not broken, and nothing of this request was written.
-        log.warning(
-            "no free database connection for %s %s (request %s)",
-            request.method, request.url.path, REQUEST_ID.get(),
-        )  # fmt: skip
+        log.warning("no free database connection for %s", _asked(request))
         return await app_error(
             request,
             Busy(
@@ -182,13 +176,15 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         request_id = REQUEST_ID.get()
-        log.exception(
-            "unhandled error on %s %s (request %s)",
-            request.method, request.url.path, request_id, exc_info=exc,
-        )  # fmt: skip
+        log.exception("unhandled error on %s", _asked(request), exc_info=exc)
         return respond(
             request,
             500,
             f"the server failed to handle this request; it has been logged as request {request_id}",
             headers={"X-Request-ID": request_id},  # sent from outside the middleware that adds it
         )
+
+
+def _asked(request: Request) -> str:
+    """The request, as a log line names it: `GET /path (request <its id>)`."""
+    return f"{request.method} {request.url.path} (request {REQUEST_ID.get()})"
