@@ -109,7 +109,7 @@ class _Behind:
     rows wait to be stored, so that memory holds a few blocks of an import, not the file.
     """
 
-    IN_FLIGHT = 4  # an import's block: its records, then their audit entries, 1,000 at a time
+    IN_FLIGHT = 4  # two of an import's blocks: each its records, then their audit entries
 
     def __init__(self) -> None:
         self._thread = ThreadPoolExecutor(1, thread_name_prefix="written-behind")
