@@ -394,6 +394,21 @@ def test_metadata_and_delete_with_if_match(
     assert client.get(path, headers=admin).status_code == 404
 
 
+def test_an_upload_answers_with_the_etag_its_delete_takes(
+    client: TestClient, credentials: Credentials, records: tuple[Letter, Response]
+) -> None:
+    letter, _ = records
+    writer, admin = credentials.headers("write"), credentials.headers("admin")
+    made = upload(client, f"/api/v1/letters/{letter.id}/documents", "scan.pdf", PDF,
+                  "application/pdf", headers=writer)  # fmt: skip
+    assert made.status_code == 201, made.text
+    path = made.headers["Location"]
+    assert made.headers["ETag"] == client.get(path, headers=writer).headers["ETag"]
+    assert (
+        client.delete(path, headers={**admin, "If-Match": made.headers["ETag"]}).status_code == 204
+    )
+
+
 def test_the_openapi_document_describes_the_multipart_upload(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     for path in (

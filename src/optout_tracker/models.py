@@ -323,6 +323,7 @@ class IdempotencyKey(Tracked, table=True):
     status_code: int
     response_body: str = Field(sa_type=TEXT)
     location: str | None = Field(default=None, max_length=500)
+    etag: str | None = Field(default=None, max_length=200)
 
 
 class UserSession(Tracked, table=True):

@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import AgencyCreate, AgencyFilters, AgencyPublic, AgencyUpdate, Page
 from ..services import agencies as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
@@ -57,7 +57,9 @@ def create_agency(
     return idempotency.create(
         payload,
         response,
-        lambda: AgencyPublic.model_validate(service.create(session, payload, principal)),
+        lambda: written(
+            response, service.create(session, payload, principal), AgencyPublic, principal
+        ),
         lambda body: str(request.url_for("get_agency", agency_id=body.id)),
     )
 
@@ -66,6 +68,7 @@ def create_agency(
 def update_agency(
     agency_id: IdPath,
     payload: AgencyUpdate,
+    response: Response,
     session: SessionDep,
     principal: Writer,
     if_match: IfMatchDep,
@@ -73,7 +76,9 @@ def update_agency(
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, agency_id)
     if_match.check(record_tag(x), principal, AgencyPublic.model_validate(x), payload)
-    return AgencyPublic.model_validate(service.update(session, x, payload, principal))
+    return written(
+        response, service.update(session, x, payload, principal), AgencyPublic, principal
+    )
 
 
 @router.delete("/{agency_id}", status_code=204, response_class=Response)

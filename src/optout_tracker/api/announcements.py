@@ -14,7 +14,7 @@ from ..schemas import (
     Page,
 )
 from ..services import announcements as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/announcements", tags=["announcements"])
@@ -63,7 +63,9 @@ def create_announcement(
     return idempotency.create(
         payload,
         response,
-        lambda: AnnouncementPublic.model_validate(service.create(session, payload, principal)),
+        lambda: written(
+            response, service.create(session, payload, principal), AnnouncementPublic, principal
+        ),
         lambda body: str(request.url_for("get_announcement", announcement_id=body.id)),
     )
 
@@ -72,6 +74,7 @@ def create_announcement(
 def update_announcement(
     announcement_id: IdPath,
     payload: AnnouncementUpdate,
+    response: Response,
     session: SessionDep,
     principal: Writer,
     if_match: IfMatchDep,
@@ -79,7 +82,9 @@ def update_announcement(
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, announcement_id)
     if_match.check(record_tag(x), principal, AnnouncementPublic.model_validate(x), payload)
-    return AnnouncementPublic.model_validate(service.update(session, x, payload, principal))
+    return written(
+        response, service.update(session, x, payload, principal), AnnouncementPublic, principal
+    )
 
 
 @router.delete("/{announcement_id}", status_code=204, response_class=Response)

@@ -40,7 +40,7 @@ def create_api_key(
     key, token = accounts.create_api_key(session, payload.name, payload.scope, principal)
     response.headers["Location"] = str(request.url_for("list_api_keys"))
     response.headers["Cache-Control"] = "no-store"
-    idempotency.remember(201, ApiKeyPublic.model_validate(key), response.headers["Location"])
+    idempotency.remember(201, ApiKeyPublic.model_validate(key), response)
     return ApiKeyCreated.model_validate({**key.model_dump(), "token": token})
 
 

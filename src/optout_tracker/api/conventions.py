@@ -41,6 +41,18 @@ def representation_tag(tag: str, shown: Record, principal: Principal) -> str:
     return f'"{tag}-private"' if principal.can(Access.read) else f'W/"{public_tag(shown)}"'
 
 
+def tagged(response: Response, tag: str, shown: R, principal: Principal) -> R:
+    """A written record's answer with the ETag a GET would give it: the client's next
+    If-Match needs no GET first."""
+    response.headers["ETag"] = representation_tag(tag, shown, principal)
+    return shown
+
+
+def written(response: Response, record: Tracked, shape: type[R], principal: Principal) -> R:
+    """A created or changed record in its API shape, `tagged`."""
+    return tagged(response, record_tag(record), shape.model_validate(record), principal)
+
+
 def public_tag(shown: Record) -> str:
     data = shown.hide_private().model_dump(mode="json", exclude={"version", "updated_at"})
     text = json.dumps([type(shown).__name__, data], sort_keys=True, separators=(",", ":"))

@@ -22,7 +22,7 @@ from ..schemas import MAX_ID, DocumentPublic, Page, PageParams
 from ..security import Principal
 from ..services import documents as service
 from ..services import letters, responses
-from .conventions import IfMatchDep, IfNoneMatch, IfNoneMatchDep, page, record_tag
+from .conventions import IfMatchDep, IfNoneMatch, IfNoneMatchDep, page, record_tag, tagged
 from .idempotency import IdempotencyDep
 
 router = APIRouter(tags=["documents"])
@@ -118,12 +118,17 @@ def _attach(
     response: Response,
     upload: Upload,
     idempotency: Any,
-    attach: Any,
+    principal: Principal,
+    attach: Callable[[], Document],
 ) -> DocumentPublic | Response:
+    def make() -> DocumentPublic:
+        document = attach()
+        return tagged(response, record_tag(document), shown(request, document), principal)
+
     return idempotency.once(
         upload.request,
         response,
-        lambda: shown(request, attach()),
+        make,
         status=201,
         location=lambda body: str(request.url_for("get_document", document_id=body.id)),
     )
@@ -193,6 +198,7 @@ def _add_routes(owner: Owner) -> None:
             response,
             upload,
             idempotency,
+            principal,
             lambda: _upload_to(session, upload, principal, settings, **{owner.name: record}),
         )
 

@@ -7,11 +7,10 @@ from fastapi import APIRouter, Depends, Request, Response
 from ..enums import Access
 from ..http.auth import require
 from ..http.deps import IdPath, SessionDep
-from ..models import Follow
 from ..schemas import FollowCreate, FollowPublic, FollowUpdate
 from ..security import Principal
 from ..services import follows as service
-from .conventions import IfMatchDep, IfNoneMatchDep, record_tag, representation_tag
+from .conventions import IfMatchDep, IfNoneMatchDep, record_tag, tagged
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/follows", tags=["follows"])
@@ -42,7 +41,7 @@ def create_follow(
 
     def make() -> FollowPublic:
         created = service.create(session, user_id, payload, principal)
-        return _tagged(response, created, principal)
+        return tagged(response, record_tag(created), service.public(created), principal)
 
     return idempotency.create(
         payload, response, make, lambda body: str(request.url_for("get_follow", follow_id=body.id))
@@ -78,7 +77,7 @@ def update_follow(
     found = service.get(session, service.owner_id(session, principal), follow_id)
     if_match.check(record_tag(found), principal, service.public(found), payload)
     updated = service.update(session, found, payload, principal)
-    return _tagged(response, updated, principal)
+    return tagged(response, record_tag(updated), service.public(updated), principal)
 
 
 @router.delete("/{follow_id}", status_code=204, response_class=Response)
@@ -89,9 +88,3 @@ def delete_follow(
     found = service.get(session, service.owner_id(session, principal), follow_id)
     if_match.check(record_tag(found), principal, service.public(found))
     service.delete(session, found, principal)
-
-
-def _tagged(response: Response, found: Follow, principal: Principal) -> FollowPublic:
-    shown = service.public(found)
-    response.headers["ETag"] = representation_tag(record_tag(found), shown, principal)
-    return shown

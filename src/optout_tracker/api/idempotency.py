@@ -54,11 +54,17 @@ class Idempotency:
             )
         return claim.earlier
 
-    def remember(self, status: int, body: BaseModel, location: str | None = None) -> None:
-        """Store the answer for the key this request claimed (if it sent one)."""
+    def remember(self, status: int, body: BaseModel, response: Response) -> None:
+        """Store the answer for the key this request claimed (if it sent one), with the
+        headers that name what it made (Location, ETag)."""
         if self.claimed is not None:
             idempotency.remember(
-                self.session, self.claimed, status, body.model_dump_json(), location
+                self.session,
+                self.claimed,
+                status,
+                body.model_dump_json(),
+                response.headers.get("location"),
+                response.headers.get("etag"),
             )
 
     def once(
@@ -75,6 +81,8 @@ class Idempotency:
             headers = {"Idempotent-Replayed": "true"}
             if earlier.location:
                 headers["Location"] = earlier.location
+            if earlier.etag:  # the record's tag then: a retry that comes after an edit
+                headers["ETag"] = earlier.etag  # gets a 412 with it, as its sender should
             if cache := response.headers.get("cache-control"):
                 headers["Cache-Control"] = cache
             return Response(
@@ -85,7 +93,7 @@ class Idempotency:
         response.status_code = status
         if location is not None:
             response.headers["Location"] = location(body)
-        self.remember(status, body, response.headers.get("location"))
+        self.remember(status, body, response)
         return body
 
     def create(

@@ -18,7 +18,7 @@ from ..schemas import (
 )
 from ..services import campaign, public
 from ..services import jurisdictions as service
-from .conventions import IfMatchDep, IfNoneMatchDep, link_pages, page, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, link_pages, page, tagged, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/jurisdictions", tags=["jurisdictions"])
@@ -85,8 +85,8 @@ def create_jurisdiction(
     """Add a jurisdiction (a city, say); slug and parent are derived when omitted."""
 
     def make() -> JurisdictionPublic:
-        j = service.create(session, payload, principal)
-        return public.jurisdiction(*service.get(session, j.id or 0))
+        j, s = service.get(session, service.create(session, payload, principal).id or 0)
+        return tagged(response, service.etag(j, s), public.jurisdiction(j, s), principal)
 
     return idempotency.create(
         payload,
@@ -100,6 +100,7 @@ def create_jurisdiction(
 def update_jurisdiction(
     jurisdiction_id: IdPath,
     payload: JurisdictionUpdate,
+    response: Response,
     session: SessionDep,
     principal: Writer,
     if_match: IfMatchDep,
@@ -108,7 +109,7 @@ def update_jurisdiction(
     j, s = service.get(session, jurisdiction_id)
     if_match.check(service.etag(j, s), principal, public.jurisdiction(j, s), payload)
     service.update(session, j, payload, principal)
-    return public.jurisdiction(j, s)
+    return tagged(response, service.etag(j, s), public.jurisdiction(j, s), principal)
 
 
 @router.delete("/{jurisdiction_id}", status_code=204, response_class=Response)

@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..schemas import LetterCreate, LetterFilters, LetterPublic, LetterUpdate, Page
 from ..services import letters as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/letters", tags=["letters"])
@@ -58,8 +58,11 @@ def create_letter(
     return idempotency.create(
         payload,
         response,
-        lambda: LetterPublic.model_validate(
-            service.create(session, payload, principal, settings.response_window_days)
+        lambda: written(
+            response,
+            service.create(session, payload, principal, settings.response_window_days),
+            LetterPublic,
+            principal,
         ),
         lambda body: str(request.url_for("get_letter", letter_id=body.id)),
     )
@@ -69,6 +72,7 @@ def create_letter(
 def update_letter(
     letter_id: IdPath,
     payload: LetterUpdate,
+    response: Response,
     session: SessionDep,
     principal: Writer,
     if_match: IfMatchDep,
@@ -76,7 +80,9 @@ def update_letter(
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, letter_id)
     if_match.check(record_tag(x), principal, LetterPublic.model_validate(x), payload)
-    return LetterPublic.model_validate(service.update(session, x, payload, principal))
+    return written(
+        response, service.update(session, x, payload, principal), LetterPublic, principal
+    )
 
 
 @router.delete("/{letter_id}", status_code=204, response_class=Response)

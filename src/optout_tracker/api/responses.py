@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import Page, ResponseCreate, ResponseFilters, ResponsePublic, ResponseUpdate
 from ..services import responses as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/responses", tags=["responses"])
@@ -57,7 +57,9 @@ def create_response(
     return idempotency.create(
         payload,
         response,
-        lambda: ResponsePublic.model_validate(service.create(session, payload, principal)),
+        lambda: written(
+            response, service.create(session, payload, principal), ResponsePublic, principal
+        ),
         lambda body: str(request.url_for("get_response", response_id=body.id)),
     )
 
@@ -66,6 +68,7 @@ def create_response(
 def update_response(
     response_id: IdPath,
     payload: ResponseUpdate,
+    response: Response,
     session: SessionDep,
     principal: Writer,
     if_match: IfMatchDep,
@@ -78,7 +81,9 @@ def update_response(
         ResponsePublic.model_validate(x),
         payload,
     )
-    return ResponsePublic.model_validate(service.update(session, x, payload, principal))
+    return written(
+        response, service.update(session, x, payload, principal), ResponsePublic, principal
+    )
 
 
 @router.delete("/{response_id}", status_code=204, response_class=Response)

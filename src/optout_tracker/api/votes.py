@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import Page, VoteCreate, VoteFilters, VotePublic, VoteUpdate
 from ..services import votes as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible
+from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/votes", tags=["votes"])
@@ -57,7 +57,9 @@ def create_vote(
     return idempotency.create(
         payload,
         response,
-        lambda: VotePublic.model_validate(service.create(session, payload, principal)),
+        lambda: written(
+            response, service.create(session, payload, principal), VotePublic, principal
+        ),
         lambda body: str(request.url_for("get_vote", vote_id=body.id)),
     )
 
@@ -66,6 +68,7 @@ def create_vote(
 def update_vote(
     vote_id: IdPath,
     payload: VoteUpdate,
+    response: Response,
     session: SessionDep,
     principal: Writer,
     if_match: IfMatchDep,
@@ -73,7 +76,7 @@ def update_vote(
     """Change the fields sent; send If-Match with the ETag you read to avoid lost updates."""
     x = service.get(session, vote_id)
     if_match.check(record_tag(x), principal, VotePublic.model_validate(x), payload)
-    return VotePublic.model_validate(service.update(session, x, payload, principal))
+    return written(response, service.update(session, x, payload, principal), VotePublic, principal)
 
 
 @router.delete("/{vote_id}", status_code=204, response_class=Response)

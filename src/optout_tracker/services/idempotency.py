@@ -55,12 +55,19 @@ def claim(session: Session, actor: str, key: str, request_hash: str) -> Claim:
     return Claim(earlier.id or 0, earlier)
 
 
-def remember(session: Session, claim_id: int, status: int, body: str, location: str | None) -> None:
+def remember(
+    session: Session,
+    claim_id: int,
+    status: int,
+    body: str,
+    location: str | None,
+    etag: str | None = None,
+) -> None:
     """Store the outcome of the request that holds the claim."""
     session.execute(
         sa.update(IdempotencyKey)
         .where(col(IdempotencyKey.id) == claim_id)
-        .values(status_code=status, response_body=body, location=location)
+        .values(status_code=status, response_body=body, location=location, etag=etag)
     )
 
 
