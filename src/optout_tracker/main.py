@@ -1,19 +1,11 @@
 """The application factory."""
 
-import base64
-import hashlib
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.dependencies.models import Dependant
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse
-from fastapi.routing import APIRoute
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -30,12 +22,12 @@ from .api import (
     jurisdictions,
     letters,
     notices,
+    openapi,
     responses,
     status,
     votes,
     webhooks,
 )
-from .api.conventions import ANSWERS
 from .config import Settings, get_settings
 from .db import create_db_engine, unit_of_work
 from .http import problems, uploads
@@ -44,12 +36,12 @@ from .http.public_cache import PublicCache, Store
 from .middleware import ApiCors, BodyLimit, HeadAsGet, RequestIds, SecurityHeaders
 from .paths import PACKAGE_DIR
 from .ratelimit import ClientBudget
-from .schemas import Problem
 from .session_secret import session_secret
 from .web import (
     account,
     admin,
     admin_webhooks,
+    api_docs,
     cities,
     feeds,
     health,
@@ -106,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every API route checks a presented key, even where anyone may read: a wrong key is a 401.
     api = APIRouter(
         prefix=API_PREFIX,
-        responses=problems.documented(400, 401, 403, 404, 409, 413, 422),
+        responses=problems.documented(400, 401, 403, 404, 422, 503),
         dependencies=[Depends(get_principal)],
     )
     records = (jurisdictions, agencies, votes, letters, responses, announcements)
@@ -138,7 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app, html_error=templating.error_page)
     app.add_exception_handler(SignInFirst, sign_in_first)  # pages send visitors to /login
     app.add_exception_handler(AlreadySaved, already_saved)  # a form's second tap
-    _document_openapi(app, routers)
+    openapi.install(app, API_PREFIX, routers)
 
     # Outermost last: headers go on every answer, the limit applies before anything reads.
     app.add_middleware(
@@ -157,11 +149,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             uploads.UPLOAD_PATHS: uploads.upload_limit(settings.max_upload_bytes),
         },
     )
-    docs = get_swagger_ui_html(openapi_url=app.openapi_url or "", title=f"{app.title} API")
-
-    @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
-        return docs
+    docs_script_hashes = api_docs.install(app)
 
     # Level 6: the map page gzips to 189 KB in 40 ms; level 9 saves 3 KB for 30 ms more.
     app.add_middleware(GZipMiddleware, minimum_size=1000, compresslevel=6)
@@ -170,7 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(PublicCache, store=app.state.public_cache, session_cookie=SESSION_COOKIE)
     app.add_middleware(
         SecurityHeaders,
-        docs_script_hashes=inline_script_hashes(docs.body),
+        docs_paths=api_docs.PAGES,
+        docs_script_hashes=docs_script_hashes,
         https=settings.base_url.startswith("https://"),
     )
     app.add_middleware(HeadAsGet)
@@ -178,63 +167,3 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_middleware(ApiCors, origins=origins, prefixes=(f"{API_PREFIX}/", "/openapi.json"))
     app.add_middleware(RequestIds)  # outermost: every answer has one, a cached one too
     return app
-
-
-def inline_script_hashes(html: bytes | memoryview) -> tuple[str, ...]:
-    """CSP sha256 sources for the inline <script> blocks of a page."""
-    scripts = re.findall(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", bytes(html), re.S)
-    return tuple(base64.b64encode(hashlib.sha256(s).digest()).decode() for s in scripts)
-
-
-def _document_answers(
-    paths: dict[str, dict[str, Any]], prefix: str, routers: Sequence[APIRouter]
-) -> None:
-    """Add to each operation the responses its dependencies are marked with (`answers`):
-    a dependency that honours a header answers 412 or 304 wherever it is used."""
-    for route in (r for router in routers for r in router.routes):
-        if not isinstance(route, APIRoute):
-            continue
-        answers: dict[int | str, dict[str, Any]] = {}
-        for call in _dependency_calls(route.dependant):
-            answers |= getattr(call, ANSWERS, {})
-        for method in route.methods or ():
-            operation = paths[prefix + route.path_format][method.lower()]
-            operation["responses"] |= {str(status): doc for status, doc in answers.items()}
-
-
-def _dependency_calls(dependant: Dependant) -> Iterator[Callable[..., Any]]:
-    for dependency in dependant.dependencies:
-        if dependency.call is not None:
-            yield dependency.call
-        yield from _dependency_calls(dependency)
-
-
-def _document_openapi(app: FastAPI, api_routers: Sequence[APIRouter]) -> None:
-    """Put the Problem schema into the OpenAPI document, say 422 answers problem+json,
-    untitle header schemas (FastAPI titles every parameter's) and add the answers that
-    dependencies are marked with."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = build()
-        schema["components"]["schemas"]["Problem"] = Problem.model_json_schema(
-            ref_template="#/components/schemas/{model}"
-        )
-        for defs in schema["components"]["schemas"]["Problem"].pop("$defs", {}).items():
-            schema["components"]["schemas"].setdefault(*defs)
-        for operations in schema["paths"].values():
-            for operation in operations.values():
-                responses = operation.setdefault("responses", {})
-                if "422" in responses:
-                    responses["422"] = problems.documented(422)[422]
-                for parameter in operation.get("parameters", []):
-                    if parameter["in"] == "header":  # a plain string, as HTTP knows it
-                        parameter["schema"].pop("title", None)
-        _document_answers(schema["paths"], API_PREFIX, api_routers)
-        schema["components"]["schemas"].pop("HTTPValidationError", None)
-        schema["components"]["schemas"].pop("ValidationError", None)
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]

@@ -15,10 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
     "default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; "
-    "img-src 'self' data:{images}; object-src 'none'; base-uri 'self'; form-action 'self'; "
-    "frame-ancestors {ancestors}"
+    "img-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors {ancestors}{workers}"
 )
-DOCS_ASSETS = "https://cdn.jsdelivr.net"  # where FastAPI's Swagger UI loads from
 # The site uses none of these browser features: an injected script or frame gets none either.
 PERMISSIONS_POLICY = (
     "accelerometer=(), browsing-topics=(), camera=(), display-capture=(), geolocation=(), "
@@ -38,7 +37,11 @@ class SecurityHeaders:
     frames only for /embed/; HSTS when the site is served over https."""
 
     def __init__(
-        self, app: ASGIApp, docs_script_hashes: tuple[str, ...] = (), https: bool = False
+        self,
+        app: ASGIApp,
+        docs_paths: tuple[str, ...] = (),
+        docs_script_hashes: tuple[str, ...] = (),
+        https: bool = False,
     ) -> None:
         self.app = app
         self.common = [
@@ -48,14 +51,17 @@ class SecurityHeaders:
         ]
         if https:  # only then: over plain http the header is ignored, and a laptop uses http
             self.common.append((b"strict-transport-security", HSTS.encode()))
-        # /docs may run exactly its own inline scripts (by hash) and Swagger UI's assets.
+        # The API docs may run exactly their own inline scripts (by hash); their assets are
+        # the site's own. ReDoc and Swagger UI set styles from their scripts, and ReDoc
+        # searches in a worker it makes from a blob.
+        self.docs_paths = frozenset(docs_paths)
         hashes = "".join(f" 'sha256-{h}'" for h in docs_script_hashes)
         self.docs_policy = {
-            "scripts": f" {DOCS_ASSETS}{hashes}",
-            "styles": f" {DOCS_ASSETS}",
-            "images": " https://fastapi.tiangolo.com",
+            "scripts": hashes,
+            "styles": " 'unsafe-inline'",
+            "workers": "; worker-src blob:",
         }
-        self.site_policy = {"scripts": "", "styles": "", "images": ""}
+        self.site_policy = {"scripts": "", "styles": "", "workers": ""}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -63,7 +69,7 @@ class SecurityHeaders:
             return
         path: str = scope["path"]
         embeddable = path.startswith("/embed/") or path == "/embed"
-        sources = self.docs_policy if path == "/docs" else self.site_policy
+        sources = self.docs_policy if path in self.docs_paths else self.site_policy
         policy = CSP.format(ancestors="*" if embeddable else "'none'", **sources)
         headers = [(b"content-security-policy", policy.encode()), *self.common]
         if not embeddable:

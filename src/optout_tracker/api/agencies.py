@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import AgencyCreate, AgencyFilters, AgencyPublic, AgencyUpdate, Page
 from ..services import agencies as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
+from .conventions import CREATED, IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
@@ -44,7 +44,7 @@ def get_agency(
     )
 
 
-@router.post("", status_code=201, response_model=AgencyPublic)
+@router.post("", status_code=201, response_model=AgencyPublic, responses=CREATED)
 def create_agency(
     payload: AgencyCreate,
     request: Request,

@@ -14,7 +14,7 @@ from ..schemas import (
     Page,
 )
 from ..services import announcements as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
+from .conventions import CREATED, IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/announcements", tags=["announcements"])
@@ -50,7 +50,7 @@ def get_announcement(
     )
 
 
-@router.post("", status_code=201, response_model=AnnouncementPublic)
+@router.post("", status_code=201, response_model=AnnouncementPublic, responses=CREATED)
 def create_announcement(
     payload: AnnouncementCreate,
     request: Request,

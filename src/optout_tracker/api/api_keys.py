@@ -7,6 +7,7 @@ from ..http.auth import Admin
 from ..http.deps import IdPath, SessionDep
 from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from ..services import accounts
+from .conventions import LOCATED
 from .idempotency import ApiKeyIdempotencyDep
 
 router = APIRouter(prefix="/api-keys", tags=["api keys"])
@@ -18,7 +19,7 @@ def list_api_keys(session: SessionDep, principal: Admin) -> list[ApiKeyPublic]:
     return [ApiKeyPublic.model_validate(k) for k in accounts.list_api_keys(session)]
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, responses=LOCATED)
 def create_api_key(
     payload: ApiKeyCreate,
     request: Request,

@@ -20,6 +20,7 @@ T = TypeVar("T", bound=BaseModel)
 R = TypeVar("R", bound=Record)
 D = TypeVar("D", bound=Callable[..., Any])
 ANSWERS = "openapi_answers"  # attribute of a dependency: the responses it may give
+SENDS = "openapi_sends"  # and the headers it adds to the operation's own answer
 # A header a client may send: documented as a string (absent is not a value one can send).
 OptionalHeader = Annotated[str | None, WithJsonSchema({"type": "string"})]
 
@@ -110,18 +111,39 @@ class IfNoneMatch:
         return shown
 
 
-def answers(responses: dict[int | str, dict[str, Any]]) -> Callable[[D], D]:
-    """Mark a dependency with the answers it may give; main.py documents them on every
-    operation that depends on it (FastAPI documents its parameters itself)."""
+def answers(
+    responses: dict[int | str, dict[str, Any]], sends: tuple[str, ...] = ()
+) -> Callable[[D], D]:
+    """Mark a dependency with the answers it may give and the headers it adds to the
+    operation's own (not to a 204); api/openapi.py documents them on every operation that
+    depends on it (FastAPI documents its parameters itself)."""
 
     def mark(dependency: D) -> D:
         setattr(dependency, ANSWERS, responses)
+        setattr(dependency, SENDS, sends)
         return dependency
 
     return mark
 
 
-@answers(problems.documented(412))
+def header(name: str) -> dict[str, str]:
+    """A response header of the OpenAPI document's components (api/openapi.HEADERS)."""
+    return {"$ref": f"#/components/headers/{name}"}
+
+
+# A route's own answer, when it makes a record: where to read it, and its tag.
+CREATED: dict[int | str, dict[str, Any]] = {
+    201: {
+        "description": "Created",
+        "headers": {"Location": header("Location"), "ETag": header("ETag")},
+    }
+}
+LOCATED: dict[int | str, dict[str, Any]] = {
+    201: {"description": "Created", "headers": {"Location": header("Location")}}
+}
+
+
+@answers(problems.documented(412), sends=("ETag",))
 def get_if_match(
     header: Annotated[
         OptionalHeader,
@@ -131,7 +153,15 @@ def get_if_match(
     return IfMatch(header)
 
 
-@answers({304: {"description": "Not Modified: your copy is current."}})
+@answers(
+    {
+        304: {
+            "description": "Not Modified: your copy is current.",
+            "headers": {"ETag": header("ETag")},
+        }
+    },
+    sends=("ETag",),
+)
 def get_if_none_match(
     header: Annotated[
         OptionalHeader,

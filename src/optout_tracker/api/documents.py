@@ -22,7 +22,7 @@ from ..schemas import MAX_ID, DocumentPublic, Page, PageParams
 from ..security import Principal
 from ..services import documents as service
 from ..services import letters, responses
-from .conventions import IfMatchDep, IfNoneMatch, IfNoneMatchDep, page, record_tag, tagged
+from .conventions import CREATED, IfMatchDep, IfNoneMatch, IfNoneMatchDep, page, record_tag, tagged
 from .idempotency import IdempotencyDep
 
 router = APIRouter(tags=["documents"])
@@ -217,6 +217,7 @@ def _add_routes(owner: Owner) -> None:
         methods=["POST"],
         status_code=201,
         response_model=DocumentPublic,
+        responses=CREATED,
         openapi_extra=MULTIPART,
     )
 

@@ -10,7 +10,7 @@ from ..http.deps import IdPath, SessionDep
 from ..schemas import FollowCreate, FollowPublic, FollowUpdate
 from ..security import Principal
 from ..services import follows as service
-from .conventions import IfMatchDep, IfNoneMatchDep, record_tag, tagged
+from .conventions import CREATED, IfMatchDep, IfNoneMatchDep, record_tag, tagged
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/follows", tags=["follows"])
@@ -27,7 +27,7 @@ def list_follows(
     return [service.public(f) for f in service.list_(session, user_id)]
 
 
-@router.post("", status_code=201, response_model=FollowPublic)
+@router.post("", status_code=201, response_model=FollowPublic, responses=CREATED)
 def create_follow(
     payload: FollowCreate,
     request: Request,

@@ -18,7 +18,7 @@ from ..http.deps import SessionDep
 from ..models import IdempotencyKey
 from ..security import Principal
 from ..services import idempotency
-from .conventions import OptionalHeader
+from .conventions import OptionalHeader, answers
 
 HEADER = "Idempotency-Key"
 M = TypeVar("M", bound=BaseModel)
@@ -110,6 +110,7 @@ class Idempotency:
 def dependency(description: str) -> Callable[..., Idempotency]:
     """The dependency of a POST that honours the header, documented with `description`."""
 
+    @answers({}, sends=("Idempotent-Replayed",))
     def get_idempotency(
         request: Request,
         session: SessionDep,

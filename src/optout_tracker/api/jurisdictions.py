@@ -18,7 +18,7 @@ from ..schemas import (
 )
 from ..services import campaign, public
 from ..services import jurisdictions as service
-from .conventions import IfMatchDep, IfNoneMatchDep, link_pages, page, tagged, visible
+from .conventions import CREATED, IfMatchDep, IfNoneMatchDep, link_pages, page, tagged, visible
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/jurisdictions", tags=["jurisdictions"])
@@ -73,7 +73,7 @@ def get_jurisdiction_timeline(
     return timeline
 
 
-@router.post("", status_code=201, response_model=JurisdictionPublic)
+@router.post("", status_code=201, response_model=JurisdictionPublic, responses=CREATED)
 def create_jurisdiction(
     payload: JurisdictionCreate,
     request: Request,

@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..schemas import LetterCreate, LetterFilters, LetterPublic, LetterUpdate, Page
 from ..services import letters as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
+from .conventions import CREATED, IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/letters", tags=["letters"])
@@ -44,7 +44,7 @@ def get_letter(
     )
 
 
-@router.post("", status_code=201, response_model=LetterPublic)
+@router.post("", status_code=201, response_model=LetterPublic, responses=CREATED)
 def create_letter(
     payload: LetterCreate,
     request: Request,

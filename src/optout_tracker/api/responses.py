@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import Page, ResponseCreate, ResponseFilters, ResponsePublic, ResponseUpdate
 from ..services import responses as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
+from .conventions import CREATED, IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/responses", tags=["responses"])
@@ -44,7 +44,7 @@ def get_response(
     )
 
 
-@router.post("", status_code=201, response_model=ResponsePublic)
+@router.post("", status_code=201, response_model=ResponsePublic, responses=CREATED)
 def create_response(
     payload: ResponseCreate,
     request: Request,

@@ -8,7 +8,7 @@ from ..http.auth import Admin, PrincipalDep, Writer
 from ..http.deps import IdPath, SessionDep
 from ..schemas import Page, VoteCreate, VoteFilters, VotePublic, VoteUpdate
 from ..services import votes as service
-from .conventions import IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
+from .conventions import CREATED, IfMatchDep, IfNoneMatchDep, page, record_tag, visible, written
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/votes", tags=["votes"])
@@ -44,7 +44,7 @@ def get_vote(
     )
 
 
-@router.post("", status_code=201, response_model=VotePublic)
+@router.post("", status_code=201, response_model=VotePublic, responses=CREATED)
 def create_vote(
     payload: VoteCreate,
     request: Request,

@@ -18,7 +18,7 @@ from ..schemas import (
     WebhookUpdate,
 )
 from ..services import webhooks as service
-from .conventions import page
+from .conventions import LOCATED, page
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -38,7 +38,7 @@ def list_webhooks(
     return page(request, response, [WebhookPublic.model_validate(w) for w in items], total, params)
 
 
-@router.post("", status_code=201, response_model=WebhookCreated)
+@router.post("", status_code=201, response_model=WebhookCreated, responses=LOCATED)
 def create_webhook(
     payload: WebhookCreate,
     request: Request,

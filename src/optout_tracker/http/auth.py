@@ -15,6 +15,7 @@ from .deps import SessionDep, get_units
 
 SESSION_TOKEN = "session"  # the cookie's key for the token of a server-side session
 PRINCIPAL = "principal"  # on request.state: who the route identified the caller as
+REQUIRES = "openapi_requires"  # attribute of `require`'s dependency: the access it needs
 ACCESS_WORDS = {
     Access.read: "a signed-in user or an API key",
     Access.write: "role organizer or an API key with scope write",
@@ -83,6 +84,7 @@ def require(access: Access) -> Callable[..., Awaitable[Principal]]:
             await csrf.verify(request)
         return principal
 
+    setattr(check, REQUIRES, access)  # the OpenAPI document says who may call (api/openapi.py)
     return check
 
 
