@@ -126,12 +126,15 @@ def main(argv: list[str] | None = None) -> None:
     put = commands.add_parser("restore", help="write FILE over the (stopped) database")
     put.add_argument("file", type=Path)
     args = parser.parse_args(argv)
-    if args.command == "backup":
-        if args.keep < 1:
-            parser.error("--keep must be at least 1")
-        print(backup(args.directory, args.keep))
-    else:
-        print(f"restored {args.file} into {restore(args.file)}", file=sys.stderr)
+    if args.command == "backup" and args.keep < 1:
+        parser.error("--keep must be at least 1")
+    try:
+        if args.command == "backup":
+            print(backup(args.directory, args.keep))
+        else:
+            print(f"restored {args.file} into {restore(args.file)}", file=sys.stderr)
+    except sqlite3.DatabaseError as exc:  # e.g. "file is not a database": nothing was changed
+        sys.exit(f"{args.command} failed: {exc}")
 
 
 if __name__ == "__main__":
