@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Run an optout-tracker command (or one of deploy/'s scripts) as the service runs: as its
 # user, in its state directory, with the settings of /etc/optout-tracker/env and nothing
-# else of the caller's environment. Run as root.
+# else of the caller's environment. Run as root. For commands that end: the server and the
+# worker are the units' (on SIGTERM runuser kills its command after 2 s).
 #
 #   deploy/manage.sh optout-tracker api-keys create partner --scope read
 #   deploy/manage.sh optout-tracker db upgrade
-#   deploy/manage.sh /opt/optout-tracker/deploy/backup.sh /var/backups/optout-tracker
+#   deploy/manage.sh /opt/optout-tracker/current/deploy/backup.sh /var/backups/optout-tracker
 #
 # MANAGE_ENV_FILE, MANAGE_USER, MANAGE_HOME and MANAGE_PREFIX (the venv) change those places.
 set -Eeuo pipefail
@@ -19,6 +20,7 @@ prefix="${MANAGE_PREFIX:-/opt/optout-tracker/current}"
 
 # The file is read as the units read it: NAME=value lines. Quote a value that holds spaces
 # or shell characters ("Coalition <alerts@example.org>"): systemd and the shell agree then.
+umask 0077  # as the units' UMask: what it makes is the service's alone
 # shellcheck disable=SC2016  # $0 and $@ are the inner shell's, on purpose
 exec runuser -u "$user" -- env -i -C "$home" HOME="$home" LANG=C.UTF-8 \
   PATH="$prefix/bin:/usr/local/bin:/usr/bin:/bin" APP_PYTHON="$prefix/bin/python" \
