@@ -69,6 +69,8 @@ def test_the_proxy_forwards_to_where_the_server_listens() -> None:
     caddyfile = (DEPLOY / "Caddyfile").read_text()
     assert re.search(rf"reverse_proxy {params['host']}:{params['port']} ", caddyfile)
     assert "health_uri /readyz" in caddyfile
+    # The app compresses and tags each encoding's ETag; a proxy's re-encoding would break If-Match.
+    assert not re.search(r"^\s*encode\b", caddyfile, re.M)
     server_unit = (DEPLOY / "systemd" / "optout-tracker.service").read_text()
     assert f"FORWARDED_ALLOW_IPS={params['host']}" in server_unit
 
@@ -134,6 +136,17 @@ def test_the_compose_file_runs_migrate_app_and_worker_with_real_settings() -> No
     parse_command(yaml.safe_load(cmd)[1:])
     assert "--require-hashes -r /tmp/requirements.lock" in containerfile
     assert re.search(r"^USER optout-tracker$", containerfile, re.M)
+
+
+def test_litestream_replicates_the_file_the_units_use() -> None:
+    config = yaml.safe_load((DEPLOY / "litestream.yml").read_text())
+    (database,) = config["dbs"]
+    sqlite_url = re.search(r"sqlite:////\S+", (DEPLOY / "env.example").read_text())
+    assert sqlite_url is not None
+    assert f"sqlite:///{database['path']}" == sqlite_url.group()
+    server_unit = (DEPLOY / "systemd" / "optout-tracker.service").read_text()
+    assert f"StateDirectory={Path(database['path']).parent.name}\n" in server_unit
+    assert database["replicas"][0]["retention"]
 
 
 # The SQLite backup script, on a real database in WAL mode with a writer at work.
