@@ -1,7 +1,7 @@
 """API shapes: what the JSON API accepts and answers (tables are in models.py)."""
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -26,6 +26,8 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     SerializerFunctionWrapHandler,
     StrictInt,
     StringConstraints,
@@ -35,6 +37,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic.fields import FieldInfo
+from pydantic_core import core_schema
+from sqlalchemy import JSON
 from sqlmodel import SQLModel
 from typing_extensions import TypedDict  # pydantic needs its own before Python 3.12
 
@@ -60,7 +64,17 @@ from .enums import (
     VoteOutcome,
     VoteTopic,
 )
-from .models import Agency, Announcement, Jurisdiction, Letter, Response, Vote
+from .models import (
+    Agency,
+    Announcement,
+    AuditEntry,
+    Jurisdiction,
+    Letter,
+    Response,
+    Vote,
+    Webhook,
+    WebhookDelivery,
+)
 from .refdata import state_codes
 from .status import Step
 
@@ -624,14 +638,59 @@ class PageParams(QueryInput):
     offset: int = Field(0, ge=0, le=MAX_ID, description="Items to skip.")
 
 
+# Columns only readers see (a webhook's secret: nobody): no list filters or sorts by them,
+# since the order alone would tell what they hold.
+PRIVATE_COLUMNS = PRIVATE_FIELDS | {"secret"}
+JURISDICTION_SORTS = (
+    "id", "name", "state", "kind", "fips", "slug", "population", "status", "status_since",
+    "effective_status", "effective_status_since", "activated_on", "scheduled_activation_on",
+    "next_response_due_on", "updated_at", "created_at",
+)  # fmt: skip
+
+
+def listed_columns(model: type[SQLModel]) -> list[str]:
+    """The columns of `model` a list filters and sorts by: not the private ones, nor JSON
+    (a webhook's events, an audit entry's changes), which has no order."""
+    columns = model.__table__.c  # type: ignore[attr-defined]
+    return [c.name for c in columns if c.name not in PRIVATE_COLUMNS and not _json(c.type)]
+
+
+def _json(column_type: Any) -> bool:
+    return isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON)
+
+
+@dataclass(frozen=True)
+class SortBy:
+    """The annotation of a list's `sort`: one of its fields, ascending, or with - before it,
+    descending. Documented as an enum, so that a generated client names each choice."""
+
+    fields: Sequence[str]
+
+    @property
+    def choices(self) -> list[str]:
+        return [value for f in self.fields for value in (f, f"-{f}")]
+
+    def _check(self, value: str | None) -> str | None:
+        if value is not None and value not in self.choices:
+            raise ValueError(f"must be one of: {', '.join(self.fields)} (prefix - to reverse)")
+        return value
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
+        return core_schema.no_info_after_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: Any, handler: GetJsonSchemaHandler) -> Any:
+        return {"anyOf": [{"type": "string", "enum": self.choices}, {"type": "null"}]}
+
+
 class ListParams(PageParams):
-    sort: str | None = Field(None, description="A field name; prefix with - for descending.")
+    sort: str | None = Field(None, description="A field; prefix with - for descending.")
     updated_since: Timestamp | None = Field(
         None, description="Changed at or after (ISO 8601; UTC when no offset is given)."
     )
 
 
 class JurisdictionFilters(ListParams):
+    sort: Annotated[str | None, SortBy(JURISDICTION_SORTS)] = None
     as_of: AsOf = None
     state: StateCode | None = None
     kind: JurisdictionKind | None = None
@@ -657,6 +716,7 @@ class JurisdictionFilters(ListParams):
 
 
 class AgencyFilters(ListParams):
+    sort: Annotated[str | None, SortBy(listed_columns(Agency))] = None
     kind: AgencyKind | None = None
     state: StateCode | None = None
     q: str | None = Field(None, min_length=1, max_length=100, description="Name contains.")
@@ -668,6 +728,7 @@ class EventFilters(ListParams):
 
 
 class VoteFilters(EventFilters):
+    sort: Annotated[str | None, SortBy(listed_columns(Vote))] = None
     topic: VoteTopic | None = None
     outcome: VoteOutcome | None = None
     held_on_from: date | None = None
@@ -675,6 +736,7 @@ class VoteFilters(EventFilters):
 
 
 class LetterFilters(EventFilters):
+    sort: Annotated[str | None, SortBy(listed_columns(Letter))] = None
     agency_id: RecordId | None = None
     purpose: LetterPurpose | None = None
     channel: Channel | None = None
@@ -685,6 +747,7 @@ class LetterFilters(EventFilters):
 
 
 class ResponseFilters(EventFilters):
+    sort: Annotated[str | None, SortBy(listed_columns(Response))] = None
     agency_id: RecordId | None = None
     letter_id: RecordId | None = None
     kind: ResponseKind | None = None
@@ -693,6 +756,7 @@ class ResponseFilters(EventFilters):
 
 
 class AnnouncementFilters(ListParams):
+    sort: Annotated[str | None, SortBy(listed_columns(Announcement))] = None
     agency_id: RecordId | None = None
     scope: AnnouncementScope | None = None
     effect: AnnouncementEffect | None = None
@@ -874,6 +938,7 @@ class AuditEntryPublic(Record):
 
 
 class AuditFilters(ListParams):
+    sort: Annotated[str | None, SortBy(listed_columns(AuditEntry))] = None
     entity: str | None = None
     entity_id: RecordId | None = None
     jurisdiction_id: RecordId | None = None
@@ -955,7 +1020,12 @@ class WebhookDeliveryPublic(Record):
     attempts: list[WebhookAttemptPublic]
 
 
+class WebhookFilters(ListParams):
+    sort: Annotated[str | None, SortBy(listed_columns(Webhook))] = None
+
+
 class DeliveryFilters(ListParams):
+    sort: Annotated[str | None, SortBy(listed_columns(WebhookDelivery))] = None
     state: DeliveryState | None = None
     event: str | None = Field(None, max_length=60)
 

@@ -124,7 +124,7 @@ def _document(operation: dict[str, Any], method: str, route: APIRoute) -> None:
     if needed is not None and needed > Access.public:  # the others take the document's
         operation["security"] = [{SCHEME: []}]
         who = f"Needs {ACCESS_WORDS[needed]}."
-        operation["description"] = f"{operation.get('description', '')}\n\n{who}".strip()
+        operation["description"] = f"{operation.get('description', '')} {who}".strip()
 
 
 HEADERS: dict[str, dict[str, Any]] = {

@@ -9,11 +9,11 @@ from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..schemas import (
     MAX_ID,
     DeliveryFilters,
-    ListParams,
     Page,
     WebhookCreate,
     WebhookCreated,
     WebhookDeliveryPublic,
+    WebhookFilters,
     WebhookPublic,
     WebhookUpdate,
 )
@@ -31,7 +31,7 @@ def list_webhooks(
     response: Response,
     session: SessionDep,
     principal: Admin,
-    params: Annotated[ListParams, Query()],
+    params: Annotated[WebhookFilters, Query()],
 ) -> Page[WebhookPublic]:
     """Every subscription; secrets are never shown again after creation."""
     items, total = service.list_(session, params)

@@ -15,6 +15,7 @@ from ..models import Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..refdata import reference_jurisdictions
 from ..schemas import (
     FIPS_LENGTHS,
+    JURISDICTION_SORTS,
     JURISDICTIONS,
     JurisdictionCreate,
     JurisdictionFilters,
@@ -31,13 +32,6 @@ from .status_projection import overdue_condition
 J, S = Jurisdiction, JurisdictionStatus
 KIND = JURISDICTIONS
 
-# Sorting by status follows the campaign's order of stages, not the alphabet.
-SORTED_BY = (
-    "id", "name", "state", "kind", "fips", "slug", "population", "status", "status_since",
-    "effective_status", "effective_status_since", "activated_on", "scheduled_activation_on",
-    "next_response_due_on", "updated_at", "created_at",
-)  # fmt: skip
-
 
 def columns(status: sa.Table) -> dict[str, Any]:
     """What lists filter by: the jurisdiction's columns and those of `status` (the stored
@@ -47,7 +41,8 @@ def columns(status: sa.Table) -> dict[str, Any]:
 
 def sortable(status: sa.Table) -> dict[str, Any]:
     by = columns(status)
-    return {k: by[k] for k in SORTED_BY} | {
+    # Sorting by status follows the campaign's order of stages, not the alphabet.
+    return {k: by[k] for k in JURISDICTION_SORTS} | {
         name: sa.case({s.value: s.rank for s in CampaignStatus}, value=by[name])
         for name in ("status", "effective_status")
     }

@@ -17,7 +17,14 @@ from .. import audit
 from ..enums import AuditAction, ResponseKind
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Announcement, Jurisdiction, Letter, Response, Tracked, Vote
-from ..schemas import BY_MODEL, PRIVATE_FIELDS, EventFilters, ListParams, ResponseCreate
+from ..schemas import (
+    BY_MODEL,
+    PRIVATE_COLUMNS,
+    EventFilters,
+    ListParams,
+    ResponseCreate,
+    listed_columns,
+)
 from ..security import Principal
 from . import mail, outbox, status_projection
 from .listing import equality_filters, fetch_page, order_by, range_filters
@@ -26,14 +33,14 @@ T = TypeVar("T", bound=SQLModel)
 
 
 # A webhook's secret too: sorting by it would tell it apart, character by character.
-PRIVATE_COLUMNS = PRIVATE_FIELDS | {"secret"}
 TRACKED = set(Tracked.model_fields)  # set on writing, never by the caller
 STATUS_FROM = (Vote, Letter, Response)  # the records a jurisdiction's derived status is made of
 
 
 def columns_of(model: type[SQLModel]) -> dict[str, Any]:
-    """Columns a list may filter and sort by: private ones would leak through the order."""
-    return {c.name: c for c in model.__table__.c if c.name not in PRIVATE_COLUMNS}  # type: ignore[attr-defined]
+    """Columns a list may filter and sort by (schemas.listed_columns), by name."""
+    table = model.__table__  # type: ignore[attr-defined]
+    return {name: table.c[name] for name in listed_columns(model)}
 
 
 def get(session: Session, model: type[T], record_id: int) -> T:
