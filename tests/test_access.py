@@ -86,9 +86,9 @@ LEVELS: dict[tuple[str, str], Access] = {
     },  # fmt: skip
     ("GET", f"{API}/audit"): ADMIN,
     ("POST", f"{API}/import/{{kind}}"): WRITE,
-    ("GET", f"{API}/api-keys"): ADMIN,
-    ("POST", f"{API}/api-keys"): ADMIN,
-    ("DELETE", f"{API}/api-keys/{{api_key_id}}"): ADMIN,
+    ("GET", f"{API}/api-keys"): READ,
+    ("POST", f"{API}/api-keys"): READ,
+    ("DELETE", f"{API}/api-keys/{{api_key_id}}"): READ,
     ("GET", f"{API}/webhooks"): ADMIN,
     ("POST", f"{API}/webhooks"): ADMIN,
     ("GET", f"{API}/webhooks/{{webhook_id}}"): ADMIN,
@@ -105,7 +105,7 @@ LEVELS: dict[tuple[str, str], Access] = {
     ("DELETE", f"{API}/follows/{{follow_id}}"): READ,
 }
 # A person's own: the matrix's keys are made on the command line, so they own none (403).
-OWNED = {path for _, path in LEVELS if path.startswith(f"{API}/follows")}
+OWNED = {path for _, path in LEVELS if path.startswith((f"{API}/follows", f"{API}/api-keys"))}
 
 
 def api_routes(app: FastAPI) -> list[tuple[str, str]]:

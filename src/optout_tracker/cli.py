@@ -362,7 +362,7 @@ def list_keys() -> None:
     """List keys: id, name, scope, prefix, last use, revoked."""
     _, engine = _engine()
     with unit_of_work(engine) as session:
-        keys = accounts.list_api_keys(session)
+        keys = accounts.list_api_keys(session, CLI)
     for k in keys:
         used = k.last_used_at.isoformat(timespec="seconds") if k.last_used_at else "never used"
         revoked = f"revoked {k.revoked_at:%Y-%m-%d}" if k.revoked_at else "active"

@@ -1,9 +1,10 @@
-"""/api/v1/api-keys: admins create, list and revoke keys."""
+"""/api/v1/api-keys: a signed-in user's (or a key owner's) own keys, scope up to their role;
+admins see and revoke all."""
 
 from fastapi import APIRouter, Request, Response
 
 from ..errors import Conflict
-from ..http.auth import Admin
+from ..http.auth import Reader
 from ..http.deps import IdPath, SessionDep
 from ..schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPublic
 from ..services import accounts
@@ -14,9 +15,9 @@ router = APIRouter(prefix="/api-keys", tags=["api keys"])
 
 
 @router.get("")
-def list_api_keys(session: SessionDep, principal: Admin) -> list[ApiKeyPublic]:
-    """Every API key, revoked ones included; the keys themselves are never shown again."""
-    return [ApiKeyPublic.model_validate(k) for k in accounts.list_api_keys(session)]
+def list_api_keys(session: SessionDep, principal: Reader) -> list[ApiKeyPublic]:
+    """Your API keys (admins: every key), revoked ones included; tokens are never shown again."""
+    return [ApiKeyPublic.model_validate(k) for k in accounts.list_api_keys(session, principal)]
 
 
 @router.post("", status_code=201, responses=LOCATED)
@@ -25,10 +26,10 @@ def create_api_key(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: Admin,
+    principal: Reader,
     idempotency: ApiKeyIdempotencyDep,
 ) -> ApiKeyCreated:
-    """Create a key; the answer holds the key itself, shown this once."""
+    """Create a key of yours, scope up to your role; the answer holds its token, shown once."""
     # A retry with the same Idempotency-Key creates no second key, and cannot replay the
     # first answer either: its token is kept nowhere. 409 names the key made first.
     if (earlier := idempotency.claim(payload.model_dump_json())) is not None:
@@ -46,6 +47,6 @@ def create_api_key(
 
 
 @router.delete("/{api_key_id}")
-def revoke_api_key(api_key_id: IdPath, session: SessionDep, principal: Admin) -> ApiKeyPublic:
-    """Revoke a key: it stops working at once."""
+def revoke_api_key(api_key_id: IdPath, session: SessionDep, principal: Reader) -> ApiKeyPublic:
+    """Revoke one of your keys (admins: any): it stops working at once."""
     return ApiKeyPublic.model_validate(accounts.revoke_api_key(session, api_key_id, principal))

@@ -1,26 +1,19 @@
 """/api/v1/follows: the caller's own follows (a signed-in user's, or an API key owner's)."""
 
-from typing import Annotated
+from fastapi import APIRouter, Request, Response
 
-from fastapi import APIRouter, Depends, Request, Response
-
-from ..enums import Access
-from ..http.auth import require
+from ..http.auth import Reader
 from ..http.deps import IdPath, SessionDep
 from ..schemas import FollowCreate, FollowPublic, FollowUpdate
-from ..security import Principal
 from ..services import follows as service
 from .conventions import CREATED, IfMatchDep, IfNoneMatchDep, record_tag, tagged
 from .idempotency import IdempotencyDep
 
 router = APIRouter(prefix="/follows", tags=["follows"])
-Follower = Annotated[Principal, Depends(require(Access.read))]
 
 
 @router.get("")
-def list_follows(
-    response: Response, session: SessionDep, principal: Follower
-) -> list[FollowPublic]:
+def list_follows(response: Response, session: SessionDep, principal: Reader) -> list[FollowPublic]:
     """Your follows, oldest first."""
     user_id = service.owner_id(session, principal)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -33,7 +26,7 @@ def create_follow(
     request: Request,
     response: Response,
     session: SessionDep,
-    principal: Follower,
+    principal: Reader,
     idempotency: IdempotencyDep,
 ) -> FollowPublic | Response:
     """Follow a jurisdiction, a state or everything; 409 if you follow it already."""
@@ -53,7 +46,7 @@ def get_follow(
     follow_id: IdPath,
     response: Response,
     session: SessionDep,
-    principal: Follower,
+    principal: Reader,
     if_none_match: IfNoneMatchDep,
 ) -> FollowPublic | Response:
     """One of your follows."""
@@ -70,7 +63,7 @@ def update_follow(
     payload: FollowUpdate,
     response: Response,
     session: SessionDep,
-    principal: Follower,
+    principal: Reader,
     if_match: IfMatchDep,
 ) -> FollowPublic:
     """Change how a follow's alerts reach you."""
@@ -82,7 +75,7 @@ def update_follow(
 
 @router.delete("/{follow_id}", status_code=204, response_class=Response)
 def delete_follow(
-    follow_id: IdPath, session: SessionDep, principal: Follower, if_match: IfMatchDep
+    follow_id: IdPath, session: SessionDep, principal: Reader, if_match: IfMatchDep
 ) -> None:
     """Stop following."""
     found = service.get(session, service.owner_id(session, principal), follow_id)

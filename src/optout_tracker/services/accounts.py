@@ -10,8 +10,16 @@ from sqlmodel import Session, col
 from .. import audit
 from ..db import UnitsOfWork, insert_or
 from ..db_types import utcnow
-from ..enums import ROLE_ACCESS, SCOPE_ACCESS, ActorKind, AuditAction, Role, Scope
-from ..errors import Conflict, FieldError, InvalidInput, NotFound, TooManyRequests, Unauthorized
+from ..enums import ROLE_ACCESS, SCOPE_ACCESS, Access, ActorKind, AuditAction, Role, Scope
+from ..errors import (
+    Conflict,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from ..models import ApiKey, LoginThrottle, User, UserSession
 from ..security import (
     DUMMY_HASH,
@@ -47,8 +55,28 @@ def user_principal(user: User, *, via_session: bool) -> Principal:
     return Principal(ActorKind.user, user.id, user.email, ROLE_ACCESS[user.role], via_session)
 
 
-def key_principal(key: ApiKey) -> Principal:
-    return Principal(ActorKind.api_key, key.id, f"key {key.name}", SCOPE_ACCESS[key.scope])
+def key_principal(session: Session, key: ApiKey) -> Principal:
+    """The caller a key stands for: its scope, but never more than its owner's role now (a
+    key made by an organizer since made a viewer reads only), and no one once its owner is
+    deactivated. A key made on the command line has no owner."""
+    access = SCOPE_ACCESS[key.scope]
+    if key.created_by_id is not None:
+        owner = session.get(User, key.created_by_id)
+        if owner is None or not owner.active:
+            raise Unauthorized(f"this API key's owner was deactivated: {HOW_TO_GET_A_KEY}")
+        access = min(access, ROLE_ACCESS[owner.role])
+    return Principal(ActorKind.api_key, key.id, f"key {key.name}", access)
+
+
+def owner_of(session: Session, principal: Principal) -> int | None:
+    """The user a caller acts for: a signed-in user, or the user who made the API key it
+    sent (a key made on the command line belongs to no one)."""
+    if principal.kind is ActorKind.user:
+        return principal.id
+    if principal.kind is ActorKind.api_key and principal.id is not None:
+        key = session.get(ApiKey, principal.id)
+        return None if key is None else key.created_by_id
+    return None
 
 
 # Users
@@ -172,18 +200,23 @@ def end_session(session: Session, token: str) -> None:
 def create_api_key(
     session: Session, name: str, scope: Scope, actor: Principal
 ) -> tuple[ApiKey, str]:
-    """A new key and its token; the token is shown once and only its hash is kept."""
+    """A new key and its token; the token is shown once and only its hash is kept. The key
+    belongs to the person who makes it, with a scope up to their own access; an admin (or
+    the command line) may make any."""
     name = name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("a key needs a name", [FieldError("name", "1 to 200 characters")])
+    if not actor.can(SCOPE_ACCESS[scope]):
+        allowed = [s.value for s in Scope if actor.can(SCOPE_ACCESS[s])]
+        message = f"at most {allowed[-1]}" if allowed else "none"
+        raise Forbidden(
+            f"{actor.label} may not make a key of scope {scope.value}: {message}",
+            [FieldError("scope", message)],
+        )
+    owner = owner_of(session, actor) if actor.can(Access.admin) else _key_owner(session, actor)
     token: NewToken = new_api_token()
-    created_by_id = actor.id if actor.kind is ActorKind.user else None
     key = ApiKey(
-        name=name,
-        scope=scope,
-        prefix=token.prefix,
-        key_hash=token.key_hash,
-        created_by_id=created_by_id,
+        name=name, scope=scope, prefix=token.prefix, key_hash=token.key_hash, created_by_id=owner
     )
     session.add(key)
     session.flush()
@@ -191,13 +224,20 @@ def create_api_key(
     return key, token.token
 
 
-def list_api_keys(session: Session) -> list[ApiKey]:
-    return list(session.scalars(sa.select(ApiKey).order_by(col(ApiKey.id))))
+def list_api_keys(session: Session, viewer: Principal) -> list[ApiKey]:
+    """Every key for an admin; anyone else's own keys."""
+    keys = sa.select(ApiKey).order_by(col(ApiKey.id))
+    if not viewer.can(Access.admin):
+        keys = keys.where(col(ApiKey.created_by_id) == _key_owner(session, viewer))
+    return list(session.scalars(keys))
 
 
 def revoke_api_key(session: Session, key_id: int, actor: Principal) -> ApiKey:
+    """Revoke a key (an admin's any; anyone else's own: another's is not found)."""
     key = session.get(ApiKey, key_id)
-    if key is None:
+    if key is None or not (
+        actor.can(Access.admin) or key.created_by_id == _key_owner(session, actor)
+    ):
         raise NotFound(f"no API key with id {key_id}")
     if key.revoked_at is None:
         before = audit.snapshot(key)
@@ -205,6 +245,17 @@ def revoke_api_key(session: Session, key_id: int, actor: Principal) -> ApiKey:
         session.flush()
         audit.record(session, actor, AuditAction.update, key, before)
     return key
+
+
+def _key_owner(session: Session, actor: Principal) -> int:
+    """The person whose keys a caller who is no admin manages: themselves, or the owner of
+    the key they sent."""
+    if (owner := owner_of(session, actor)) is None:
+        raise Forbidden(
+            "API keys belong to a person, and this API key has no owner (it was made on the "
+            "command line): sign in and manage your keys on /account"
+        )
+    return owner
 
 
 def authenticate_key(session: Session, token: str) -> ApiKey:

@@ -11,20 +11,17 @@ from sqlmodel import Session, col
 from .. import audit
 from ..enums import ActorKind, Alerts, AuditAction, FollowTarget
 from ..errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
-from ..models import ApiKey, Follow, Jurisdiction, User
+from ..models import Follow, Jurisdiction, User
 from ..schemas import FollowCreate, FollowPublic, FollowUpdate
 from ..security import Principal
+from . import accounts
 
 
 def owner_id(session: Session, principal: Principal) -> int:
-    """The user whose follows the caller reads and writes: a signed-in user, or the user who
-    made the API key (a key made on the command line belongs to no one)."""
-    if principal.kind is ActorKind.user and principal.id is not None:
-        return principal.id
-    if principal.kind is ActorKind.api_key and principal.id is not None:
-        key = session.get(ApiKey, principal.id)
-        if key is not None and key.created_by_id is not None:
-            return key.created_by_id
+    """The user whose follows the caller reads and writes (accounts.owner_of)."""
+    if (owner := accounts.owner_of(session, principal)) is not None:
+        return owner
+    if principal.kind is ActorKind.api_key:
         raise Forbidden(
             "follows belong to a person, and this API key has no owner (it was made on the "
             "command line): use a key a signed-in user created, or sign in at /login"

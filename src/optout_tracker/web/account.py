@@ -1,6 +1,6 @@
 """/account: your follows and how their alerts reach you; the Follow buttons post here."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -15,6 +15,7 @@ from ..schemas import FollowCreate, FollowUpdate
 from ..security import Principal
 from ..services import follows
 from ..text_input import field_errors, parse
+from . import api_keys
 from .access import require_page
 from .forms import FormData, Once
 from .pages import safe_next
@@ -31,9 +32,11 @@ def _account(
     session: Session,
     principal: Principal,
     mail_on: bool,
-    errors: dict[str, str] | None = None,
+    follow_errors: dict[str, str] | None = None,
     status_code: int = 200,
+    **keys_form: Any,
 ) -> Response:
+    """The page; `follow_errors` of a follow form, `keys_form` of the API key form."""
     user_id = follows.owner_id(session, principal)
     found = follows.list_(session, user_id)
     return render(
@@ -47,7 +50,8 @@ def _account(
         alerts=list(Alerts),
         mail_on=mail_on,
         email=follows.user_email(session, user_id),
-        errors=errors or {},
+        errors=follow_errors or {},
+        api_keys=api_keys.context(session, principal, **keys_form),
     )
 
 
@@ -102,3 +106,25 @@ def unfollow(
     found = follows.get(session, follows.owner_id(session, principal), follow_id)
     follows.delete(session, found, principal)
     return once.saved("/account", "No longer following.")
+
+
+@router.post("/account/api-keys", response_class=HTMLResponse)
+def create_key(
+    request: Request,
+    form: FormData,
+    session: SessionDep,
+    principal: SignedIn,
+    once: Once,
+    settings: SettingsDep,
+) -> Response:
+    def page(status_code: int, **keys_form: Any) -> Response:
+        return _account(
+            request, session, principal, settings.mail_on, None, status_code, **keys_form
+        )
+
+    return api_keys.create(form, session, principal, once, page, "/account")
+
+
+@router.post("/account/api-keys/{key_id}/revoke", response_class=HTMLResponse)
+def revoke_key(key_id: IdPath, session: SessionDep, principal: SignedIn, once: Once) -> Response:
+    return api_keys.revoke(key_id, session, principal, once, "/account")

@@ -1,20 +1,20 @@
 """`/admin`: users and API keys, for admins (webhooks: admin_webhooks.py)."""
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlmodel import Session
 
 from ..enums import Role
 from ..errors import AppError, FieldError, Forbidden, InvalidInput
 from ..http import csrf
 from ..http.deps import IdPath, SessionDep
-from ..schemas import ApiKeyCreate
 from ..security import Principal
 from ..services import accounts
-from ..text_input import field_errors, parse
+from ..text_input import field_errors
+from . import api_keys
 from .access import AdminUser
 from .forms import FormData, Once
 from .templating import render
@@ -34,10 +34,9 @@ def _users_page(
 def _keys_page(
     request: Request, principal: Principal, session: Session, status_code: int = 200, **form: Any
 ) -> Response:
-    """The API keys page; `new_token`/`new_key` show a key just made, once."""
-    keys = accounts.list_api_keys(session)
-    context = {"values": {}, "errors": {}, "new_token": None, **form}
-    return render(request, principal, "admin_keys.html", status_code, keys=keys, **context)
+    """The API keys page (api_keys.context: `form` holds a refused form or a key just made)."""
+    keys = api_keys.context(session, principal, **form)
+    return render(request, principal, "admin_keys.html", status_code, api_keys=keys)
 
 
 @router.get("", response_class=HTMLResponse)
@@ -95,21 +94,10 @@ def keys_page(request: Request, session: SessionDep, principal: AdminUser) -> Re
 def create_key(
     request: Request, form: FormData, session: SessionDep, principal: AdminUser, once: Once
 ) -> Response:
-    try:
-        with session.begin_nested():
-            data = parse(ApiKeyCreate, form)
-            key, token = accounts.create_api_key(session, data.name, data.scope, principal)
-    except (ValidationError, AppError) as exc:
-        return _keys_page(request, principal, session, 422, values=form, errors=field_errors(exc))
-    # Shown on this answer only, never stored: no redirect, and the page is not cached; a
-    # second tap lands on the list of keys.
-    once.remember("/admin/api-keys")
-    response = _keys_page(request, principal, session, new_token=token, new_key=key)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    page = partial(_keys_page, request, principal, session)
+    return api_keys.create(form, session, principal, once, page, "/admin/api-keys")
 
 
 @router.post("/api-keys/{key_id}/revoke", response_class=HTMLResponse)
 def revoke_key(key_id: IdPath, session: SessionDep, principal: AdminUser, once: Once) -> Response:
-    key = accounts.revoke_api_key(session, key_id, principal)
-    return once.saved("/admin/api-keys", f"Revoked the key {key.name!r}.")
+    return api_keys.revoke(key_id, session, principal, once, "/admin/api-keys")
