@@ -6,7 +6,7 @@ import re
 
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from optout_tracker.enums import Role, Scope
 from optout_tracker.models import ApiKey, User
@@ -115,7 +115,7 @@ def test_on_account_a_viewer_makes_a_key_with_the_form_as_it_comes_then_revokes_
     assert session.scalar(sa.select(sa.func.count()).select_from(ApiKey)) == 1
     assert "optk_" in client.get("/account").text and token[1] not in client.get("/account").text
 
-    (key_id,) = session.scalars(sa.select(ApiKey.id))
+    (key_id,) = session.scalars(sa.select(col(ApiKey.id)))
     revoke = f"/account/api-keys/{key_id}/revoke"
     r = client.post(revoke, data={"csrf_token": csrf(client, "/account")}, follow_redirects=False)
     assert r.status_code == 303
