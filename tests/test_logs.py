@@ -221,15 +221,20 @@ def test_serve_logs_each_request_once_as_a_json_line_with_every_field(
     assert counted[("optout_http_requests_total", "/healthz", "200")] >= 1
 
 
-def test_the_worker_logs_json_lines(databases: DatabaseFactory) -> None:
+def test_the_worker_logs_json_lines_sql_echo_s_too(databases: DatabaseFactory) -> None:
     env = {**os.environ, "OPTOUT_DATABASE_URL": databases.new_seeded_url(),
-           "OPTOUT_LOG_FORMAT": "json", "OPTOUT_WEBHOOK_TIMEOUT_SECOND": "5"}  # fmt: skip
+           "OPTOUT_LOG_FORMAT": "json", "OPTOUT_WEBHOOK_TIMEOUT_SECOND": "5",
+           "OPTOUT_SQL_ECHO": "true"}  # fmt: skip
     done = subprocess.run(
         run_command("worker", "--once"), env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert "worker: 0 delivered" in done.stdout
+    assert done.stdout.startswith("worker: 0 delivered") and len(done.stdout.splitlines()) == 1
     records = json_lines(done.stderr)
+    # OPTOUT_SQL_ECHO's statements: in the same format, once (SQLAlchemy's own plain-text
+    # handler on stdout is not added).
+    statements = [r["message"] for r in records if r["logger"] == "sqlalchemy.engine.Engine"]
+    assert any(s.startswith("SELECT") for s in statements)
     # The misspelt setting is warned about once logging is configured: as JSON too.
     (warning,) = [r for r in records if "OPTOUT_WEBHOOK_TIMEOUT_SECOND " in r["message"]]
     assert warning["level"] == "WARNING" and warning["logger"] == "optout_tracker.config"

@@ -96,7 +96,7 @@ def config(log_format: LogFormat) -> dict[str, Any]:
             "uvicorn.access": {"handlers": [], "propagate": False},
             # OPTOUT_SQL_ECHO: SQLAlchemy gives the engine's logger a plain-text handler of its
             # own on stdout when it has none; with this one the statements reach the root's.
-            "sqlalchemy.engine.base.Engine": {"handlers": ["none"], "propagate": True},
+            "sqlalchemy.engine.Engine": {"handlers": ["none"], "propagate": True},
         },
     }
 
