@@ -17,8 +17,8 @@ ACCESS = logging.getLogger("optout_tracker.access")
 class Observe:
     """Counts, times and logs every request: method, path, route template, status, latency,
     request id, who asked (whom the route identified: a user or a key by kind and id, never
-    by name or address; else anonymous) and the client's address (the proxy's forwarded one
-    when uvicorn trusts it: FORWARDED_ALLOW_IPS)."""
+    by e-mail address or key name, which are personal or private; else anonymous) and the
+    client's address (the proxy's forwarded one when uvicorn trusts it: FORWARDED_ALLOW_IPS)."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app, self.metrics = app, metrics
