@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session
 
-from . import csv_io, migrate, process_memory
+from . import csv_io, logs, migrate, process_memory
 from .clock import today
 from .config import Settings, get_settings
 from .db import create_db_engine, unit_of_work
@@ -76,6 +76,13 @@ def _engine() -> tuple[Settings, Engine]:
     return settings, engine
 
 
+def _log_as_configured() -> Settings:
+    """Configure logging as OPTOUT_LOG_FORMAT says before anything logs (reading the settings
+    warns of unknown OPTOUT_ variables), and return the settings."""
+    logs.configure(Settings().log_format)
+    return get_settings()
+
+
 def _timed(label: str, action: Callable[[], Any], *, quiet_if_unchanged: bool = False) -> Any:
     """Run `action` and say what it did and how long it took (`quiet_if_unchanged`: only if
     its result is truthy, i.e. it changed something)."""
@@ -126,6 +133,7 @@ def _prepare_apart(demo: bool) -> None:
 def _prepare_child(demo: bool) -> None:
     @friendly_errors
     def run() -> None:
+        _log_as_configured()  # a process of its own: its lines formatted as the server's
         settings, engine = _engine()
         prepare(settings, engine, demo=demo)
         engine.dispose()
@@ -162,7 +170,7 @@ def serve(host: str, port: int, demo: bool, workers: int, webhooks: bool) -> Non
 
     process_memory.limit_arenas()  # before the threads that would each make an arena
     # Made (or checked) once, before any worker starts: a clear error, not a traceback.
-    secret = session_secret(get_settings())
+    secret = session_secret(_log_as_configured())
     settings, engine = _engine()
     click.echo(f"session cookies are signed with the secret from {secret.source}")
     _prepare_apart(demo)
@@ -174,13 +182,18 @@ def serve(host: str, port: int, demo: bool, workers: int, webhooks: bool) -> Non
     else:
         engine.dispose()
     click.echo(f"serving on http://{host}:{port} (API docs at /docs)")
+    # Each of uvicorn's worker processes configures its logging from log_config; the app logs
+    # each request (http/observe.py) in place of uvicorn's access log.
+    log_config = logs.config(settings.log_format)
     if workers == 1:
         from .main import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True)
+        uvicorn.run(create_app(settings), host=host, port=port, proxy_headers=True,
+                    log_config=log_config, access_log=False)  # fmt: skip
     else:
         uvicorn.run("optout_tracker.main:create_app", factory=True, host=host, port=port,
-                    workers=workers, proxy_headers=True)  # fmt: skip
+                    workers=workers, proxy_headers=True, log_config=log_config,
+                    access_log=False)  # fmt: skip
 
 
 @main.command()
@@ -191,6 +204,7 @@ def serve(host: str, port: int, demo: bool, workers: int, webhooks: bool) -> Non
 def worker(once: bool, poll: float) -> None:
     """Deliver webhooks and mail, retrying with backoff, and queue the digests and alerts
     due each day (run one or more)."""
+    _log_as_configured()
     settings, engine = _engine()
     migrate.upgrade(engine)
     stop = threading.Event()

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import parse_qs, urlsplit
 
 from pydantic import Field, field_validator
@@ -101,6 +102,20 @@ class Settings(BaseSettings):
         description="Web pages that may read the API from the browser: their origins, "
         "comma-separated (https://coalition.example), or *. Unset: none.",
     )
+
+    log_format: Literal["text", "json"] = Field(
+        "text",
+        description="How `serve` and `worker` write their log lines: text (readable, with a "
+        "timestamp) or json (one JSON object per line, for a log collector).",
+    )
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _log_format_is_known(cls, value: object) -> object:
+        # A typo would otherwise be pydantic's "Input should be 'text' or 'json'", unnamed.
+        if isinstance(value, str) and value.strip().lower() in ("text", "json"):
+            return value.strip().lower()
+        raise ValueError(f"OPTOUT_LOG_FORMAT must be text or json (got {value!r})")
 
     @field_validator("cors_origins")
     @classmethod

@@ -32,6 +32,8 @@ from .config import Settings, get_settings
 from .db import create_db_engine, unit_of_work
 from .http import problems, uploads
 from .http.auth import get_principal
+from .http.metrics import Metrics
+from .http.observe import Observe
 from .http.public_cache import PublicCache, Store
 from .middleware import ApiCors, BodyLimit, HeadAsGet, RequestIds, SecurityHeaders
 from .paths import PACKAGE_DIR
@@ -46,6 +48,7 @@ from .web import (
     feeds,
     health,
     maps,
+    metrics,
     pages,
     templating,
     timeline,
@@ -94,6 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # 2 s; argon2 costs ~100 ms of CPU each, so no one client can keep the CPUs busy.
     app.state.sign_in_budget = ClientBudget("sign-in attempts", burst=30, per_minute=30)
     app.state.export_slots = threading.BoundedSemaphore(settings.export_concurrency)
+    app.state.metrics = Metrics()  # this process's, shown at /metrics
 
     # Every API route checks a presented key, even where anyone may read: a wrong key is a 401.
     api = APIRouter(
@@ -109,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api)
     for router in (
         health.router,
+        metrics.router,
         pages.router,
         maps.router,
         cities.router,  # before /jurisdictions/{slug}, which would take "new" for a slug
@@ -165,5 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(HeadAsGet)
     if origins := settings.cors_origin_list:
         app.add_middleware(ApiCors, origins=origins, prefixes=(f"{API_PREFIX}/", "/openapi.json"))
+    # Outside whatever may answer (the public cache, CORS, HEAD), inside the request's id:
+    # every request is counted and logged once, with its id.
+    app.add_middleware(Observe, metrics=app.state.metrics)
     app.add_middleware(RequestIds)  # outermost: every answer has one, a cached one too
     return app
