@@ -98,6 +98,7 @@ LEVELS: dict[tuple[str, str], Access] = {
     ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}"): ADMIN,
     ("POST", f"{API}/webhooks/{{webhook_id}}/test"): ADMIN,
     ("GET", f"{API}/follow-up"): PUBLIC,
+    ("GET", f"{API}/changes"): PUBLIC,
     ("GET", f"{API}/follows"): READ,
     ("POST", f"{API}/follows"): READ,
     ("GET", f"{API}/follows/{{follow_id}}"): READ,

@@ -14,6 +14,7 @@ from .api import (
     announcements,
     api_keys,
     audit,
+    changes,
     documents,
     export,
     follow_up,
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(get_principal)],
     )
     records = (jurisdictions, agencies, votes, letters, responses, announcements)
-    others = (notices, documents, follow_up, follows, status, export, imports, audit)
+    others = (notices, documents, follow_up, follows, status, changes, export, imports, audit)
     routers = [m.router for m in (*records, *others, api_keys, webhooks)]
     for router in routers:
         api.include_router(router)

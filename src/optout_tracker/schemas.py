@@ -888,6 +888,43 @@ class ImportReport(BaseModel):
     )
 
 
+# The changes feed: every record created, updated and deleted, in order, for a partner's copy.
+
+
+Cursor = Annotated[
+    str,
+    StringConstraints(pattern=r"^\d{1,18}$"),
+    Field(description="A change's `cursor`, or a page's `next_cursor`: opaque, in order."),
+]
+
+
+class ChangesParams(QueryInput):
+    after: Cursor | None = Field(None, description="Changes after this cursor (default: all).")
+    limit: int = Field(100, ge=1, le=1000, description="Page size, 1–1000.")
+
+
+class Change(BaseModel):
+    cursor: Cursor
+    entity: Annotated[str, WithJsonSchema({"type": "string", "enum": [k.entity for k in KINDS]})]
+    id: int = Field(description="The record's id: fetch it at /api/v1/{entity's plural}/{id}.")
+    action: Literal["created", "updated", "deleted"]
+    at: datetime
+    jurisdiction_id: int | None = Field(
+        description="The jurisdiction it is, or belongs to (its derived status may have moved)."
+    )
+
+
+class ChangesPage(BaseModel):
+    """Changes in the order they were made. Fewer than `limit` items: nothing more for now;
+    keep `next_cursor` and ask again later."""
+
+    items: list[Change]
+    next_cursor: Cursor | None = Field(
+        description="Where the next page starts: pass it as `after` (null only before any "
+        "change at all)."
+    )
+
+
 # Documents: files attached to a letter or a response.
 
 
