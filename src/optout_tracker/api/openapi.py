@@ -15,6 +15,7 @@ from ..enums import Access
 from ..http import problems
 from ..http.auth import ACCESS_WORDS, REQUIRES
 from ..schemas import Problem
+from . import examples
 from .conventions import ANSWERS, SENDS, header
 
 SCHEME = "apiKey"
@@ -77,6 +78,7 @@ def install(app: FastAPI, prefix: str, api_routers: Sequence[APIRouter]) -> None
         )
         for defs in components["schemas"]["Problem"].pop("$defs", {}).items():
             components["schemas"].setdefault(*defs)
+        examples.document(components["schemas"])
         components["schemas"].pop("HTTPValidationError", None)
         components["schemas"].pop("ValidationError", None)
         components["securitySchemes"] = {SCHEME: SECURITY_SCHEME}
