@@ -946,6 +946,10 @@ class WebhookAttemptPublic(BaseModel):
 class WebhookDeliveryPublic(Record):
     webhook_id: int
     uuid: str = Field(description="Sent as X-Optout-Delivery; the same on every retry.")
+    message_id: str = Field(
+        description="Sent as webhook-id: the event's, the same on every retry and on every "
+        "redelivery of it (the uuid of its first delivery)."
+    )
     event: str = Field(examples=[TEST_EVENT])
     state: DeliveryState
     attempt_count: int

@@ -1,5 +1,6 @@
 """Webhook subscriptions and their deliveries, as admins manage and inspect them."""
 
+import base64
 import json
 import secrets
 from collections import Counter, defaultdict
@@ -29,7 +30,9 @@ DELIVERIES = records.Listing(WebhookDelivery, equal=("state", "event"), default_
 
 
 def new_secret() -> str:
-    return f"whsec_{secrets.token_urlsafe(32)}"
+    """A random key in the Standard Webhooks form ("whsec_", 32 bytes in base64), which the
+    spec's libraries take as it is (webhook_worker.standard_key)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def list_(session: Session, params: ListParams) -> tuple[list[Webhook], int]:
