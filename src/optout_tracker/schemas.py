@@ -929,7 +929,10 @@ class WebhookPublic(Record):
 
 
 class WebhookCreated(WebhookPublic):
-    secret: str = Field(description="Keys X-Optout-Signature: shown this once, never again.")
+    secret: str = Field(
+        description="Keys X-Optout-Signature and webhook-signature (a generated one is in the "
+        "Standard Webhooks form, whsec_ and base64): shown this once, never again."
+    )
 
 
 class WebhookAttemptPublic(BaseModel):
