@@ -392,7 +392,7 @@ class WebhookDelivery(Tracked, table=True):
             index=True,
         )
     )
-    # Sent as X-Optout-Delivery, the same on every retry: receivers de-duplicate on it.
+    # Sent as X-Optout-Delivery, the same on every retry (a redelivery has its own).
     uuid: str = Field(max_length=36, unique=True)
     # Sent as webhook-id: the event's, the same on every retry and on every redelivery of it
     # (the first delivery's uuid), as Standard Webhooks has it.
