@@ -97,6 +97,7 @@ LEVELS: dict[tuple[str, str], Access] = {
     ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries"): ADMIN,
     ("GET", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}"): ADMIN,
     ("POST", f"{API}/webhooks/{{webhook_id}}/test"): ADMIN,
+    ("POST", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/redeliver"): ADMIN,
     ("GET", f"{API}/follow-up"): PUBLIC,
     ("GET", f"{API}/changes"): PUBLIC,
     ("GET", f"{API}/follows"): READ,

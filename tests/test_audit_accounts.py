@@ -2,6 +2,7 @@
 what, field by field, and never a password, key, hash or signing secret in the log."""
 
 import json
+import re
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlmodel import Session, col
 
 from optout_tracker.models import ApiKey, AuditEntry, User
 from tests.conftest import Credentials
+from tests.test_admin_webhooks import post_form as webhook_form
 from tests.test_pages import post_form, sign_in
 
 API = "/api/v1"
@@ -101,6 +103,47 @@ def test_a_webhook_subscription_made_changed_and_deleted_is_audited_without_its_
     assert log[2]["changes"]["url"] == [hook["url"], None]
     shown = json.dumps(log)
     assert SECRET not in shown and new_secret not in shown
+
+
+def test_a_webhook_subscription_made_changed_and_deleted_on_the_admin_pages_is_audited(
+    client: TestClient, session: Session, credentials: Credentials
+) -> None:
+    """The pages call the same service as the API: the same entries, the secret hidden."""
+    sign_in(client, credentials, "admin")
+    page = "/admin/webhooks"
+    url = "https://partner.example.org/hook"
+    r = webhook_form(client, page, page, {"url": url, "secret": SECRET, "events": "*"})
+    assert r.status_code == 200, r.text
+    [made] = entries(session, "webhook")
+    hook = f"{page}/{made.entity_id}"
+    new_secret = SECRET[::-1]
+    edit = {"url": url, "description": "Coalition map", "events": ["vote.created"]}
+    r = webhook_form(client, hook, hook, {**edit, "secret": new_secret})
+    assert r.status_code == 303, r.text
+    r = webhook_form(client, hook, hook, {**edit, "generate_secret": "true"})
+    assert r.status_code == 200, r.text  # the generated secret, shown on this answer
+    generated = re.search(r'<code class="token">(whsec_[^<]+)</code>', r.text)
+    assert generated
+    r = webhook_form(client, f"{hook}/active", hook, {"active": "false"})
+    assert r.status_code == 303, r.text
+    r = webhook_form(client, f"{hook}/delete", hook, {})
+    assert r.status_code == 303, r.text
+
+    log = entries(session, "webhook")
+    assert [e.action for e in log] == ["create", "update", "update", "update", "delete"]
+    assert {e.actor_label for e in log} == {"admin@example.org"}
+    assert {e.entity_id for e in log} == {made.entity_id}
+    assert log[0].changes["url"] == [None, url] and log[0].changes["secret"] == [None, "(secret)"]
+    assert log[1].changes == {
+        "description": [None, "Coalition map"],
+        "events": [["*"], ["vote.created"]],
+        "secret": ["(secret)", "(secret)"],
+    }
+    assert log[2].changes == {"secret": ["(secret)", "(secret)"]}
+    assert log[3].changes == {"active": [True, False]}
+    assert log[4].changes["url"] == [url, None] and log[4].changes["secret"] == ["(secret)", None]
+    shown = json.dumps([e.changes for e in log])
+    assert SECRET not in shown and new_secret not in shown and generated.group(1) not in shown
 
 
 def test_account_changes_stay_out_of_the_public_activity(

@@ -1,5 +1,6 @@
 """Migrations build the schema the models describe, and take it down again, on both backends."""
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -213,5 +214,62 @@ def test_ids_are_never_reused_after_the_migration_that_keeps_them(
 
         migrate.downgrade(engine, BEFORE_AUTOINCREMENT)  # and back, rows still there
         assert _shape(engine) == shape
+    finally:
+        engine.dispose()
+
+
+BEFORE_MESSAGE_ID = "6c1e9a0f3b27"
+
+
+def test_deliveries_made_before_message_ids_are_their_own_message(
+    databases: DatabaseFactory,
+) -> None:
+    """A delivery queued before an upgrade goes out afterwards with webhook-id = its uuid."""
+    engine = create_db_engine(make_settings(databases.new_url()))
+    uuids = ["1b4e28ba-2fa1-11d2-883f-0016d3cca427", "6fa459ea-ee8a-3ca4-894e-db77e160355e"]
+    try:
+        migrate.upgrade(engine, BEFORE_MESSAGE_ID)
+        tables = _tables(engine).tables
+        now = datetime.now(UTC)
+        stamps = {"created_at": now, "updated_at": now, "version": 1}
+        with engine.begin() as conn:
+            made = conn.execute(
+                tables["webhook"]
+                .insert()
+                .values(
+                    url="https://partner.example/hook",
+                    secret="s" * 16,
+                    events=["*"],
+                    active=True,
+                    **stamps,
+                )
+            ).inserted_primary_key
+            assert made is not None
+            hook_id = made[0]
+            conn.execute(
+                tables["webhook_delivery"].insert(),
+                [
+                    {
+                        "webhook_id": hook_id,
+                        "uuid": u,
+                        "event": "vote.created",
+                        "body": "{}",
+                        "state": "pending",
+                        "attempt_count": 0,
+                        **stamps,
+                    }  # fmt: skip
+                    for u in uuids
+                ],
+            )
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT uuid, message_id FROM webhook_delivery")).all()
+        assert sorted(rows) == [(u, u) for u in sorted(uuids)]
+        column = next(
+            c
+            for c in sa.inspect(engine).get_columns("webhook_delivery")
+            if c["name"] == "message_id"
+        )
+        assert column["nullable"] is False
     finally:
         engine.dispose()

@@ -123,6 +123,7 @@ def test_the_record_operations_and_the_creating_posts_document_their_headers(
         ("POST", f"{API}/follows"),
         ("POST", f"{API}/webhooks"),
         ("POST", f"{API}/webhooks/{{webhook_id}}/test"),
+        ("POST", f"{API}/webhooks/{{webhook_id}}/deliveries/{{delivery_id}}/redeliver"),
         ("POST", f"{API}/jurisdictions/{{jurisdiction_id}}/notices"),
     }
 

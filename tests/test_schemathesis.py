@@ -29,7 +29,7 @@ from schemathesis.generation import GenerationMode
 from sqlmodel import Session, col
 
 from optout_tracker.db import create_db_engine
-from optout_tracker.enums import AgencyKind, FollowTarget, ResponseKind, Role, Scope
+from optout_tracker.enums import AgencyKind, DeliveryState, FollowTarget, ResponseKind, Role, Scope
 from optout_tracker.main import create_app
 from optout_tracker.models import (
     Agency,
@@ -154,6 +154,12 @@ def target(databases: DatabaseFactory, history_engine: sa.Engine) -> Iterator[Ta
             documents.attach(session, response=answer, filename=f"answer-{n}.txt",
                              data=b"Received.", public=n % 2 == 0, actor=CLI)  # fmt: skip
         session.commit()
+        # Every delivery (the documents' events too, written at that commit) finished, as the
+        # worker leaves them: a generated redelivery may take any of them.
+        session.execute(
+            sa.update(WebhookDelivery).values(state=DeliveryState.failed, next_attempt_at=None)
+        )
+        session.commit()
         ids = {
             name: list(session.scalars(sa.select(table.id).order_by(table.id).limit(200)))
             for name, table in ID_TABLES.items()
@@ -221,6 +227,10 @@ def _realistic(
                     # cases' job); paths and queries keep random ids half of the time, for 404s.
                     if part is case.body or name in ALWAYS or draw(st.booleans()):
                         part[name] = draw(values[name])
+        if "{delivery_id}" in label and draw(st.booleans()):
+            # A delivery is found only under its own webhook: both ids right at once, often.
+            for name in ("webhook_id", "delivery_id"):
+                case.path_parameters[name] = draw(values[name])
         if label.endswith("/documents") and isinstance(case.body, dict) and draw(st.booleans()):
             case.body["file"] = SCAN  # random bytes are rarely a PDF, an image or text
         if (case.path_parameters or {}).get("kind") and draw(st.booleans()):

@@ -392,8 +392,11 @@ class WebhookDelivery(Tracked, table=True):
             index=True,
         )
     )
-    # Sent as X-Optout-Delivery, the same on every retry: receivers de-duplicate on it.
+    # Sent as X-Optout-Delivery, the same on every retry (a redelivery has its own).
     uuid: str = Field(max_length=36, unique=True)
+    # Sent as webhook-id: the event's, the same on every retry and on every redelivery of it
+    # (the first delivery's uuid), as Standard Webhooks has it.
+    message_id: str = Field(max_length=36)
     event: str = Field(max_length=60, index=True)
     body: str = Field(sa_type=TEXT)  # the exact bytes signed and sent, fixed at the change
     state: DeliveryState = Field(

@@ -1031,7 +1031,10 @@ class WebhookPublic(Record):
 
 
 class WebhookCreated(WebhookPublic):
-    secret: str = Field(description="Keys X-Optout-Signature: shown this once, never again.")
+    secret: str = Field(
+        description="Keys X-Optout-Signature and webhook-signature (a generated one is in the "
+        "Standard Webhooks form, whsec_ and base64): shown this once, never again."
+    )
 
 
 class WebhookAttemptPublic(BaseModel):
@@ -1048,6 +1051,10 @@ class WebhookAttemptPublic(BaseModel):
 class WebhookDeliveryPublic(Record):
     webhook_id: int
     uuid: str = Field(description="Sent as X-Optout-Delivery; the same on every retry.")
+    message_id: str = Field(
+        description="Sent as webhook-id: the event's, the same on every retry and on every "
+        "redelivery of it (the uuid of its first delivery)."
+    )
     event: str = Field(examples=[TEST_EVENT])
     state: DeliveryState
     attempt_count: int

@@ -12,10 +12,13 @@ an outcome that comes back after its lease ran out is ignored.
 """
 
 import asyncio
+import base64
+import binascii
 import hashlib
 import hmac
 import logging
 import os
+import re
 import socket
 import threading
 import time
@@ -47,6 +50,9 @@ PRUNE_EVERY_SECONDS = 3600
 IN_FLIGHT = "no outcome recorded: in flight, or the worker stopped during it"
 # Answers whose start is kept for admins to read: text, never bytes of some binary format.
 TEXT_TYPES = ("text/", "application/json", "application/xml", "application/problem+")
+# A secret in the Standard Webhooks form: "whsec_", then its key in base64 (the standard
+# alphabet, the one the spec's libraries decode).
+STANDARD_SECRET = re.compile(r"whsec_([A-Za-z0-9+/]+)={0,2}")
 D = WebhookDelivery
 
 
@@ -54,6 +60,7 @@ D = WebhookDelivery
 class Claimed:
     id: int
     uuid: str
+    message_id: str
     event: str
     body: str
     url: str
@@ -171,12 +178,19 @@ class Worker:
                     allow_private=self.settings.webhook_allow_private,
                     resolver=self.resolver,
                 )
+                # Each attempt's own time: a receiver refuses one that is too old (a replay).
+                timestamp = str(int(time.time()))
                 headers = {
                     "Host": target.host_header,
                     "Content-Type": "application/json",
                     "X-Optout-Event": claimed.event,
                     "X-Optout-Delivery": claimed.uuid,
                     "X-Optout-Signature": sign(claimed.secret, body),
+                    "webhook-id": claimed.message_id,
+                    "webhook-timestamp": timestamp,
+                    "webhook-signature": sign_standard(
+                        claimed.secret, claimed.message_id, timestamp, body
+                    ),
                 }
                 async with client.stream(
                     "POST", target.url, content=body, headers=headers, extensions=target.extensions
@@ -236,7 +250,7 @@ class Worker:
             session.add_all(attempts)
             session.flush()
             return [
-                Claimed(d.id, d.uuid, d.event, d.body, url, secret, attempt.id or 0)
+                Claimed(d.id, d.uuid, d.message_id, d.event, d.body, url, secret, attempt.id or 0)
                 for (d, url, secret), attempt in zip(rows, attempts, strict=True)
             ]
 
@@ -281,6 +295,28 @@ class Worker:
 def sign(secret: str, body: bytes) -> str:
     """The X-Optout-Signature value: hex HMAC-SHA256 of the raw body."""
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def sign_standard(secret: str, message_id: str, timestamp: str, body: bytes) -> str:
+    """The webhook-signature value (Standard Webhooks, v1): base64 HMAC-SHA256 of
+    "{webhook-id}.{webhook-timestamp}.{body}"."""
+    signed = f"{message_id}.{timestamp}.".encode() + body
+    digest = hmac.new(standard_key(secret), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode()
+
+
+def standard_key(secret: str) -> bytes:
+    """The key of webhook-signature. A secret in the Standard Webhooks form (as generated
+    ones are) stands for the bytes it encodes, as the spec's libraries read it, so that it is
+    pasted into them as it is; any other secret is its own bytes, as X-Optout-Signature
+    uses it (the libraries take it as raw bytes, or as "whsec_" + its base64)."""
+    if match := STANDARD_SECRET.fullmatch(secret):
+        digits = match[1]
+        try:
+            return base64.b64decode(digits + "=" * (-len(digits) % 4), validate=True)
+        except binascii.Error:  # 4n + 1 digits: no base64 has that length
+            pass
+    return secret.encode()
 
 
 async def _excerpt(response: httpx2.Response) -> str | None:

@@ -136,3 +136,29 @@ def test_webhook(
             request.url_for("get_webhook_delivery", webhook_id=webhook_id, delivery_id=body.id)
         ),
     )
+
+
+@router.post(
+    "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+    status_code=202,
+    response_model=WebhookDeliveryPublic,
+)
+def redeliver_webhook_delivery(
+    webhook_id: IdPath, delivery_id: DeliveryId, request: Request, response: Response,
+    session: SessionDep, principal: Admin, idempotency: IdempotencyDep,
+) -> WebhookDeliveryPublic | Response:  # fmt: skip
+    """Send a delivered or failed delivery's event again: a new delivery, the same webhook-id."""
+
+    def make() -> WebhookDeliveryPublic:
+        delivery = service.redeliver(session, service.get(session, webhook_id), delivery_id)
+        return service.with_attempts(session, [delivery])[0]
+
+    return idempotency.once(
+        "",  # the path names the delivery: nothing else to match
+        response,
+        make,
+        status=202,
+        location=lambda body: str(
+            request.url_for("get_webhook_delivery", webhook_id=webhook_id, delivery_id=body.id)
+        ),
+    )

@@ -125,9 +125,20 @@ def body(name: str, occurred_at: datetime, data: dict[str, Any]) -> str:
     )
 
 
-def delivery_row(webhook_id: int, name: str, payload: str) -> dict[str, Any]:
-    """A new delivery's own values; the model's defaults make it pending and due at once."""
-    return {"webhook_id": webhook_id, "uuid": str(uuid4()), "event": name, "body": payload}
+def delivery_row(
+    webhook_id: int, name: str, payload: str, message_id: str | None = None
+) -> dict[str, Any]:
+    """A new delivery's own values; the model's defaults make it pending and due at once.
+    An event's first delivery names its message (`webhook-id`) after itself; a redelivery
+    keeps the message id of the one it repeats."""
+    uuid = str(uuid4())
+    return {
+        "webhook_id": webhook_id,
+        "uuid": uuid,
+        "message_id": message_id or uuid,
+        "event": name,
+        "body": payload,
+    }
 
 
 def wants(webhook: Webhook, name: str) -> bool:

@@ -1,5 +1,6 @@
 """Webhook subscriptions and their deliveries, as admins manage and inspect them."""
 
+import base64
 import json
 import secrets
 from collections import Counter, defaultdict
@@ -29,7 +30,9 @@ DELIVERIES = records.Listing(WebhookDelivery, equal=("state", "event"), default_
 
 
 def new_secret() -> str:
-    return f"whsec_{secrets.token_urlsafe(32)}"
+    """A random key in the Standard Webhooks form ("whsec_", 32 bytes in base64), which the
+    spec's libraries take as it is (webhook_worker.standard_key)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
 
 
 def list_(session: Session, params: ListParams) -> tuple[list[Webhook], int]:
@@ -101,6 +104,27 @@ def send_test(session: Session, webhook: Webhook) -> WebhookDelivery:
     return delivery
 
 
+def redeliver(session: Session, webhook: Webhook, delivery_id: int) -> WebhookDelivery:
+    """Send a delivered or failed delivery's event again, as a new delivery due at once (with
+    retries of its own): the same body and message id (webhook-id), a uuid of its own; the
+    first delivery and its attempts stay as they were."""
+    original = _own_delivery(session, webhook.id or 0, delivery_id)
+    if not webhook.active:
+        raise Conflict("the webhook is inactive: activate it before redelivering")
+    if original.state is DeliveryState.pending:
+        raise Conflict(
+            f"delivery {delivery_id} is still pending: the worker sends it, and retries it, "
+            "without being asked"
+        )
+    row = outbox.delivery_row(
+        webhook.id or 0, original.event, original.body, message_id=original.message_id
+    )
+    delivery = WebhookDelivery(**row)
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
 def undelivered_counts(
     session: Session, webhook_ids: Sequence[int]
 ) -> dict[int, Counter[DeliveryState]]:
@@ -133,10 +157,14 @@ def deliveries(
 
 
 def delivery(session: Session, webhook_id: int, delivery_id: int) -> WebhookDeliveryPublic:
+    return with_attempts(session, [_own_delivery(session, webhook_id, delivery_id)])[0]
+
+
+def _own_delivery(session: Session, webhook_id: int, delivery_id: int) -> WebhookDelivery:
     found = records.get(session, WebhookDelivery, delivery_id)
     if found.webhook_id != webhook_id:
         raise NotFound(f"webhook {webhook_id} has no delivery {delivery_id}")
-    return with_attempts(session, [found])[0]
+    return found
 
 
 def with_attempts(session: Session, found: list[WebhookDelivery]) -> list[WebhookDeliveryPublic]:

@@ -289,6 +289,33 @@ def send_test_event(
     )
 
 
+@router.post(
+    "/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver", response_class=HTMLResponse
+)
+def redeliver(
+    request: Request,
+    webhook_id: IdPath,
+    delivery_id: IdPath,
+    session: SessionDep,
+    principal: AdminUser,
+    once: Once,
+) -> Response:
+    """Send a delivered or failed delivery's event again, as a new delivery."""
+    webhook = webhooks.get(session, webhook_id)
+    back = f"/admin/webhooks/{webhook_id}"
+    try:
+        with session.begin_nested():
+            delivery = webhooks.redeliver(session, webhook, delivery_id)
+    except Conflict as exc:
+        flash(request, f"Nothing was redelivered ({exc.detail}).")
+        return RedirectResponse(back, status_code=303)
+    return once.saved(
+        back,
+        f"The {delivery.event} event is queued again (delivery {delivery.uuid}, webhook-id "
+        f"{delivery.message_id}); the worker sends it on its next round.",
+    )
+
+
 @router.post("/webhooks/{webhook_id}/delete", response_class=HTMLResponse)
 def delete_webhook(
     webhook_id: IdPath, session: SessionDep, principal: AdminUser, once: Once
