@@ -97,9 +97,10 @@ def test_the_outbox_gauges_are_the_database_s_at_the_scrape(
     now = utcnow()
 
     def delivery(state: DeliveryState, due: timedelta) -> WebhookDelivery:
+        sent_as = str(uuid4())
         return WebhookDelivery(
-            webhook_id=hook.id or 0, uuid=str(uuid4()), event="vote.created", body="{}",
-            state=state, next_attempt_at=now + due,
+            webhook_id=hook.id or 0, uuid=sent_as, message_id=sent_as, event="vote.created",
+            body="{}", state=state, next_attempt_at=now + due,
         )  # fmt: skip
 
     def mail(state: DeliveryState, due: timedelta) -> MailMessage:
