@@ -15,15 +15,8 @@ dir="${1:?usage: pg-backup.sh DIR [DATABASE_URL]}"
 url="${2:-${OPTOUT_DATABASE_URL:-}}"
 keep="${KEEP:-14}"
 [[ "$keep" =~ ^[1-9][0-9]*$ ]] || { echo "pg-backup.sh: KEEP must be a number from 1" >&2; exit 2; }
-[[ "$url" == postgresql* ]] || { echo "pg-backup.sh: not a PostgreSQL URL (${url%%:*})" >&2; exit 2; }
-url="postgresql://${url#*://}"  # postgresql+psycopg://… -> postgresql://…
-# A password leaves the URL for PGPASSWORD: a command line is visible to every user (ps).
-if [[ "$url" =~ ^postgresql://([^:@/]*):([^@/]*)@(.*)$ ]]; then
-  pass="${BASH_REMATCH[2]}"
-  PGPASSWORD="$(printf '%b' "${pass//%/\\x}")"  # URL-decoded
-  export PGPASSWORD
-  url="postgresql://${BASH_REMATCH[1]}@${BASH_REMATCH[3]}"
-fi
+# shellcheck source=deploy/pg-url.sh
+source "$(dirname "$0")/pg-url.sh" pg-backup.sh
 
 mkdir -p "$dir"
 umask 077  # a dump holds private notes and users' password hashes

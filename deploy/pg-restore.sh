@@ -12,15 +12,8 @@ set -Eeuo pipefail
 dump="${1:?usage: pg-restore.sh FILE.dump DATABASE_URL}"
 url="${2:?usage: pg-restore.sh FILE.dump DATABASE_URL (the target, named on purpose)}"
 [[ -r "$dump" ]] || { echo "pg-restore.sh: cannot read $dump" >&2; exit 2; }
-[[ "$url" == postgresql* ]] || { echo "pg-restore.sh: not a PostgreSQL URL (${url%%:*})" >&2; exit 2; }
-url="postgresql://${url#*://}"  # postgresql+psycopg://… -> postgresql://…
-# A password leaves the URL for PGPASSWORD: a command line is visible to every user (ps).
-if [[ "$url" =~ ^postgresql://([^:@/]*):([^@/]*)@(.*)$ ]]; then
-  pass="${BASH_REMATCH[2]}"
-  PGPASSWORD="$(printf '%b' "${pass//%/\\x}")"  # URL-decoded
-  export PGPASSWORD
-  url="postgresql://${BASH_REMATCH[1]}@${BASH_REMATCH[3]}"
-fi
+# shellcheck source=deploy/pg-url.sh
+source "$(dirname "$0")/pg-url.sh" pg-restore.sh
 
 pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction \
   --exit-on-error --dbname="$url" "$dump"

@@ -3,6 +3,7 @@
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from http import HTTPStatus
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request, Response
@@ -131,16 +132,16 @@ def header(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/headers/{name}"}
 
 
-# A route's own answer, when it makes a record: where to read it, and its tag.
-CREATED: dict[int | str, dict[str, Any]] = {
-    201: {
-        "description": "Created",
-        "headers": {"Location": header("Location"), "ETag": header("ETag")},
-    }
-}
-LOCATED: dict[int | str, dict[str, Any]] = {
-    201: {"description": "Created", "headers": {"Location": header("Location")}}
-}
+def located(status: int, *also: str) -> dict[int | str, dict[str, Any]]:
+    """A route's own answer (`status`) when it makes something: the Location where it can be
+    read, and `also` these headers."""
+    headers = {name: header(name) for name in ("Location", *also)}
+    return {status: {"description": HTTPStatus(status).phrase, "headers": headers}}
+
+
+CREATED = located(201, "ETag")  # a record: where it is, and its tag
+LOCATED = located(201)  # a key, a subscription: where they are listed or read
+QUEUED = located(202)  # a delivery: where to see how it went
 
 
 @answers(problems.documented(412), sends=("ETag",))

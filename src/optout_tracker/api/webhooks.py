@@ -1,11 +1,14 @@
 """/api/v1/webhooks: admins subscribe partners to events and watch the deliveries."""
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from sqlmodel import Session
 
 from ..http.auth import Admin
 from ..http.deps import IdPath, SessionDep, SettingsDep
+from ..models import WebhookDelivery
 from ..schemas import (
     MAX_ID,
     DeliveryFilters,
@@ -18,8 +21,8 @@ from ..schemas import (
     WebhookUpdate,
 )
 from ..services import webhooks as service
-from .conventions import LOCATED, page
-from .idempotency import IdempotencyDep
+from .conventions import LOCATED, QUEUED, page
+from .idempotency import Idempotency, IdempotencyDep
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 DeliveryId = Annotated[int, Path(ge=1, le=MAX_ID, description="The delivery's id.")]
@@ -116,32 +119,26 @@ def get_webhook_delivery(
     return service.delivery(session, webhook_id, delivery_id)
 
 
-@router.post("/{webhook_id}/test", status_code=202, response_model=WebhookDeliveryPublic)
+@router.post(
+    "/{webhook_id}/test", status_code=202, response_model=WebhookDeliveryPublic, responses=QUEUED
+)
 def test_webhook(
     webhook_id: IdPath, request: Request, response: Response, session: SessionDep,
     principal: Admin, idempotency: IdempotencyDep,
 ) -> WebhookDeliveryPublic | Response:  # fmt: skip
     """Queue a `webhook.test` event for this subscription; the worker sends it at once."""
 
-    def make() -> WebhookDeliveryPublic:
-        delivery = service.send_test(session, service.get(session, webhook_id))
-        return service.with_attempts(session, [delivery])[0]
-
-    return idempotency.once(
-        "",  # the path names the subscription: nothing else to match
-        response,
-        make,
-        status=202,
-        location=lambda body: str(
-            request.url_for("get_webhook_delivery", webhook_id=webhook_id, delivery_id=body.id)
-        ),
-    )
+    return _queued(
+        request, response, session, idempotency, webhook_id,
+        lambda: service.send_test(session, service.get(session, webhook_id)),
+    )  # fmt: skip
 
 
 @router.post(
     "/{webhook_id}/deliveries/{delivery_id}/redeliver",
     status_code=202,
     response_model=WebhookDeliveryPublic,
+    responses=QUEUED,
 )
 def redeliver_webhook_delivery(
     webhook_id: IdPath, delivery_id: DeliveryId, request: Request, response: Response,
@@ -149,12 +146,28 @@ def redeliver_webhook_delivery(
 ) -> WebhookDeliveryPublic | Response:  # fmt: skip
     """Send a delivered or failed delivery's event again: a new delivery, the same webhook-id."""
 
+    return _queued(
+        request, response, session, idempotency, webhook_id,
+        lambda: service.redeliver(session, service.get(session, webhook_id), delivery_id),
+    )  # fmt: skip
+
+
+def _queued(
+    request: Request,
+    response: Response,
+    session: Session,
+    idempotency: Idempotency,
+    webhook_id: int,
+    queue: Callable[[], WebhookDelivery],
+) -> WebhookDeliveryPublic | Response:
+    """202 with the delivery `queue` makes (once per Idempotency-Key: the path names what
+    is queued, the body nothing) and its Location."""
+
     def make() -> WebhookDeliveryPublic:
-        delivery = service.redeliver(session, service.get(session, webhook_id), delivery_id)
-        return service.with_attempts(session, [delivery])[0]
+        return service.with_attempts(session, [queue()])[0]
 
     return idempotency.once(
-        "",  # the path names the delivery: nothing else to match
+        "",
         response,
         make,
         status=202,
