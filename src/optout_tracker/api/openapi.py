@@ -24,8 +24,8 @@ SECURITY_SCHEME = {
     "scheme": "bearer",
     "description": "An API key, as `Authorization: Bearer <key>` (or `X-API-Key: <key>`). "
     "Reading needs none; with a key, answers include private notes and documents. A key's "
-    "scope is read, write or admin: an admin makes keys on /admin/api-keys or with "
-    "`optout-tracker api-keys create`.",
+    "scope is read, write or admin, up to its owner's role: make your own on /account (or "
+    "POST /api/v1/api-keys), or an operator makes one with `optout-tracker api-keys create`.",
 }
 WRITES = {"post", "patch", "put", "delete"}
 WITH_BODY = {"post", "patch", "put"}

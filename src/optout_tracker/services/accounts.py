@@ -46,8 +46,9 @@ LOCK_WINDOW = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(days=7)  # absolute; the cookie itself lapses after idle hours
 KEY_USE_RESOLUTION = timedelta(minutes=1)  # how often last_used_at is rewritten
 HOW_TO_GET_A_KEY = (
-    "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'; "
-    "an admin creates one with `optout-tracker api-keys create NAME --scope read|write|admin`"
+    "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'; make your own on "
+    "/account once signed in, or an operator creates one with "
+    "`optout-tracker api-keys create NAME --scope read|write|admin`"
 )
 
 
