@@ -62,6 +62,10 @@ def test_errors_are_those_each_method_can_give(spec: dict[str, Any]) -> None:
         answers = op["responses"]
         if method == "GET":
             assert "409" not in answers and "413" not in answers, f"{method} {path}"
+        if "{" not in path:  # nothing named to be missing
+            assert "404" not in answers, f"{method} {path}"
+        if "security" not in op:  # anyone may call it: a bad key is a 401
+            assert "403" not in answers, f"{method} {path}"
         if path.startswith(API):
             assert answers["503"]["headers"]["Retry-After"], f"{method} {path}"
         for status, answer in answers.items():

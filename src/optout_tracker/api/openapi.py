@@ -127,6 +127,10 @@ def _document(operation: dict[str, Any], method: str, route: APIRoute) -> None:
         operation["security"] = [{SCHEME: []}]
         who = f"Needs {ACCESS_WORDS[needed]}."
         operation["description"] = f"{operation.get('description', '')} {who}".strip()
+    else:  # anyone may: a wrong key is a 401, never a 403
+        responses.pop("403", None)
+    if not any(p["in"] == "path" for p in operation.get("parameters", [])):
+        responses.pop("404", None)  # nothing named in the path to be missing
 
 
 HEADERS: dict[str, dict[str, Any]] = {
