@@ -55,7 +55,7 @@ def identified(request: Request) -> Principal:
 
 def _identify(request: Request, session: SessionDep) -> Principal:
     if (token := api_token(request)) is not None:
-        return accounts.key_principal(session, accounts.authenticate_key(session, token))
+        return accounts.authenticate_key(session, token)
     session_token = request.session.get(SESSION_TOKEN)
     if not isinstance(session_token, str):
         return ANONYMOUS

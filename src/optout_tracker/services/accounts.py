@@ -45,6 +45,7 @@ LOCK_FAILURES = 10
 LOCK_WINDOW = timedelta(minutes=15)
 SESSION_LIFETIME = timedelta(days=7)  # absolute; the cookie itself lapses after idle hours
 KEY_USE_RESOLUTION = timedelta(minutes=1)  # how often last_used_at is rewritten
+KEYS = "API keys"  # what `person` names: each caller's own
 HOW_TO_GET_A_KEY = (
     "send an API key as 'Authorization: Bearer <key>' or 'X-API-Key: <key>'; make your own on "
     "/account once signed in, or an operator creates one with "
@@ -56,13 +57,12 @@ def user_principal(user: User, *, via_session: bool) -> Principal:
     return Principal(ActorKind.user, user.id, user.email, ROLE_ACCESS[user.role], via_session)
 
 
-def key_principal(session: Session, key: ApiKey) -> Principal:
+def _key_principal(key: ApiKey, owner: User | None) -> Principal:
     """The caller a key stands for: its scope, but never more than its owner's role now (a
     key made by an organizer since made a viewer reads only), and no one once its owner is
     deactivated. A key made on the command line has no owner."""
     access = SCOPE_ACCESS[key.scope]
     if key.created_by_id is not None:
-        owner = session.get(User, key.created_by_id)
         if owner is None or not owner.active:
             raise Unauthorized(f"this API key's owner was deactivated: {HOW_TO_GET_A_KEY}")
         access = min(access, ROLE_ACCESS[owner.role])
@@ -214,7 +214,7 @@ def create_api_key(
             f"{actor.label} may not make a key of scope {scope.value}: {message}",
             [FieldError("scope", message)],
         )
-    owner = owner_of(session, actor) if actor.can(Access.admin) else _key_owner(session, actor)
+    owner = owner_of(session, actor) if actor.can(Access.admin) else person(session, actor, KEYS)
     token: NewToken = new_api_token()
     key = ApiKey(
         name=name, scope=scope, prefix=token.prefix, key_hash=token.key_hash, created_by_id=owner
@@ -229,7 +229,7 @@ def list_api_keys(session: Session, viewer: Principal) -> list[ApiKey]:
     """Every key for an admin; anyone else's own keys."""
     keys = sa.select(ApiKey).order_by(col(ApiKey.id))
     if not viewer.can(Access.admin):
-        keys = keys.where(col(ApiKey.created_by_id) == _key_owner(session, viewer))
+        keys = keys.where(col(ApiKey.created_by_id) == person(session, viewer, KEYS))
     return list(session.scalars(keys))
 
 
@@ -237,7 +237,7 @@ def revoke_api_key(session: Session, key_id: int, actor: Principal) -> ApiKey:
     """Revoke a key (an admin's any; anyone else's own: another's is not found)."""
     key = session.get(ApiKey, key_id)
     if key is None or not (
-        actor.can(Access.admin) or key.created_by_id == _key_owner(session, actor)
+        actor.can(Access.admin) or key.created_by_id == person(session, actor, KEYS)
     ):
         raise NotFound(f"no API key with id {key_id}")
     if key.revoked_at is None:
@@ -248,20 +248,26 @@ def revoke_api_key(session: Session, key_id: int, actor: Principal) -> ApiKey:
     return key
 
 
-def _key_owner(session: Session, actor: Principal) -> int:
-    """The person whose keys a caller who is no admin manages: themselves, or the owner of
-    the key they sent."""
-    if (owner := owner_of(session, actor)) is None:
+def person(session: Session, principal: Principal, belongs: str) -> int:
+    """The user whose own `belongs` (follows, API keys) a caller reads and writes
+    (`owner_of`); 401 for anyone else, 403 for a key made on the command line."""
+    if (owner := owner_of(session, principal)) is not None:
+        return owner
+    if principal.kind is ActorKind.api_key:
         raise Forbidden(
-            "API keys belong to a person, and this API key has no owner (it was made on the "
-            "command line): sign in and manage your keys on /account"
+            f"{belongs} belong to a person, and this API key has no owner (it was made on the "
+            "command line): use a key a signed-in user created, or sign in at /login"
         )
-    return owner
+    raise Unauthorized(f"{belongs} belong to a person: sign in at /login or send your API key")
 
 
-def authenticate_key(session: Session, token: str) -> ApiKey:
+def authenticate_key(session: Session, token: str) -> Principal:
+    """The caller this API key stands for (`_key_principal`): the key and its owner in one
+    query, every API request with a key asks it."""
     prefix = token_prefix(token)
-    key = session.scalars(sa.select(ApiKey).filter_by(prefix=prefix)).first() if prefix else None
+    found = sa.select(ApiKey, User).outerjoin(User, col(User.id) == ApiKey.created_by_id)
+    row = session.execute(found.where(col(ApiKey.prefix) == prefix)).first() if prefix else None
+    key, owner = (row[0], row[1]) if row else (None, None)
     if key is None or not token_matches(token, key.key_hash):
         raise Unauthorized(f"unknown API key: {HOW_TO_GET_A_KEY}")
     if key.revoked_at is not None:
@@ -269,7 +275,7 @@ def authenticate_key(session: Session, token: str) -> ApiKey:
     now = utcnow()
     if key.last_used_at is None or now - key.last_used_at > KEY_USE_RESOLUTION:
         _touch(session, key.id or 0, now)
-    return key
+    return _key_principal(key, owner)
 
 
 def _touch(session: Session, key_id: int, now: datetime) -> None:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col
 
 from .. import audit
 from ..enums import ActorKind, Alerts, AuditAction, FollowTarget
-from ..errors import Conflict, FieldError, Forbidden, InvalidInput, NotFound, Unauthorized
+from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Follow, Jurisdiction, User
 from ..schemas import FollowCreate, FollowPublic, FollowUpdate
 from ..security import Principal
@@ -18,15 +18,8 @@ from . import accounts
 
 
 def owner_id(session: Session, principal: Principal) -> int:
-    """The user whose follows the caller reads and writes (accounts.owner_of)."""
-    if (owner := accounts.owner_of(session, principal)) is not None:
-        return owner
-    if principal.kind is ActorKind.api_key:
-        raise Forbidden(
-            "follows belong to a person, and this API key has no owner (it was made on the "
-            "command line): use a key a signed-in user created, or sign in at /login"
-        )
-    raise Unauthorized("follows belong to a person: sign in at /login or send your API key")
+    """The user whose follows the caller reads and writes (accounts.person)."""
+    return accounts.person(session, principal, "follows")
 
 
 def list_(session: Session, user_id: int) -> list[Follow]:
