@@ -313,3 +313,12 @@ class Credentials:
 @pytest.fixture
 def credentials(session: Session) -> Credentials:
     return Credentials(session)
+
+
+@pytest.fixture(scope="session")
+def spec() -> dict[str, Any]:
+    """The served /openapi.json (the document needs no database)."""
+    app = create_app(make_settings("sqlite://"))
+    document: dict[str, Any] = TestClient(app).get("/openapi.json").json()
+    app.state.engine.dispose()
+    return document

@@ -9,20 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from optout_tracker.main import create_app
 from tests import factories
-from tests.conftest import Credentials, make_settings
+from tests.conftest import Credentials
 from tests.test_openapi_headers import api_routes, operations
 
 API = "/api/v1"
-
-
-@pytest.fixture(scope="module")
-def spec() -> dict[str, Any]:
-    app = create_app(make_settings("sqlite://"))  # the document needs no database
-    document: dict[str, Any] = TestClient(app).get("/openapi.json").json()
-    app.state.engine.dispose()
-    return document
 
 
 def refs(node: Any) -> set[str]:

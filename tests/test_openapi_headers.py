@@ -14,10 +14,9 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from optout_tracker import api
-from optout_tracker.main import create_app
 from optout_tracker.paths import PACKAGE_DIR
 from tests import factories
-from tests.conftest import Credentials, make_settings
+from tests.conftest import Credentials
 
 API = "/api/v1"
 # Each header, and the answer a request sending it may get in place of the usual one.
@@ -30,14 +29,6 @@ RECORDS = {
     "responses": "response_id",
     "announcements": "announcement_id",
 }
-
-
-@pytest.fixture(scope="module")
-def spec() -> dict[str, Any]:
-    app = create_app(make_settings("sqlite://"))  # the document needs no database
-    document: dict[str, Any] = TestClient(app).get("/openapi.json").json()
-    app.state.engine.dispose()
-    return document
 
 
 def api_routes() -> dict[str, APIRoute]:

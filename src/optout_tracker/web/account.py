@@ -1,5 +1,6 @@
 """/account: your follows and how their alerts reach you; the Follow buttons post here."""
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -117,11 +118,7 @@ def create_key(
     once: Once,
     settings: SettingsDep,
 ) -> Response:
-    def page(status_code: int, **keys_form: Any) -> Response:
-        return _account(
-            request, session, principal, settings.mail_on, None, status_code, **keys_form
-        )
-
+    page = partial(_account, request, session, principal, settings.mail_on, None)
     return api_keys.create(form, session, principal, once, page, "/account")
 
 
