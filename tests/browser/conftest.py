@@ -237,6 +237,7 @@ def axe(axe_source: str) -> AxeCheck:
     def check(
         page: Page, context: str | None = None, options: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
+        page.wait_for_load_state()
         # evaluate() runs through the DevTools protocol, which the page's CSP does not govern.
         if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(axe_source)

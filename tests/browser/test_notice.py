@@ -86,8 +86,11 @@ def test_the_notice_form_and_a_letter_have_no_serious_accessibility_violations(
     assert not violations, f"notice form: {describe_violations(violations)}"
     page.goto(live_server.url("/jurisdictions/va-arlington-county"))
     page.get_by_role("link", name="The letter, printable").first.click()
+    expect(page).to_have_url(re.compile(r"/letters/\d+$"))
     violations = axe(page)
     assert not violations, f"letter: {describe_violations(violations)}"
     page.get_by_role("link", name="Write a follow-up").click()
+    # axe must not start on the letter while the browser is leaving it.
+    expect(page).to_have_url(re.compile(r"/letters/\d+/chaser$"))
     violations = axe(page)
     assert not violations, f"follow-up form: {describe_violations(violations)}"
