@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # The browser tests inject axe-core from node_modules (npm ci from package-lock.json).
 NODE_STAMP := $(if $(wildcard package.json),node_modules/.installed)
 
-.PHONY: run test lint bench fuzz clean
+.PHONY: run test lint bench fuzz messages clean
 
 $(STAMP): requirements-dev.lock pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "needs $(PYTHON) (set PYTHON=...)"; exit 1; }
@@ -48,6 +48,15 @@ bench: $(STAMP)
 # A long schemathesis run with the stateful phase against a live server, on both databases.
 fuzz: $(STAMP)
 	$(BIN)/python bench/fuzz_api.py $(FUZZ_ARGS)
+
+# The English messages extracted from the code and templates (babel.cfg), each language's
+# catalog updated (new messages empty, none guessed), then compiled into the package.
+LOCALE_DIR := src/optout_tracker/locale
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _ -k N_ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k Sentence \
+	  --no-location --sort-output --project optout-tracker -o $(LOCALE_DIR)/messages.pot .
+	$(BIN)/pybabel update -i $(LOCALE_DIR)/messages.pot -d $(LOCALE_DIR) --no-fuzzy-matching --width 100
+	$(BIN)/pybabel compile -d $(LOCALE_DIR)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache node_modules artifacts

@@ -103,6 +103,11 @@ class Settings(BaseSettings):
         "comma-separated (https://coalition.example), or *. Unset: none.",
     )
 
+    default_locale: Literal["en", "es"] = Field(
+        "en",
+        description="The language of the pages, mail and API wording for a visitor who asks "
+        "for none (neither ?lang= nor Accept-Language names one the site speaks): en or es.",
+    )
     log_format: Literal["text", "json"] = Field(
         "text",
         description="How `serve` and `worker` write their log lines: text (readable, with a "

@@ -2,6 +2,8 @@
 
 from enum import IntEnum, StrEnum
 
+from .i18n import N_, gettext
+
 
 class JurisdictionKind(StrEnum):
     state = "state"
@@ -164,7 +166,8 @@ class CampaignStatus(StrEnum):
 
     @property
     def label(self) -> str:
-        return STATUS_LABELS[self]
+        """The label in the language of the answer being made."""
+        return gettext(STATUS_LABELS[self])
 
 
 _STATUS_ORDER = list(CampaignStatus)
@@ -179,16 +182,16 @@ class EffectiveVia(StrEnum):
 
 
 STATUS_LABELS: dict[CampaignStatus, str] = {
-    CampaignStatus.no_action: "No action",
-    CampaignStatus.vote_scheduled: "Measure pending",  # introduced or scheduled
-    CampaignStatus.vote_failed: "Vote failed",
-    CampaignStatus.vote_passed: "Vote passed",
-    CampaignStatus.notified: "SIB/ICE notified",
-    CampaignStatus.in_negotiation: "In negotiation",
-    CampaignStatus.delayed: "Activation delayed",
-    CampaignStatus.denied: "Opt-out denied",
-    CampaignStatus.notifications_only: "Notifications only",
-    CampaignStatus.opted_out: "Opted out",
+    CampaignStatus.no_action: N_("No action"),
+    CampaignStatus.vote_scheduled: N_("Measure pending"),  # introduced or scheduled
+    CampaignStatus.vote_failed: N_("Vote failed"),
+    CampaignStatus.vote_passed: N_("Vote passed"),
+    CampaignStatus.notified: N_("SIB/ICE notified"),
+    CampaignStatus.in_negotiation: N_("In negotiation"),
+    CampaignStatus.delayed: N_("Activation delayed"),
+    CampaignStatus.denied: N_("Opt-out denied"),
+    CampaignStatus.notifications_only: N_("Notifications only"),
+    CampaignStatus.opted_out: N_("Opted out"),
 }
 
 
@@ -202,14 +205,15 @@ class Rollout(StrEnum):
 
     @property
     def label(self) -> str:
-        return ROLLOUT_LABELS[self]
+        """The label in the language of the answer being made."""
+        return gettext(ROLLOUT_LABELS[self])
 
 
 ROLLOUT_LABELS: dict[Rollout, str] = {
-    Rollout.not_activated: "Not activated",
-    Rollout.activation_scheduled: "Activation scheduled",
-    Rollout.activated: "Activated",
-    Rollout.activated_despite_opt_out: "Activated despite opt-out",
+    Rollout.not_activated: N_("Not activated"),
+    Rollout.activation_scheduled: N_("Activation scheduled"),
+    Rollout.activated: N_("Activated"),
+    Rollout.activated_despite_opt_out: N_("Activated despite opt-out"),
 }
 
 

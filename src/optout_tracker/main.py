@@ -36,7 +36,7 @@ from .http.auth import get_principal
 from .http.metrics import Metrics
 from .http.observe import Observe
 from .http.public_cache import PublicCache, Store
-from .middleware import ApiCors, BodyLimit, HeadAsGet, RequestIds, SecurityHeaders
+from .middleware import ApiCors, BodyLimit, HeadAsGet, Languages, RequestIds, SecurityHeaders
 from .paths import PACKAGE_DIR
 from .ratelimit import ClientBudget
 from .session_secret import session_secret
@@ -162,6 +162,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Outside gzip: the public answers it keeps it has compressed itself, once.
     app.state.public_cache = Store(PUBLIC_CACHE_BYTES)
     app.add_middleware(PublicCache, store=app.state.public_cache, session_cookie=SESSION_COOKIE)
+    # Outside the cache: its key and Vary take the language chosen here.
+    app.add_middleware(Languages, default=settings.default_locale)
     app.add_middleware(
         SecurityHeaders,
         docs_paths=api_docs.PAGES,

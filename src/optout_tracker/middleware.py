@@ -7,11 +7,15 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from http import HTTPStatus
+from http.cookies import CookieError, SimpleCookie
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from . import i18n
 
 CSP = (
     "default-src 'self'; script-src 'self'{scripts}; style-src 'self'{styles}; "
@@ -259,3 +263,69 @@ class RequestIds:
         # (Starlette's ServerErrorMiddleware is outermost), where it must still read it.
         REQUEST_ID.set(request_id)
         await self.app(scope, receive, send_with_id)
+
+
+LANGUAGE_COOKIE = "lang"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def language_cookie(locale: str) -> str:
+    """The Set-Cookie value that keeps `locale` as the browser's choice for a year."""
+    return f"{LANGUAGE_COOKIE}={locale}; Path=/; Max-Age={LANGUAGE_COOKIE_SECONDS}; SameSite=Lax"
+
+
+class Languages:
+    """The language of each answer (i18n.negotiate): `?lang=` (kept then in a cookie for a
+    year), else that cookie, else Accept-Language, else the site's default. Set for the
+    request (i18n.LOCALE), said in Content-Language, and the answer varies by both headers
+    that choose it. A signed-in user's own language reaches the cookie when they sign in."""
+
+    def __init__(self, app: ASGIApp, default: str) -> None:
+        self.app, self.default = app, default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+        asked = i18n.known(next((v for k, v in reversed(query) if k == "lang"), None))
+        # Taken off the query here: every page and list refuses parameters it does not know.
+        rest = urlencode([(k, v) for k, v in query if k != "lang"]).encode("latin-1")
+        scope = {**scope, "query_string": rest}
+        kept = _cookie(headers.get("cookie", ""), LANGUAGE_COOKIE)
+        locale = i18n.negotiate(asked, kept, None, headers.get("accept-language"), self.default)
+        extra = [(b"content-language", locale.encode())]
+        if asked is not None and asked != kept:
+            extra.append((b"set-cookie", language_cookie(asked).encode()))
+
+        async def send_in_language(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                sent = [h for h in message.get("headers", []) if h[0] != b"content-language"]
+                message["headers"] = _vary(sent, b"Accept-Language, Cookie") + extra
+            await send(message)
+
+        token = i18n.LOCALE.set(locale)
+        try:
+            await self.app(scope, receive, send_in_language)
+        finally:
+            i18n.LOCALE.reset(token)
+
+
+def _cookie(header: str, name: str) -> str | None:
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(header)
+    except CookieError:
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel is not None else None
+
+
+def _vary(headers: list[tuple[bytes, bytes]], more: bytes) -> list[tuple[bytes, bytes]]:
+    """`headers` with `more` added to their Vary, in one header, each name once."""
+    names: dict[str, None] = {}
+    for value in [v for k, v in headers if k == b"vary"] + [more]:
+        names |= dict.fromkeys(n.strip() for n in value.decode("latin-1").split(",") if n.strip())
+    rest = [(k, v) for k, v in headers if k != b"vary"]
+    return [*rest, (b"vary", ", ".join(names).encode("latin-1"))]

@@ -259,6 +259,8 @@ class User(Tracked, table=True):
     role: Role = Field(sa_type=enum_column(Role, "role"))
     active: bool = True
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The language of their pages (once signed in) and of their mail; None: not chosen yet.
+    locale: str | None = Field(default=None, max_length=5)
 
 
 class ApiKey(Tracked, table=True):

@@ -2,29 +2,34 @@
 
 from datetime import date
 
+from . import i18n
+from .i18n import N_
 from .status import Step
 
 
 def day(value: date | None) -> str:
-    return f"{value:%b} {value.day}, {value.year}" if value else "—"
+    """A date in a list or a table: Oct 19, 2010; 19 oct 2010 in Spanish."""
+    return i18n.format_day(value, "medium") if value else "—"
 
 
 def long_day(value: date) -> str:
-    """A date as a letter writes it: October 19, 2010."""
-    return f"{value:%B} {value.day}, {value.year}"
+    """A date as a letter writes it: October 19, 2010; 19 de octubre de 2010."""
+    return i18n.format_day(value, "long")
 
 
 def words(value: str | None) -> str:
-    """snake_case vocabulary as words: 'opt_out_request' -> 'opt out request'."""
-    return (value or "").replace("_", " ")
+    """snake_case vocabulary as words in the answer's language: 'opt_out_request' -> 'opt
+    out request', 'solicitud de exclusión' (the catalog has every vocabulary's values:
+    i18n.extract_vocabulary)."""
+    return i18n.gettext((value or "").replace("_", " ")) if value else ""
 
 
-# What each next step asks of the organizers, as the dossier says it.
+# What each next step asks of the organizers, as the dossier says it (translated where shown).
 STEP_WORDS = {
-    Step.send_notice: "Send the written notice to the state identification bureau and to ICE",
-    Step.notify_sib: "Send the notice to the state identification bureau too",
-    Step.notify_ice: "Send the notice to ICE too",
-    Step.chase: "Chase the overdue answer",
-    Step.log_outcome: "Log the outcome of the vote",
-    Step.confirm_activation: "Confirm whether the program was activated on its scheduled date",
+    Step.send_notice: N_("Send the written notice to the state identification bureau and to ICE"),
+    Step.notify_sib: N_("Send the notice to the state identification bureau too"),
+    Step.notify_ice: N_("Send the notice to ICE too"),
+    Step.chase: N_("Chase the overdue answer"),
+    Step.log_outcome: N_("Log the outcome of the vote"),
+    Step.confirm_activation: N_("Confirm whether the program was activated on its scheduled date"),
 }

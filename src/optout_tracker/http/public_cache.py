@@ -55,7 +55,7 @@ from starlette.datastructures import Headers
 from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import data_version, process_memory
+from .. import data_version, i18n, process_memory
 from ..clock import today
 from ..middleware import KNOWN_CALLER, PRIVATE_CACHE
 from ..services import status_projection
@@ -119,9 +119,9 @@ ENCODERS: dict[str, Callable[[bytes], bytes]] = {"br": _brotli, "gzip": _gzip}
 
 
 def locale(scope: Scope) -> str:
-    """The language of the answer, part of the key. The site speaks one so far; once it
-    negotiates one from Accept-Language, that goes here (and into Vary)."""
-    return "en"
+    """The language of the answer, part of the key: negotiated outside the cache
+    (middleware.Languages), which also adds it to Vary."""
+    return i18n.LOCALE.get()
 
 
 def identity_tag(tag: str) -> str:

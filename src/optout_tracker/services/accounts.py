@@ -20,6 +20,7 @@ from ..errors import (
     TooManyRequests,
     Unauthorized,
 )
+from ..i18n import LOCALES
 from ..models import ApiKey, LoginThrottle, User, UserSession
 from ..security import (
     DUMMY_HASH,
@@ -292,6 +293,24 @@ def _touch(session: Session, key_id: int, now: datetime) -> None:
 
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(col(User.email))))
+
+
+def set_locale(session: Session, user_id: int, locale: str, actor: Principal) -> User:
+    """The language of a user's pages and mail (one the site speaks)."""
+    if locale not in LOCALES:
+        message = f"one of {', '.join(LOCALES)}"
+        raise InvalidInput(
+            f"{locale!r} is no language of the site", [FieldError("locale", message)]
+        )
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"no user with id {user_id}")
+    if user.locale != locale:
+        before = audit.snapshot(user)
+        user.locale = locale
+        session.flush()
+        audit.record(session, actor, AuditAction.update, user, before)
+    return user
 
 
 def set_active(session: Session, user_id: int, active: bool, actor: Principal) -> User:

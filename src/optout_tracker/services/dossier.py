@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..clock import today
-from ..enums import STATUS_LABELS, Access, AgencyKind, JurisdictionKind
+from ..enums import Access, AgencyKind, JurisdictionKind
 from ..models import Agency, AuditEntry, Document, Letter, Response
 from ..schemas import JurisdictionPublic, PageParams, TimelineEntry
 from ..security import Principal
@@ -163,7 +163,7 @@ def _share_card(j: JurisdictionPublic) -> map_pages.ShareCard:
     reason = f": {j.status_reason}" if j.status_reason else ""
     return map_pages.ShareCard(
         title=j.name if j.kind is JurisdictionKind.state else f"{j.name}, {j.state}",  # as <title>
-        description=f"{STATUS_LABELS[j.status]}{since}{reason}.",
+        description=f"{j.status.label}{since}{reason}.",
         path=f"/jurisdictions/{j.slug}",
         image=map_pages.share_image(j.state, j.fips),
     )

@@ -22,6 +22,7 @@ from ..config import Settings
 from ..db import settings_of
 from ..db_types import utcnow
 from ..enums import STATUS_LABELS, Alerts, CampaignStatus, FollowTarget
+from ..i18n import Translated, gettext, ngettext, pgettext
 from ..models import (
     Agency,
     Follow,
@@ -51,10 +52,16 @@ _templates = jinja2.Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     undefined=jinja2.StrictUndefined,
+    extensions=["jinja2.ext.i18n"],
+)
+_templates.install_gettext_callables(  # type: ignore[attr-defined]
+    gettext, ngettext, newstyle=True, pgettext=pgettext
 )
 _templates.filters.update(day=day, words=words)
 _templates.globals.update(
-    status_labels=STATUS_LABELS, step_words=STEP_WORDS, follow_up_action=follow_up.action
+    status_labels=Translated(STATUS_LABELS),
+    step_words=Translated(STEP_WORDS),
+    follow_up_action=follow_up.action,
 )
 
 
@@ -273,7 +280,7 @@ def status_changed(session: Session, changes: list[StatusAlert]) -> None:
             j = places[c.jurisdiction_id]
             messages.append(_alert(
                 settings, "alert_status", f"alert:status:{j.id}:r{c.revision}:user:{user.id}",
-                user, f, j, f"{_name(j)}: now {STATUS_LABELS[c.new]}", change=c,
+                user, f, j, f"{_name(j)}: now {c.new.label}", change=c,
             ))  # fmt: skip
     queue(session, settings, messages)
 

@@ -8,13 +8,15 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from .. import i18n
 from ..enums import Access, Alerts
 from ..errors import AppError
 from ..http import csrf
 from ..http.deps import IdPath, SessionDep, SettingsDep
+from ..middleware import language_cookie
 from ..schemas import FollowCreate, FollowUpdate
 from ..security import Principal
-from ..services import follows
+from ..services import accounts, follows
 from ..text_input import field_errors, parse
 from . import api_keys
 from .access import require_page
@@ -125,3 +127,15 @@ def create_key(
 @router.post("/account/api-keys/{key_id}/revoke", response_class=HTMLResponse)
 def revoke_key(key_id: IdPath, session: SessionDep, principal: SignedIn, once: Once) -> Response:
     return api_keys.revoke(key_id, session, principal, once, "/account")
+
+
+@router.post("/account/language", response_class=HTMLResponse)
+def choose_language(
+    form: FormData, session: SessionDep, principal: SignedIn, once: Once
+) -> Response:
+    user_id = follows.owner_id(session, principal)
+    user = accounts.set_locale(session, user_id, form.get("locale", ""), principal)
+    with i18n.using(user.locale or i18n.SOURCE):  # the note in the language just chosen
+        response = once.saved("/account", i18n.gettext("Language saved."))
+    response.headers.append("set-cookie", language_cookie(user.locale or i18n.SOURCE))
+    return response

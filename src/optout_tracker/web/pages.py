@@ -13,6 +13,7 @@ from ..errors import TooManyRequests
 from ..http import csrf
 from ..http.auth import SESSION_TOKEN, PrincipalDep, get_principal
 from ..http.deps import SessionDep, UnitsDep
+from ..middleware import language_cookie
 from ..schemas import CONTROL
 from ..services import accounts
 from .templating import templates
@@ -87,7 +88,10 @@ def login(
     request.session.clear()  # a fresh session: nothing from before sign-in carries over
     request.session[SESSION_TOKEN] = token
     csrf.rotate(request)
-    return RedirectResponse(safe_next(next), status_code=303)
+    response = RedirectResponse(safe_next(next), status_code=303)
+    if user.locale:  # their own language, from this browser on
+        response.headers.append("set-cookie", language_cookie(user.locale))
+    return response
 
 
 def _login_refused(

@@ -5,12 +5,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi.templating import Jinja2Templates
-from jinja2 import pass_context
+from jinja2 import Environment, FileSystemLoader, pass_context
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
-from .. import statusmap
+from .. import i18n, statusmap
 from ..enums import STATUS_LABELS, Access, CampaignStatus
 from ..http import auth, csrf
 from ..paths import TEMPLATES_DIR
@@ -19,7 +19,14 @@ from ..security import Principal
 from ..services import follow_up
 from ..wording import STEP_WORDS, day, long_day, words
 
-templates = Jinja2Templates(directory=TEMPLATES_DIR)  # autoescapes .html templates
+# Autoescaped, as Starlette's own; {% trans %} and _() speak the request's language (i18n).
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR), autoescape=True, extensions=["jinja2.ext.i18n"]
+)
+_environment.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+)
+templates = Jinja2Templates(env=_environment)
 
 
 @pass_context
@@ -37,18 +44,33 @@ def form_tokens(context: Any) -> Markup:
     )
 
 
+# Each language by its own name: the switch reads the same in every language.
+LANGUAGE_NAMES = {"en": "English", "es": "Español"}
+
+
+def language_links(request: Request) -> list[tuple[str, str, str]]:
+    """(code, name, link) of each language the site speaks: this page, in that language."""
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    return [
+        (code, LANGUAGE_NAMES[code], f"{request.url.path}?{urlencode([*query, ('lang', code)])}")
+        for code in i18n.LOCALES
+    ]
+
+
 templates.env.globals.update(
     csrf_token=csrf.csrf_token,
     form_tokens=form_tokens,
-    status_labels=STATUS_LABELS,
+    status_labels=i18n.Translated(STATUS_LABELS),
     statuses=list(CampaignStatus),
     map_labels=statusmap.LABELS,
-    step_words=STEP_WORDS,
+    step_words=i18n.Translated(STEP_WORDS),
     follow_up_action=follow_up.action,
     map_categories={
         layer: [(c.key, c.label) for c in found] for layer, found in statusmap.CATEGORIES.items()
     },
     Access=Access,
+    current_locale=i18n.LOCALE.get,
+    language_links=language_links,
 )
 templates.env.filters.update(day=day, long_day=long_day, words=words)
 

@@ -1,0 +1,117 @@
+"""English and Spanish: which language an answer is in (`?lang=`, kept in a cookie; else
+Accept-Language; else OPTOUT_DEFAULT_LOCALE), said and varied on, kept apart in the public
+cache; the catalogs complete and compiled; dates and numbers as each language writes them."""
+
+import io
+from datetime import date
+from pathlib import Path
+
+import pytest
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from fastapi.testclient import TestClient
+
+from optout_tracker import i18n
+from optout_tracker.main import create_app
+from tests.conftest import Credentials, make_settings
+from tests.forms import defaults
+from tests.test_pages import csrf, sign_in
+
+
+@pytest.mark.parametrize(
+    ("asked", "kept", "header", "default", "chosen"),
+    [
+        ("es", None, "en", "en", "es"),  # asked for wins
+        (None, "es", "en", "en", "es"),  # then what was asked for before
+        ("fr", "es", None, "en", "es"),  # a language the site does not speak is no choice
+        (None, None, "es-MX,es;q=0.9,en;q=0.8", "en", "es"),
+        (None, None, "en;q=0.5, es;q=0.8", "en", "es"),  # by quality, not order
+        (None, None, "de, fr;q=0.9", "es", "es"),  # none spoken: the site's default
+        (None, None, None, "en", "en"),
+    ],
+)
+def test_negotiation(asked, kept, header, default, chosen) -> None:
+    assert i18n.negotiate(asked, kept, None, header, default) == chosen
+
+
+def test_dates_and_numbers_as_each_language_writes_them() -> None:
+    assert i18n.format_day(date(2026, 12, 2)) == "December 2, 2026"
+    assert i18n.format_number(3142) == "3,142"
+    with i18n.using("es"):
+        assert i18n.format_day(date(2026, 12, 2)) == "2 de diciembre de 2026"
+        assert i18n.format_number(3142) == "3.142"
+    assert i18n.LOCALE.get() == "en"  # the block's language ends with it
+
+
+def test_lang_switches_the_page_and_is_kept_in_a_cookie(client: TestClient) -> None:
+    spanish = client.get("/agencies?lang=es")
+    assert spanish.status_code == 200  # `lang` is no unknown filter
+    assert spanish.headers["content-language"] == "es"
+    assert "lang=es" in spanish.headers["set-cookie"]
+    assert '<html lang="es">' in spanish.text and ">Mapa<" in spanish.text
+    assert 'hreflang="en"' in spanish.text  # the switch back, one tap away
+    kept = client.get("/agencies")
+    assert kept.headers["content-language"] == "es" and ">Mapa<" in kept.text
+    back = client.get("/agencies?lang=en")
+    assert back.headers["content-language"] == "en" and ">Map<" in back.text
+
+
+def test_accept_language_decides_and_the_cache_keeps_languages_apart(client: TestClient) -> None:
+    anyone = TestClient(client.app)  # no cookie: each request says its language
+    for _ in range(2):  # rendered, then answered from the public cache
+        for header, word in (("es-MX,es;q=0.9", ">Mapa<"), ("en-US", ">Map<")):
+            r = anyone.get("/agencies", headers={"Accept-Language": header})
+            assert r.status_code == 200 and word in r.text, header
+            assert r.headers["content-language"] == header[:2]
+            assert "Accept-Language" in r.headers["vary"]
+
+
+def test_the_default_locale_serves_those_who_ask_for_none(tmp_path: Path) -> None:
+    settings = make_settings(f"sqlite:///{tmp_path / 'empty.db'}", default_locale="es")
+    app = create_app(settings)
+    try:
+        with TestClient(app) as anyone:
+            r = anyone.get("/healthz", headers={"Accept-Language": "de"})
+            assert r.headers["content-language"] == "es"
+    finally:
+        app.state.engine.dispose()
+
+
+def test_every_message_is_translated_and_the_compiled_catalog_is_current() -> None:
+    for locale in i18n.LOCALES[1:]:
+        folder = i18n.CATALOGS / locale / "LC_MESSAGES"
+        with (folder / f"{i18n.DOMAIN}.po").open("rb") as f:
+            catalog = read_po(f)
+        untranslated = [m.id for m in catalog if m.id and not m.string]
+        fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
+        assert not untranslated and not fuzzy, (locale, untranslated, fuzzy)
+        compiled = io.BytesIO()
+        write_mo(compiled, catalog)
+        assert (folder / f"{i18n.DOMAIN}.mo").read_bytes() == compiled.getvalue(), (
+            f"{locale}: run `make messages` to compile the catalog"
+        )
+
+
+def test_a_user_keeps_a_language_that_follows_them_to_every_browser(
+    client: TestClient, credentials: Credentials
+) -> None:
+    sign_in(client, credentials, "viewer")
+    form = dict(defaults(client.get("/account").text, "/account/language"))
+    assert form["locale"] == "en"  # the form as it comes: the language of the page
+    saved = client.post("/account/language", data={**form, "locale": "es"}, follow_redirects=False)
+    assert saved.status_code == 303 and "lang=es" in saved.headers["set-cookie"]
+    assert ">Mapa<" in client.get("/account").text
+
+    elsewhere = TestClient(client.app)  # another browser: English until they sign in
+    assert ">Map<" in elsewhere.get("/agencies").text
+    data = {"email": "viewer@example.org", "password": "correct horse battery"}
+    r = elsewhere.post("/login", data={**data, "csrf_token": csrf(elsewhere, "/login")},
+                       follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and "lang=es" in r.headers["set-cookie"]
+    assert ">Mapa<" in elsewhere.get("/agencies").text
+
+    refused = client.post(
+        "/account/language",
+        data={**dict(defaults(client.get("/account").text, "/account/language")), "locale": "fr"},
+    )
+    assert refused.status_code == 422
