@@ -154,11 +154,10 @@ def test_an_old_placeholder_row_is_upgraded_and_a_missing_agency_added(session: 
     assert not session.scalars(sa.select(AuditEntry).filter_by(entity="agency")).first()
     status = factories.jurisdiction(session, "06085")
     session.expire_all()
-    reason = session.scalar(
-        sa.text("select status_reason from jurisdiction_status where jurisdiction_id = :j"),
-        {"j": status.id},
-    )
-    assert reason and shipped.name in reason  # the status reason names the bureau anew
+    reason = session.scalars(
+        sa.select(JurisdictionStatus.status_reason).filter_by(jurisdiction_id=status.id)
+    ).one()
+    assert shipped.name in str(reason)  # the status reason names the bureau anew
     assert seed(session).agencies_filled_in == 0  # and the next load leaves it
 
 

@@ -11,6 +11,7 @@ from sqlmodel import SQLModel, col
 
 from optout_tracker import migrate, models  # noqa: F401  (registers the tables)
 from optout_tracker.db import create_db_engine
+from optout_tracker.i18n import Sentence
 from tests.conftest import DatabaseFactory, make_settings
 
 TABLES = {"jurisdiction", "jurisdiction_status", "agency", "vote", "letter", "response"}
@@ -157,7 +158,8 @@ def _populate(engine: sa.Engine, source: sa.Engine) -> None:
             columns = [current[table.name].c[c.name] for c in table.c]
             # By id, so that a row referring to an earlier one of its table follows it.
             rows = read.execute(sa.select(*columns).order_by(*table.primary_key.columns))
-            if batch := [dict(r._mapping) for r in rows]:
+            texts = [c.name for c in table.c if isinstance(c.type, sa.Text)]
+            if batch := [_then(dict(r._mapping), texts) for r in rows]:
                 write.execute(table.insert(), batch)
         if engine.dialect.name == "postgresql":  # the sequences, past the copied ids
             for table in _tables(engine).sorted_tables:
@@ -166,6 +168,15 @@ def _populate(engine: sa.Engine, source: sa.Engine) -> None:
                         f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', 'id'), "
                         f'coalesce((SELECT max(id) FROM "{table.name}"), 0) + 1, false)'
                     )
+
+
+def _then(row: dict[str, Any], texts: list[str]) -> dict[str, Any]:
+    """A row as an older revision kept it: a status reason, a sentence with its parts since
+    5e0d7b4c9f12, was its English text before."""
+    for name in texts:
+        if isinstance(row[name], dict):
+            row[name] = str(Sentence.from_json(row[name]))
+    return row
 
 
 def test_ids_are_never_reused_after_the_migration_that_keeps_them(

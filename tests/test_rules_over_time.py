@@ -103,7 +103,8 @@ def steps(
 
 
 def decided(state: CampaignState) -> tuple[Any, ...]:
-    return (state.status, state.status_since, state.status_reason)
+    reason = state.status_reason
+    return (state.status, state.status_since, None if reason is None else str(reason))
 
 
 # Time: only what is dated on or before as_of counts

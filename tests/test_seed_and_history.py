@@ -103,7 +103,7 @@ def test_history_gives_santa_clara_its_vote(session: Session) -> None:
     # Its opt-out vote passed; ICE's letter of Aug 5, 2011 then denied every such campaign.
     assert status.status is CampaignStatus.denied
     assert status.status_since == date(2011, 8, 5)
-    assert status.status_reason and status.status_reason.startswith(
+    assert str(status.status_reason).startswith(
         "ICE Secure Communities announced on August 5, 2011"
     )
     vote = session.scalars(

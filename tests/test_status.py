@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from optout_tracker import i18n
 from optout_tracker.enums import (
     AgencyKind,
     CampaignStatus,
@@ -155,30 +156,45 @@ def test_on_the_same_date_the_later_stage_wins(earlier_stage: Fact, later_stage:
 
 def test_reasons_are_human_sentences() -> None:
     assert (
-        derive(vote(VoteOutcome.passed, yes=4, no=1)).status_reason
-        == "Board of Supervisors voted 4–1 to opt out"
+        reason(vote(VoteOutcome.passed, yes=4, no=1)) == "Board of Supervisors voted 4–1 to opt out"
     )
-    assert derive(vote(VoteOutcome.passed)).status_reason == "Board of Supervisors voted to opt out"
-    assert derive(vote(VoteOutcome.failed, yes=2, no=3)).status_reason == (
+    assert reason(vote(VoteOutcome.passed)) == "Board of Supervisors voted to opt out"
+    assert reason(vote(VoteOutcome.failed, yes=2, no=3)) == (
         "Board of Supervisors voted 2–3 against opting out"
     )
-    assert derive(vote(VoteOutcome.scheduled, measure="Resolution 2010-4")).status_reason == (
+    assert reason(vote(VoteOutcome.scheduled, measure="Resolution 2010-4")) == (
         "Board of Supervisors scheduled a vote on Resolution 2010-4 for September 28, 2010"
     )
-    assert derive(letter()).status_reason == "Opt-out request sent to ICE Secure Communities by fax"
-    assert (
-        derive(letter(channel=None)).status_reason
-        == "Opt-out request sent to ICE Secure Communities"
-    )
-    assert derive(response(ResponseKind.denied)).status_reason == (
+    assert reason(letter()) == "Opt-out request sent to ICE Secure Communities by fax"
+    assert reason(letter(channel=None)) == "Opt-out request sent to ICE Secure Communities"
+    assert reason(response(ResponseKind.denied)) == (
         "ICE Secure Communities denied the opt-out request"
     )
     adjusted = ResponseFact(
         1, D, ResponseKind.activation_date_adjusted, "ICE", None, date(2011, 1, 4)
     )
-    assert describe(adjusted) == "ICE moved activation to January 4, 2011"
+    assert str(describe(adjusted)) == "ICE moved activation to January 4, 2011"
     for fact, _ in STAGE_TABLE:
-        assert describe(fact)
+        assert str(describe(fact))
+
+
+def test_reasons_are_said_in_the_readers_language() -> None:
+    passed = derive(vote(VoteOutcome.passed, yes=4, no=1)).status_reason
+    scheduled = derive(vote(VoteOutcome.scheduled, measure="Resolution 2010-4")).status_reason
+    with i18n.using("es"):
+        assert str(passed) == "Board of Supervisors votó 4–1 a favor de excluirse"
+        assert str(scheduled) == (
+            "Board of Supervisors programó una votación sobre Resolution 2010-4 para el "
+            "28 de septiembre de 2010"
+        )
+        assert reason(letter()) == (
+            "Solicitud de exclusión enviada a ICE Secure Communities por fax"
+        )
+    assert str(passed) == "Board of Supervisors voted 4–1 to opt out"
+
+
+def reason(*facts: Fact) -> str:
+    return str(derive(*facts).status_reason)
 
 
 def test_notice_flags_follow_only_opt_out_and_delay_letters() -> None:

@@ -7,6 +7,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from .i18n import Sentence
+
 
 class UTCDateTime(sa.TypeDecorator[datetime]):
     """Timezone-aware UTC timestamps on every backend (SQLite drops the offset otherwise)."""
@@ -25,6 +27,20 @@ class UTCDateTime(sa.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class SentenceJSON(sa.TypeDecorator[Sentence]):
+    """A sentence kept as its message and parts (i18n.Sentence), so that each reader reads it
+    in their own language."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Sentence | None, dialect: Dialect) -> Any:
+        return None if value is None else value.as_json()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Sentence | None:
+        return None if value is None else Sentence.from_json(value)
 
 
 def enum_column(enum: type[StrEnum], name: str) -> Any:

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import declared_attr
 from sqlmodel import Field, SQLModel
 
-from .db_types import UTCDateTime, enum_column, utcnow
+from .db_types import SentenceJSON, UTCDateTime, enum_column, utcnow
 from .enums import (
     ActorKind,
     AgencyKind,
@@ -27,6 +27,7 @@ from .enums import (
     VoteOutcome,
     VoteTopic,
 )
+from .i18n import Sentence
 
 # Named constraints make migrations reproducible and SQLite batch alterations possible.
 SQLModel.metadata.naming_convention = {
@@ -88,6 +89,7 @@ class JurisdictionStatus(SQLModel, table=True):
     """The derived campaign status, written only by services.status_projection."""
 
     __tablename__ = "jurisdiction_status"
+    model_config = {"arbitrary_types_allowed": True}  # the Sentence of status_reason
 
     jurisdiction_id: int = Field(
         sa_column=sa.Column(
@@ -102,7 +104,8 @@ class JurisdictionStatus(SQLModel, table=True):
         index=True,
     )
     status_since: date | None = Field(default=None, index=True)
-    status_reason: str | None = Field(default=None, sa_type=TEXT)
+    # Said in each reader's language: the deciding event's sentence, with its parts.
+    status_reason: Sentence | None = Field(default=None, sa_type=SentenceJSON)
     sib_notified: bool = False
     ice_notified: bool = False
     notice_complete: bool = Field(default=False, index=True)

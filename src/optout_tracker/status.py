@@ -5,7 +5,7 @@ Pure functions over plain facts, no I/O; services.status_projection feeds them f
 database and stores today's answer.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
@@ -22,6 +22,7 @@ from .enums import (
     VoteOutcome,
     VoteTopic,
 )
+from .i18n import Part, Sentence
 
 NOTICE_PURPOSES = frozenset({LetterPurpose.opt_out_request, LetterPurpose.activation_delay_request})
 # Notice goes to the state's bureau or to ICE; DHS, ICE's department, counts as ICE.
@@ -128,7 +129,7 @@ class CampaignState:
 
     status: CampaignStatus = CampaignStatus.no_action
     status_since: date | None = None
-    status_reason: str | None = None
+    status_reason: Sentence | None = None
     sib_notified: bool = False
     ice_notified: bool = False
     awaiting_response: bool = False
@@ -449,113 +450,177 @@ def next_steps(
     return [step for step in steps if step is not None]
 
 
-def _tally(yes: int | None, no: int | None) -> str:
-    return f" {yes}\u2013{no}" if yes is not None and no is not None else ""
-
-
-def _day(d: date) -> str:
-    return f"{d:%B} {d.day}, {d.year}"
-
-
 _PURPOSE_WORDS = {
-    LetterPurpose.opt_out_request: "Opt-out request",
-    LetterPurpose.activation_delay_request: "Request to delay activation",
-    LetterPurpose.clarification_request: "Request for clarification",
-    LetterPurpose.follow_up: "Follow-up letter",
-    LetterPurpose.records_request: "Records request",
-    LetterPurpose.other: "Letter",
+    LetterPurpose.opt_out_request: Sentence("Opt-out request"),
+    LetterPurpose.activation_delay_request: Sentence("Request to delay activation"),
+    LetterPurpose.clarification_request: Sentence("Request for clarification"),
+    LetterPurpose.follow_up: Sentence("Follow-up letter"),
+    LetterPurpose.records_request: Sentence("Records request"),
+    LetterPurpose.other: Sentence("Letter"),
 }
 CHANNEL_WORDS = {  # how a letter went, as a sentence says it
-    Channel.email: "by email",
-    Channel.mail: "by mail",
-    Channel.fax: "by fax",
-    Channel.hand_delivery: "by hand",
+    Channel.email: Sentence("by email"),
+    Channel.mail: Sentence("by mail"),
+    Channel.fax: Sentence("by fax"),
+    Channel.hand_delivery: Sentence("by hand"),
 }
 
 
-def describe(fact: Fact) -> str:
-    """One human sentence for an event, e.g. 'Board of Supervisors voted 4–1 to opt out'."""
+def describe(fact: Fact) -> Sentence:
+    """One human sentence for an event, e.g. 'Board of Supervisors voted 4–1 to opt out',
+    said in the reader's language (each sentence whole in the catalog, its parts named)."""
     match fact:
         case VoteFact(topic=VoteTopic.opt_out):
             return _opt_out_vote(fact)
         case VoteFact():
-            return f"{_RELATED_WORDS[fact.topic]}: {_related_vote(fact)}"
+            related = _RELATED_WORDS[fact.topic]
+            return Sentence("{related}: {vote}", related=related, vote=_related_vote(fact))
         case LetterFact():
-            words = _PURPOSE_WORDS[fact.purpose]
-            channel = f" {CHANNEL_WORDS[fact.channel]}" if fact.channel else ""
-            return f"{words} sent to {fact.agency_name}{channel}"
+            purpose, agency = _PURPOSE_WORDS[fact.purpose], fact.agency_name
+            if fact.channel is None:
+                return Sentence("{purpose} sent to {agency}", purpose=purpose, agency=agency)
+            return Sentence(
+                "{purpose} sent to {agency} {channel}",
+                purpose=purpose,
+                agency=agency,
+                channel=CHANNEL_WORDS[fact.channel],
+            )
         case ResponseFact():
             return _RESPONSE_WORDS[fact.kind](fact)
         case AnnouncementFact():
-            return f"{fact.agency_name} announced on {_day(fact.announced_on)}: {fact.title}"
+            return Sentence(
+                "{agency} announced on {day}: {title}",
+                agency=fact.agency_name,
+                day=fact.announced_on,
+                title=fact.title,
+            )
 
 
-def _opt_out_vote(v: VoteFact) -> str:
+def _opt_out_vote(v: VoteFact) -> Sentence:
+    body, measure, counted = v.body, v.measure, _tally(v)
     match v.outcome:
+        case VoteOutcome.passed if counted:
+            return Sentence("{body} voted {yes}–{no} to opt out", body=body, **counted)
         case VoteOutcome.passed:
-            return f"{v.body} voted{_tally(v.yes, v.no)} to opt out"
+            return Sentence("{body} voted to opt out", body=body)
+        case VoteOutcome.failed if counted:
+            return Sentence("{body} voted {yes}–{no} against opting out", body=body, **counted)
         case VoteOutcome.failed:
-            return f"{v.body} voted{_tally(v.yes, v.no)} against opting out"
+            return Sentence("{body} voted against opting out", body=body)
+        case VoteOutcome.introduced if measure:
+            return Sentence("{measure} was introduced in {body}", measure=measure, body=body)
         case VoteOutcome.introduced:
-            return f"{v.measure or 'An opt-out measure'} was introduced in {v.body}"
+            return Sentence("An opt-out measure was introduced in {body}", body=body)
+        case VoteOutcome.scheduled if measure:
+            return Sentence(
+                "{body} scheduled a vote on {measure} for {day}",
+                body=body,
+                measure=measure,
+                day=v.held_on,
+            )
         case VoteOutcome.scheduled:
-            topic = v.measure or "opting out"
-            return f"{v.body} scheduled a vote on {topic} for {_day(v.held_on)}"
+            return Sentence(
+                "{body} scheduled a vote on opting out for {day}", body=body, day=v.held_on
+            )
+        case VoteOutcome.tabled if measure:
+            return Sentence("{body} tabled {measure}", body=body, measure=measure)
         case VoteOutcome.tabled:
-            return f"{v.body} tabled {v.measure or 'the opt-out measure'}"
+            return Sentence("{body} tabled the opt-out measure", body=body)
+        case VoteOutcome.withdrawn if measure:
+            return Sentence("{measure} was withdrawn from {body}", measure=measure, body=body)
         case VoteOutcome.withdrawn:
-            return f"{v.measure or 'The opt-out measure'} was withdrawn from {v.body}"
+            return Sentence("The opt-out measure was withdrawn from {body}", body=body)
 
 
 _RELATED_WORDS = {
-    VoteTopic.detainer_policy: "Related measure (detainer policy)",
-    VoteTopic.other_related: "Related measure",
+    VoteTopic.detainer_policy: Sentence("Related measure (detainer policy)"),
+    VoteTopic.other_related: Sentence("Related measure"),
 }
-# What an untitled related measure is called, in a sentence.
+# What an untitled related measure is called, inside a sentence and at its start.
 RELATED_MEASURE = {
-    VoteTopic.detainer_policy: "a detainer policy",
-    VoteTopic.other_related: "a related measure",
+    VoteTopic.detainer_policy: Sentence("a detainer policy"),
+    VoteTopic.other_related: Sentence("a related measure"),
+}
+_RELATED_MEASURE_FIRST = {
+    VoteTopic.detainer_policy: Sentence("A detainer policy"),
+    VoteTopic.other_related: Sentence("A related measure"),
 }
 
 
-def _related_vote(v: VoteFact) -> str:
+def _related_vote(v: VoteFact) -> Sentence:
     """A vote on another topic than opting out, e.g. 'County Board passed Ordinance 11-O-73'."""
-    measure = v.measure or RELATED_MEASURE[v.topic]
-    counted = f" ({v.yes}\u2013{v.no})" if v.yes is not None and v.no is not None else ""
+    body: Part = v.body
+    measure: Part = v.measure or RELATED_MEASURE[v.topic]
+    first: Part = _capital(v.measure) if v.measure else _RELATED_MEASURE_FIRST[v.topic]
+    counted = _tally(v)
     match v.outcome:
+        case VoteOutcome.passed if counted:
+            return Sentence(
+                "{body} passed {measure} ({yes}–{no})",
+                body=body,
+                measure=measure,
+                **counted,
+            )
         case VoteOutcome.passed:
-            return f"{v.body} passed {measure}{counted}"
+            return Sentence("{body} passed {measure}", body=body, measure=measure)
+        case VoteOutcome.failed if counted:
+            return Sentence(
+                "{body} rejected {measure} ({yes}–{no})",
+                body=body,
+                measure=measure,
+                **counted,
+            )
         case VoteOutcome.failed:
-            return f"{v.body} rejected {measure}{counted}"
+            return Sentence("{body} rejected {measure}", body=body, measure=measure)
         case VoteOutcome.introduced:
-            return f"{_capital(measure)} was introduced in {v.body}"
+            return Sentence("{measure} was introduced in {body}", measure=first, body=body)
         case VoteOutcome.scheduled:
-            return f"{v.body} scheduled a vote on {measure} for {_day(v.held_on)}"
+            return Sentence(
+                "{body} scheduled a vote on {measure} for {day}",
+                body=body,
+                measure=measure,
+                day=v.held_on,
+            )
         case VoteOutcome.tabled:
-            return f"{v.body} tabled {measure}"
+            return Sentence("{body} tabled {measure}", body=body, measure=measure)
         case VoteOutcome.withdrawn:
-            return f"{_capital(measure)} was withdrawn from {v.body}"
+            return Sentence("{measure} was withdrawn from {body}", measure=first, body=body)
+
+
+def _tally(v: VoteFact) -> dict[str, Part]:
+    """The vote's count as a sentence's parts {yes, no}, if both are known."""
+    return {"yes": v.yes, "no": v.no} if v.yes is not None and v.no is not None else {}
 
 
 def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-_RESPONSE_WORDS = {
-    ResponseKind.acknowledged: lambda r: f"{r.agency_name} acknowledged the request",
-    ResponseKind.meeting_requested: lambda r: f"{r.agency_name} asked for a meeting",
-    ResponseKind.meeting_held: lambda r: f"Met with {r.agency_name}",
-    ResponseKind.activation_date_adjusted: lambda r: (
-        f"{r.agency_name} moved activation to {_day(r.new_activation_on)}"
-        if r.new_activation_on
-        else f"{r.agency_name} moved the activation date"
+def _moved(r: ResponseFact) -> Sentence:
+    if r.new_activation_on:
+        return Sentence(
+            "{agency} moved activation to {day}", agency=r.agency_name, day=r.new_activation_on
+        )
+    return Sentence("{agency} moved the activation date", agency=r.agency_name)
+
+
+_RESPONSE_WORDS: dict[ResponseKind, Callable[[ResponseFact], Sentence]] = {
+    ResponseKind.acknowledged: lambda r: Sentence(
+        "{agency} acknowledged the request", agency=r.agency_name
     ),
-    ResponseKind.denied: lambda r: f"{r.agency_name} denied the opt-out request",
-    ResponseKind.notifications_only: lambda r: (
-        f"{r.agency_name} offered notifications only: fingerprints are still shared"
+    ResponseKind.meeting_requested: lambda r: Sentence(
+        "{agency} asked for a meeting", agency=r.agency_name
     ),
-    ResponseKind.removed_from_deployment_plan: lambda r: (
-        f"{r.agency_name} removed the jurisdiction from the deployment plan"
+    ResponseKind.meeting_held: lambda r: Sentence("Met with {agency}", agency=r.agency_name),
+    ResponseKind.activation_date_adjusted: _moved,
+    ResponseKind.denied: lambda r: Sentence(
+        "{agency} denied the opt-out request", agency=r.agency_name
     ),
-    ResponseKind.other: lambda r: f"Answer from {r.agency_name}",
+    ResponseKind.notifications_only: lambda r: Sentence(
+        "{agency} offered notifications only: fingerprints are still shared", agency=r.agency_name
+    ),
+    ResponseKind.removed_from_deployment_plan: lambda r: Sentence(
+        "{agency} removed the jurisdiction from the deployment plan", agency=r.agency_name
+    ),
+    ResponseKind.other: lambda r: Sentence("Answer from {agency}", agency=r.agency_name),
 }

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from ..clock import today
 from ..enums import STATE_LEVEL, AnnouncementEffect, CampaignStatus, VoteOutcome
+from ..i18n import gettext
 from ..models import Agency, Announcement, Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..schemas import (
     NATIONAL,
@@ -188,8 +189,12 @@ def _entries(session: Session, keys: list[tuple[str, int]]) -> dict[tuple[str, i
 
 def _announced(announcement: Announcement, agency_name: str) -> str:
     """e.g. 'ICE Secure Communities announced nationwide: participation is mandatory'."""
-    where = "nationwide" if announcement.scope == NATIONAL else f"in {announcement.scope}"
-    return f"{agency_name} announced {where}: {announcement.title}"
+    agency, title = agency_name, announcement.title
+    if announcement.scope == NATIONAL:
+        return gettext("{agency} announced nationwide: {title}").format(agency=agency, title=title)
+    return gettext("{agency} announced in {scope}: {title}").format(
+        agency=agency, scope=announcement.scope, title=title
+    )
 
 
 def _with_agency(session: Session, model: type[Any], ids: list[int]) -> Iterable[Any]:
@@ -205,7 +210,7 @@ def _entry(kind: Any, fact: Fact, agency_id: int | None, record: Any) -> Timelin
         type=kind,
         date=event_date(fact),
         stage=stage_of(fact),
-        description=describe(fact),
+        description=str(describe(fact)),
         agency_id=agency_id,
         record=record,
     )

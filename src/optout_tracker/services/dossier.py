@@ -9,6 +9,7 @@ from sqlmodel import Session, col
 
 from ..clock import today
 from ..enums import Access, AgencyKind, JurisdictionKind
+from ..i18n import gettext
 from ..models import Agency, AuditEntry, Document, Letter, Response
 from ..schemas import JurisdictionPublic, PageParams, TimelineEntry
 from ..security import Principal
@@ -159,11 +160,16 @@ def _attached(
 
 def _share_card(j: JurisdictionPublic) -> map_pages.ShareCard:
     """What a link to the dossier previews as: its status sentence over its state's map."""
-    since = f" since {day(j.status_since)}" if j.status_since else ""
-    reason = f": {j.status_reason}" if j.status_reason else ""
+    status, since, reason = j.status.label, j.status_since, j.status_reason
+    if since and reason:
+        description = gettext("{status} since {day}: {reason}.")
+    elif since:
+        description = gettext("{status} since {day}.")
+    else:
+        description = gettext("{status}: {reason}.") if reason else gettext("{status}.")
     return map_pages.ShareCard(
         title=j.name if j.kind is JurisdictionKind.state else f"{j.name}, {j.state}",  # as <title>
-        description=f"{j.status.label}{since}{reason}.",
+        description=description.format(status=status, day=day(since), reason=reason),
         path=f"/jurisdictions/{j.slug}",
         image=map_pages.share_image(j.state, j.fips),
     )

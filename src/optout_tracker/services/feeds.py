@@ -10,9 +10,11 @@ from sqlmodel import Session, col
 
 from .. import sentences
 from ..enums import AuditAction, VoteOutcome
+from ..i18n import gettext
 from ..models import Agency, AuditEntry, Jurisdiction, JurisdictionStatus, Letter, Vote
 from ..schemas import ENTITIES, PRIVATE_FIELDS
 from ..status import RELATED_MEASURE
+from ..wording import words
 from . import letter_chains
 
 
@@ -98,12 +100,18 @@ def dates_ahead(session: Session, state: str | None = None) -> list[DateAhead]:
         .where(col(Vote.outcome) == VoteOutcome.scheduled, *in_state)
     )
     for vote, j in votes:
-        topic = vote.measure or RELATED_MEASURE.get(vote.topic, "opting out of Secure Communities")
+        topic = (
+            vote.measure
+            or RELATED_MEASURE.get(vote.topic)
+            or gettext("opting out of Secure Communities")
+        )
         items.append(
             DateAhead(
                 f"vote-{vote.id}",
                 vote.held_on,
-                f"{j.name}: {vote.body} votes on {topic}",
+                gettext("{place}: {body} votes on {measure}").format(
+                    place=j.name, body=vote.body, measure=topic
+                ),
                 vote.public_notes or "",
                 j,
                 vote.updated_at,
@@ -120,7 +128,7 @@ def dates_ahead(session: Session, state: str | None = None) -> list[DateAhead]:
             DateAhead(
                 f"activation-{j.id}",
                 j.scheduled_activation_on,
-                f"{j.name}: Secure Communities activation scheduled",
+                gettext("{place}: Secure Communities activation scheduled").format(place=j.name),
                 "",
                 j,
                 j.updated_at,
@@ -143,8 +151,12 @@ def dates_ahead(session: Session, state: str | None = None) -> list[DateAhead]:
             DateAhead(
                 f"letter-{letter.id}",
                 letter.response_due_on,
-                f"{j.name}: answer due from {agency.name}",
-                f"Letter of {letter.sent_on.isoformat()}: {letter.purpose.value.replace('_', ' ')}",
+                gettext("{place}: answer due from {agency}").format(
+                    place=j.name, agency=agency.name
+                ),
+                gettext("Letter of {day}: {purpose}").format(
+                    day=letter.sent_on.isoformat(), purpose=words(letter.purpose)
+                ),
                 j,
                 letter.updated_at,
             )

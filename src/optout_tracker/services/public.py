@@ -26,7 +26,7 @@ def jurisdiction(
             "status": s.status,
             "status_label": s.status.label,
             "status_since": s.status_since,
-            "status_reason": s.status_reason,
+            "status_reason": str(s.status_reason) if s.status_reason else None,
             "sib_notified": s.sib_notified,
             "ice_notified": s.ice_notified,
             "notice_complete": s.notice_complete,

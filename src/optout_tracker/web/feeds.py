@@ -9,6 +9,7 @@ import icalendar
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from .. import i18n
 from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep, SettingsDep
 from ..schemas import CONTROL, StateCode
@@ -19,11 +20,12 @@ from .templating import render
 router = APIRouter(include_in_schema=False)
 ATOM = "http://www.w3.org/2005/Atom"
 ET.register_namespace("", ATOM)
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def _atom(base: str, path: str, title: str, changes: list[feeds.Change]) -> Response:
     """An Atom 1.0 document (RFC 4287) of these changes."""
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    feed = ET.Element(f"{{{ATOM}}}feed", {XML_LANG: i18n.LOCALE.get()})
     _text(feed, "id", f"{base}{path}")
     _text(feed, "title", title)
     updated = max((c.at for c in changes), default=datetime(2008, 10, 27, tzinfo=UTC))
@@ -62,7 +64,7 @@ def activity_feed(session: SessionDep, settings: SettingsDep) -> Response:
     return _atom(
         settings.base_url,
         "/feeds/activity.atom",
-        "Secure Communities opt-out campaigns: changes",
+        i18n.gettext("Secure Communities opt-out campaigns: changes"),
         changes,
     )
 
@@ -72,7 +74,8 @@ def jurisdiction_feed(slug: str, session: SessionDep, settings: SettingsDep) -> 
     j, _ = jurisdiction_service.get_by_slug(session, slug)
     changes = feeds.changes(session, j.id)
     path = f"/feeds/jurisdictions/{j.slug}.atom"
-    return _atom(settings.base_url, path, f"{j.name}: campaign changes", changes)
+    title = i18n.gettext("{place}: campaign changes").format(place=j.name)
+    return _atom(settings.base_url, path, title, changes)
 
 
 @router.get("/calendar.ics")
@@ -87,7 +90,11 @@ def calendar(
     cal = icalendar.Calendar()
     cal.add("prodid", "-//optout-tracker//Secure Communities opt-out campaigns//EN")
     cal.add("version", "2.0")
-    cal.add("x-wr-calname", f"Opt-out campaigns{f' in {state}' if state else ''}")
+    if state:
+        name = i18n.gettext("Opt-out campaigns in {state}").format(state=state)
+    else:
+        name = i18n.gettext("Opt-out campaigns")
+    cal.add("x-wr-calname", name)
     for item in feeds.dates_ahead(session, state):
         event = icalendar.Event()
         event.add("uid", f"{item.uid}@{host}")
