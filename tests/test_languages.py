@@ -10,12 +10,16 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
 from optout_tracker import i18n
+from optout_tracker.history import load_history
 from optout_tracker.main import create_app
 from tests.conftest import Credentials, make_settings
 from tests.forms import defaults
 from tests.test_pages import csrf, sign_in
+
+SPANISH, ENGLISH = {"Accept-Language": "es"}, {"Accept-Language": "en"}
 
 
 @pytest.mark.parametrize(
@@ -115,3 +119,37 @@ def test_a_user_keeps_a_language_that_follows_them_to_every_browser(
         data={**dict(defaults(client.get("/account").text, "/account/language")), "locale": "fr"},
     )
     assert refused.status_code == 422
+
+
+def test_the_api_keeps_its_codes_and_says_reasons_and_labels_in_the_asked_language(
+    client: TestClient, session: Session
+) -> None:
+    load_history(session, 30)
+    session.commit()
+    asked = {"fips": "06085", "as_of": "2010-12-31"}
+    for _ in range(2):  # rendered, then answered from the public cache
+        (es,) = client.get("/api/v1/jurisdictions", params=asked, headers=SPANISH).json()["items"]
+        (en,) = client.get("/api/v1/jurisdictions", params=asked, headers=ENGLISH).json()["items"]
+        assert es["status"] == en["status"] == "vote_passed"  # the code, in English
+        assert (en["status_label"], es["status_label"]) == ("Vote passed", "Votación aprobada")
+        assert en["status_reason"] == "Board of Supervisors voted 5\u20130 to opt out"
+        assert es["status_reason"] == "Board of Supervisors votó 5\u20130 a favor de excluirse"
+    timeline = client.get(f"/api/v1/jurisdictions/{es['id']}/timeline", headers=SPANISH).json()
+    said = [item["description"] for item in timeline["items"]]
+    assert "Board of Supervisors votó 5\u20130 a favor de excluirse" in said
+
+
+def test_activity_feeds_and_calendar_in_the_asked_language(
+    client: TestClient, session: Session
+) -> None:
+    load_history(session, 30)
+    session.commit()
+    feed = client.get("/feeds/activity.atom", headers=SPANISH)
+    assert 'xml:lang="es"' in feed.text
+    assert "Campañas para excluirse de Comunidades Seguras: cambios" in feed.text
+    assert " envió una solicitud de exclusión a " in feed.text
+    assert " sent an opt-out request to " in client.get("/feeds/activity.atom", headers=ENGLISH).text
+    page = client.get("/activity", headers=SPANISH).text
+    assert " envió una solicitud de exclusión a " in page and " sent an " not in page
+    calendar = client.get("/calendar.ics", headers=SPANISH).text
+    assert "X-WR-CALNAME:Campañas de exclusión" in calendar
