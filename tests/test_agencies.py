@@ -155,7 +155,7 @@ def test_an_old_placeholder_row_is_upgraded_and_a_missing_agency_added(session: 
     status = factories.jurisdiction(session, "06085")
     session.expire_all()
     reason = session.scalars(
-        sa.select(JurisdictionStatus.status_reason).filter_by(jurisdiction_id=status.id)
+        sa.select(col(JurisdictionStatus.status_reason)).filter_by(jurisdiction_id=status.id)
     ).one()
     assert shipped.name in str(reason)  # the status reason names the bureau anew
     assert seed(session).agencies_filled_in == 0  # and the next load leaves it

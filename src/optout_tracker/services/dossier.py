@@ -95,7 +95,14 @@ def dossier(
     )
     letters = campaign.latest_letters(session, jurisdiction_id, ANSWERABLE_LETTERS) if forms else []
     answerable = [
-        (x.id or 0, f"{day(x.sent_on)} to {agency_names.get(x.agency_id, '?')}: {words(x.purpose)}")
+        (
+            x.id or 0,
+            gettext("{day} to {agency}: {purpose}").format(
+                day=day(x.sent_on),
+                agency=_agency(agency_names, x.agency_id),
+                purpose=words(x.purpose),
+            ),
+        )
         for x in letters
     ]
     return Dossier(
@@ -146,9 +153,15 @@ def _attached(
             col(Response.id).in_(response_ids)
         )
     ).all()
-    letters = {i: f"the letter of {day(on)} to {names.get(a, 'an agency')}" for i, on, a in sent}
+    letters = {
+        i: gettext("the letter of {day} to {agency}").format(day=day(on), agency=_agency(names, a))
+        for i, on, a in sent
+    }
     answers = {
-        i: f"the response of {day(on)} from {names.get(a, 'an agency')}" for i, on, a in received
+        i: gettext("the response of {day} from {agency}").format(
+            day=day(on), agency=_agency(names, a)
+        )
+        for i, on, a in received
     }
     return [
         Attached(d, letters[d.letter_id], f"/letters/{d.letter_id}")
@@ -156,6 +169,10 @@ def _attached(
         else Attached(d, answers[d.response_id or 0], f"/responses/{d.response_id}")
         for d in found
     ]
+
+
+def _agency(names: dict[int, str], agency_id: int) -> str:
+    return names.get(agency_id) or gettext("an agency")
 
 
 def _share_card(j: JurisdictionPublic) -> map_pages.ShareCard:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col
 
 from ..clock import today
+from ..i18n import gettext
 from ..models import Jurisdiction, JurisdictionStatus
 from ..schemas import FollowUpFilters, FollowUpItem
 from ..status import (
@@ -65,7 +66,9 @@ def items(
                     jurisdiction_id=jurisdiction_id,
                     step=s.step,
                     due_on=s.due_on,
-                    detail=f"{name}, {code}: {_detail(s, chased, scheduled_on)}",
+                    detail=gettext("{place}, {state}: {detail}").format(
+                        place=name, state=code, detail=_detail(s, chased, scheduled_on)
+                    ),
                     jurisdiction_name=name,
                     jurisdiction_slug=slug,
                     state=code,
@@ -81,9 +84,9 @@ NOTICE_STEPS = frozenset({Step.send_notice, Step.notify_sib, Step.notify_ice})
 def action(item: FollowUpItem) -> tuple[str, str] | None:
     """What an organizer does about an item, and at which path: on /follow-up and in mail."""
     if item.step is Step.chase and item.letter_id:
-        return "Write the chaser", f"/letters/{item.letter_id}/chaser"
+        return gettext("Write the chaser"), f"/letters/{item.letter_id}/chaser"
     if item.step in NOTICE_STEPS:
-        return "Prepare the notice", f"/jurisdictions/{item.jurisdiction_slug}/notice"
+        return gettext("Prepare the notice"), f"/jurisdictions/{item.jurisdiction_slug}/notice"
     return None
 
 
@@ -94,31 +97,37 @@ def page(session: Session, params: FollowUpFilters) -> tuple[list[FollowUpItem],
 
 
 def _detail(s: NextStep, chased: LetterFact | None, scheduled_on: date | None) -> str:
-    since = day(s.due_on - ONE_DAY)
+    due, since = day(s.due_on), day(s.due_on - ONE_DAY)
     match s.step:
         case Step.send_notice:
-            return f"an opt-out vote passed on {day(s.due_on)}; no written notice has been sent."
+            said = gettext("an opt-out vote passed on {day}; no written notice has been sent.")
+            return said.format(day=due)
         case Step.notify_sib:
-            return (
-                f"notice went to ICE on {day(s.due_on)}, not yet to the state identification "
-                "bureau."
+            said = gettext(
+                "notice went to ICE on {day}, not yet to the state identification bureau."
             )
+            return said.format(day=due)
         case Step.notify_ice:
-            return (
-                f"notice went to the state identification bureau on {day(s.due_on)}, not yet "
-                "to ICE."
+            said = gettext(
+                "notice went to the state identification bureau on {day}, not yet to ICE."
             )
+            return said.format(day=due)
         case Step.chase if chased is not None:
-            sent = f"the answer to the letter of {day(chased.sent_on)} to {chased.agency_name}"
+            sent, agency = day(chased.sent_on), chased.agency_name
             if chased.response_due_on == s.due_on - ONE_DAY:
-                return f"{sent} was due on {since}."
-            return f"{sent} is still awaited; the follow-up's was due on {since}."
+                said = gettext("the answer to the letter of {sent} to {agency} was due on {day}.")
+            else:
+                said = gettext(
+                    "the answer to the letter of {sent} to {agency} is still awaited; "
+                    "the follow-up's was due on {day}."
+                )
+            return said.format(sent=sent, agency=agency, day=since)
         case Step.chase:
-            return f"an answer was due on {since}."
+            return gettext("an answer was due on {day}.").format(day=since)
         case Step.log_outcome:
-            return f"a vote was scheduled for {since}; its outcome is not logged."
-        case _:
-            return (
-                f"activation was scheduled for {day(scheduled_on)}; whether it happened is not "
-                "logged."
+            return gettext("a vote was scheduled for {day}; its outcome is not logged.").format(
+                day=since
             )
+        case _:
+            said = gettext("activation was scheduled for {day}; whether it happened is not logged.")
+            return said.format(day=day(scheduled_on))
