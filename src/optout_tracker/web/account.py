@@ -53,6 +53,7 @@ def _account(
         alerts=list(Alerts),
         mail_on=mail_on,
         email=follows.user_email(session, user_id),
+        chosen_locale=accounts.chosen_locale(session, user_id),
         errors=follow_errors or {},
         api_keys=api_keys.context(session, principal, **keys_form),
     )
