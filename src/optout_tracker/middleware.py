@@ -272,6 +272,12 @@ LANGUAGE_ASKED = "language_asked"
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
+def language_asked(scope: Scope) -> str | None:
+    """The language this request's `?lang=` asked for, if it asked for one the site speaks."""
+    asked: str | None = scope.get("state", {}).get(LANGUAGE_ASKED)
+    return asked
+
+
 def language_cookie(locale: str) -> str:
     """The Set-Cookie value that keeps `locale` as the browser's choice for a year."""
     return f"{LANGUAGE_COOKIE}={locale}; Path=/; Max-Age={LANGUAGE_COOKIE_SECONDS}; SameSite=Lax"

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from ..enums import Access
 from ..errors import Forbidden, Unauthorized
-from ..middleware import KNOWN_CALLER, LANGUAGE_ASKED
+from ..middleware import KNOWN_CALLER, language_asked
 from ..models import User
 from ..security import ANONYMOUS, Principal
 from ..services import accounts
@@ -74,7 +74,7 @@ def _keep_language(request: Request, session: Session, user: User, principal: Pr
     """A signed-in user's `?lang=` becomes their account's language too (their mail's, and
     their pages' in another browser), as /account/language does; written only when it
     changes it, so the language switch costs a write once."""
-    asked = request.scope.get("state", {}).get(LANGUAGE_ASKED)
+    asked = language_asked(request.scope)
     if asked is None or asked == user.locale or user.id is None:
         return
     if request.method in {"GET", "HEAD", "OPTIONS"}:  # the route reads: a writer of its own
