@@ -7,14 +7,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from optout_tracker import i18n
 from optout_tracker.history import load_history
 from optout_tracker.main import create_app
+from optout_tracker.models import AuditEntry, User
 from tests.conftest import Credentials, make_settings
 from tests.forms import defaults
 from tests.test_pages import csrf, sign_in
@@ -94,6 +96,50 @@ def test_every_message_is_translated_and_the_compiled_catalog_is_current() -> No
         assert (folder / f"{i18n.DOMAIN}.mo").read_bytes() == compiled.getvalue(), (
             f"{locale}: run `make messages` to compile the catalog"
         )
+
+
+def test_a_signed_in_users_lang_is_kept_on_their_account(
+    client: TestClient, credentials: Credentials, session: Session
+) -> None:
+    sign_in(client, credentials, "viewer")
+    user = session.scalars(sa.select(User).where(col(User.email) == "viewer@example.org")).one()
+    assert user.locale is None
+
+    def writes() -> int:  # each change of the user is audited: how many there were
+        return len(
+            session.scalars(
+                sa.select(AuditEntry).where(
+                    col(AuditEntry.entity) == "user", col(AuditEntry.entity_id) == user.id
+                )
+            ).all()
+        )
+
+    before = writes()
+    assert ">Mapa<" in client.get("/agencies?lang=es").text
+    session.refresh(user)
+    assert user.locale == "es" and writes() == before + 1
+    client.get("/agencies?lang=es")
+    client.get("/?lang=es")
+    assert writes() == before + 1  # asked again: written only when it changes
+
+    elsewhere = TestClient(client.app)  # another browser: the account's language on sign-in
+    data = {"email": "viewer@example.org", "password": "correct horse battery"}
+    r = elsewhere.post("/login", data={**data, "csrf_token": csrf(elsewhere, "/login")},
+                       follow_redirects=False)  # fmt: skip
+    assert r.status_code == 303 and "lang=es" in r.headers["set-cookie"]
+    account = elsewhere.get("/account").text
+    assert '<html lang="es">' in account
+    assert dict(defaults(account, "/account/language"))["locale"] == "es"  # the choice shown
+
+    # Back to English in one tap, from the first browser: the account follows.
+    assert ">Map<" in client.get("/agencies?lang=en").text
+    session.refresh(user)
+    assert user.locale == "en"
+    # The other browser still reads Spanish (its cookie), and its account page says what the
+    # account keeps.
+    page = elsewhere.get("/account").text
+    assert '<html lang="es">' in page
+    assert dict(defaults(page, "/account/language"))["locale"] == "en"
 
 
 def test_a_user_keeps_a_language_that_follows_them_to_every_browser(

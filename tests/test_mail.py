@@ -2,22 +2,26 @@
 loopback (aiosmtpd), retried when it fails; one-click unsubscribe; digests."""
 
 import email
+import re
 import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
+from email.header import decode_header, make_header
 from email.message import Message
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from babel.dates import format_date
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from optout_tracker import i18n
 from optout_tracker.cli import main
 from optout_tracker.clock import today
 from optout_tracker.config import Settings, get_settings
@@ -30,14 +34,18 @@ from optout_tracker.enums import (
     LetterPurpose,
     ResponseKind,
     Role,
+    Scope,
     VoteOutcome,
 )
+from optout_tracker.i18n import gettext
 from optout_tracker.mail_worker import MailWorker
 from optout_tracker.main import create_app
 from optout_tracker.models import Follow, Jurisdiction, MailMessage, User
 from optout_tracker.schemas import ResponseCreate, VoteCreate
 from optout_tracker.security import CLI
 from optout_tracker.services import accounts, digests, mail, responses, status_projection, votes
+from optout_tracker.status import Step
+from optout_tracker.wording import STEP_WORDS
 from tests import factories
 from tests.conftest import DatabaseFactory, make_settings
 
@@ -384,3 +392,173 @@ def test_many_changes_at_once_make_one_alert_per_follower(live: Live) -> None:
     assert many.key.startswith("alert:status-many:")
     assert many.subject == f"{mail.MANY + 1} campaigns you follow changed status"
     assert all(j.name in many.text_body for j in counties)
+
+
+# Languages: each mail is written in its recipient's language when it is queued.
+
+
+def _key(session: Session, user: User, scope: Scope = Scope.write) -> dict[str, str]:
+    _, token = accounts.create_api_key(
+        session, "phone", scope, accounts.user_principal(user, via_session=False)
+    )
+    return {"Authorization": f"Bearer {token}"}
+
+
+def _subject(m: Message) -> str:
+    return str(make_header(decode_header(m["Subject"])))
+
+
+def _parts(m: Message) -> dict[str, str]:
+    return {p.get_content_type(): _text(p) for p in m.walk() if not p.is_multipart()}
+
+
+def _long(d: date, locale: str) -> str:
+    return format_date(d, format="long", locale=locale)
+
+
+def test_each_recipient_reads_an_alert_in_their_language_not_the_requests(
+    live: Live, inbox: tuple[Inbox, int]
+) -> None:
+    """Ana chose Spanish, Ben English; Fay chose none and followed in Spanish, Gus chose none
+    and followed asking for no language (the site's default). An organizer logs an answer
+    from a request in Spanish: each reads the alert in their own language."""
+    box, _ = inbox
+    received = today() - timedelta(days=3)
+    with unit_of_work(live.engine) as session:
+        santa_clara = factories.jurisdiction(session, SANTA_CLARA)
+        ice = factories.agency(session, AgencyKind.ice)
+        users = {n: _user(session, f"{n}@example.org") for n in ("ana", "ben", "fay", "gus")}
+        users["ana"].locale, users["ben"].locale = "es", "en"
+        _follow(session, users["ana"], jurisdiction_id=santa_clara.id)
+        _follow(session, users["ben"], state="CA")
+        keys = {n: _key(session, u) for n, u in users.items()}
+        organizer = _key(session, _user(session, "org@example.org"))
+        ids, agency = {"santa_clara": santa_clara.id, "ice": ice.id}, ice.name
+    app = create_app(live.settings)
+    with TestClient(app) as client:
+        body = {"target": "jurisdiction", "jurisdiction_id": ids["santa_clara"]}
+        spanish = {"Accept-Language": "es-MX,es;q=0.9,en;q=0.5"}
+        followed = client.post("/api/v1/follows", json=body, headers={**keys["fay"], **spanish})
+        assert followed.status_code == 201, followed.text
+        # The language is the follow's own, kept for its mail: not a field of the API's
+        # follows (design.md lists target, jurisdiction_id, state, alerts).
+        assert "locale" not in followed.json()
+        assert client.post("/api/v1/follows", json={"target": "all"}, headers=keys["gus"])
+        logged = client.post(
+            "/api/v1/responses",
+            json={
+                "jurisdiction_id": ids["santa_clara"], "agency_id": ids["ice"],
+                "received_on": received.isoformat(), "kind": "meeting_requested",
+            },
+            headers={**organizer, "Accept-Language": "es"},
+        )  # fmt: skip
+        assert logged.status_code == 201, logged.text
+        assert logged.headers["Content-Language"] == "es"  # the request was in Spanish
+    app.state.engine.dispose()
+    with Session(live.engine) as session:
+        kept = {
+            f.user_id: f.locale for f in session.scalars(sa.select(Follow).order_by(col(Follow.id)))
+        }
+        assert (kept[users["fay"].id or 0], kept[users["gus"].id or 0]) == ("es", "en")
+
+    live.worker().run(once=True)
+    # Each hears of the answer, and of the status it moved the campaign to.
+    got: dict[str, dict[bool, Message]] = {}
+    for rcpt, m in box.messages:
+        got.setdefault(rcpt[0].split("@")[0], {})["ICE" in _subject(m)] = m
+    assert sorted(got) == ["ana", "ben", "fay", "gus"]
+    assert all(len(two) == 2 for two in got.values())
+    mails = {name: two[True] for name, two in got.items()}
+    for name in ("ana", "fay"):
+        assert _subject(got[name][False]).startswith("Santa Clara County, CA: ahora ")
+        assert '<html lang="es">' in _parts(got[name][False])["text/html"]
+        m, parts = mails[name], _parts(mails[name])
+        assert _subject(m) == f"Santa Clara County, CA: {agency} respondió (reunión solicitada)"
+        assert f"{agency} respondió el {_long(received, 'es')} (reunión solicitada)." in parts[
+            "text/plain"
+        ]  # fmt: skip
+        assert re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", _long(received, "es"))
+        assert "Recibe este correo porque sigue Santa Clara County, CA" in parts["text/plain"]
+        assert '<html lang="es">' in parts["text/html"]
+        assert "Dejar de recibir estas alertas" in parts["text/html"]
+        assert "answered" not in parts["text/plain"] + parts["text/html"]
+    for name, followed_as in (("ben", "everything in CA"), ("gus", "every jurisdiction")):
+        assert _subject(got[name][False]).startswith("Santa Clara County, CA: now ")
+        m, parts = mails[name], _parts(mails[name])
+        assert _subject(m) == f"Santa Clara County, CA: {agency} answered (meeting requested)"
+        assert f"{agency} answered on {_long(received, 'en')} (meeting requested)." in parts[
+            "text/plain"
+        ]  # fmt: skip
+        assert f"You get this because you follow {followed_as} on" in parts["text/plain"]
+        assert '<html lang="en">' in parts["text/html"]
+        assert "respondió" not in parts["text/plain"] + parts["text/html"]
+
+
+def test_digests_go_out_in_each_recipients_language(live: Live, inbox: tuple[Inbox, int]) -> None:
+    box, _ = inbox
+    with unit_of_work(live.engine) as session:
+        santa_clara = factories.jurisdiction(session, SANTA_CLARA)
+        dan, dee = _user(session, "dan@example.org"), _user(session, "dee@example.org")
+        dan.locale, dee.locale = "es", "en"
+        _follow(session, dan, Alerts.daily, jurisdiction_id=santa_clara.id)
+        _follow(session, dee, Alerts.daily, state="CA")
+        _vote(session, santa_clara.id or 0)  # a change, and the notice is to be sent
+    on = today() + timedelta(days=1)
+    # The run's own language (a command run in a Spanish shell, say) is nobody's.
+    with Session(live.engine) as session, i18n.using("es"):
+        found = {d.user.email: d for d in digests.digests(session, live.settings, Alerts.daily, on)}
+    es, en = found["dan@example.org"], found["dee@example.org"]
+    assert (len(es.follow_up), len(es.changes)) == (len(en.follow_up), len(en.changes)) == (1, 1)
+
+    assert re.fullmatch(r"\d{1,2} de [a-z]+ de \d{4}", _long(on, "es"))
+    assert es.subject == (
+        f"Resumen diario de optout-tracker, {_long(on, 'es')}: 1 pendiente de seguimiento, 1 cambio"
+    )
+    assert (
+        en.subject == f"optout-tracker daily digest, {_long(on, 'en')}: 1 to follow up, 1 changes"
+    )
+    with i18n.using("es"):
+        step_es = gettext(STEP_WORDS[Step.send_notice])
+    assert step_es != STEP_WORDS[Step.send_notice]
+    assert f"Su resumen diario, {_long(on, 'es')}" in es.html and step_es in es.html
+    assert "Pendiente de seguimiento (1)" in es.html and '<html lang="es">' in es.html
+    assert f"Your daily digest, {_long(on, 'en')}" in en.html
+    assert STEP_WORDS[Step.send_notice] in en.html and '<html lang="en">' in en.html
+    assert "Waiting for follow-up" not in es.html + es.text and "resumen" not in en.html
+
+    with unit_of_work(live.engine) as session:
+        digests.queue_digests(session, live.settings, list(found.values()))
+    live.worker().run(once=True)
+    sent = {rcpt[0]: m for rcpt, m in box.messages}
+    assert _subject(sent["dan@example.org"]) == es.subject
+    assert _subject(sent["dee@example.org"]) == en.subject
+    assert '<html lang="es">' in _parts(sent["dan@example.org"])["text/html"]
+    assert "Su resumen diario de optout-tracker" in _parts(sent["dan@example.org"])["text/plain"]
+
+
+def test_the_site_default_is_the_language_of_who_chose_none(
+    databases: DatabaseFactory, inbox: tuple[Inbox, int]
+) -> None:
+    """OPTOUT_DEFAULT_LOCALE=es: a follower who never chose (a follow made outside any
+    request) reads Spanish; one who chose English reads English."""
+    settings = make_settings(
+        databases.new_seeded_url(), smtp_url=f"smtp://127.0.0.1:{inbox[1]}?tls=off",
+        default_locale="es", base_url="https://tracker.example.org",
+    )  # fmt: skip
+    engine = create_db_engine(settings)
+    try:
+        with unit_of_work(engine) as session:
+            santa_clara = factories.jurisdiction(session, SANTA_CLARA)
+            _follow(session, _user(session, "nadie@example.org"), jurisdiction_id=santa_clara.id)
+            chose = _user(session, "chose@example.org")
+            chose.locale = "en"
+            _follow(session, chose, jurisdiction_id=santa_clara.id)
+            _vote(session, santa_clara.id or 0)
+        with Session(engine) as session:
+            subjects = {
+                m.to_address: m.subject for m in session.scalars(sa.select(MailMessage)).all()
+            }
+        assert subjects["nadie@example.org"].startswith("Santa Clara County, CA: ahora ")
+        assert subjects["chose@example.org"].startswith("Santa Clara County, CA: now ")
+    finally:
+        engine.dispose()

@@ -266,7 +266,16 @@ class RequestIds:
 
 
 LANGUAGE_COOKIE = "lang"
+# In the request's state: the language `?lang=` asked for, if any (whoever knows the caller
+# keeps it on a signed-in user's account: http/auth.py).
+LANGUAGE_ASKED = "language_asked"
 LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+
+def language_asked(scope: Scope) -> str | None:
+    """The language this request's `?lang=` asked for, if it asked for one the site speaks."""
+    asked: str | None = scope.get("state", {}).get(LANGUAGE_ASKED)
+    return asked
 
 
 def language_cookie(locale: str) -> str:
@@ -278,7 +287,8 @@ class Languages:
     """The language of each answer (i18n.negotiate): `?lang=` (kept then in a cookie for a
     year), else that cookie, else Accept-Language, else the site's default. Set for the
     request (i18n.LOCALE), said in Content-Language, and the answer varies by both headers
-    that choose it. A signed-in user's own language reaches the cookie when they sign in."""
+    that choose it. A signed-in user's own language reaches the cookie when they sign in;
+    their `?lang=` reaches their account (LANGUAGE_ASKED)."""
 
     def __init__(self, app: ASGIApp, default: str) -> None:
         self.app, self.default = app, default
@@ -293,6 +303,8 @@ class Languages:
         # Taken off the query here: every page and list refuses parameters it does not know.
         rest = urlencode([(k, v) for k, v in query if k != "lang"]).encode("latin-1")
         scope = {**scope, "query_string": rest}
+        # In place: the state is the one every middleware and the route share.
+        scope.setdefault("state", {})[LANGUAGE_ASKED] = asked
         kept = _cookie(headers.get("cookie", ""), LANGUAGE_COOKIE)
         locale = i18n.negotiate(asked, kept, None, headers.get("accept-language"), self.default)
         extra = [(b"content-language", locale.encode())]

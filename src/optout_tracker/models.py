@@ -460,6 +460,8 @@ class Follow(Tracked, table=True):
     )
     state: str | None = Field(default=None, max_length=2, index=True)
     alerts: Alerts = Field(default=Alerts.immediate, sa_type=enum_column(Alerts, "alerts"))
+    # The language of the request that made it: its mail's, while the user has chosen none.
+    locale: str | None = Field(default=None, max_length=5)
 
 
 class MailMessage(Tracked, table=True):

@@ -4,10 +4,12 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlmodel import Session
 
 from ..enums import Access
 from ..errors import Forbidden, Unauthorized
-from ..middleware import KNOWN_CALLER
+from ..middleware import KNOWN_CALLER, language_asked
+from ..models import User
 from ..security import ANONYMOUS, Principal
 from ..services import accounts
 from . import csrf
@@ -63,7 +65,23 @@ def _identify(request: Request, session: SessionDep) -> Principal:
     if user is None:  # signed out, expired or deactivated: this cookie is done
         request.session.clear()
         return ANONYMOUS
-    return accounts.user_principal(user, via_session=True)
+    principal = accounts.user_principal(user, via_session=True)
+    _keep_language(request, session, user, principal)
+    return principal
+
+
+def _keep_language(request: Request, session: Session, user: User, principal: Principal) -> None:
+    """A signed-in user's `?lang=` becomes their account's language too (their mail's, and
+    their pages' in another browser), as /account/language does; written only when it
+    changes it, so the language switch costs a write once."""
+    asked = language_asked(request.scope)
+    if asked is None or asked == user.locale or user.id is None:
+        return
+    if request.method in {"GET", "HEAD", "OPTIONS"}:  # the route reads: a writer of its own
+        with get_units(request)() as writer:
+            accounts.set_locale(writer, user.id, asked, principal)
+    else:
+        accounts.set_locale(session, user.id, asked, principal)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

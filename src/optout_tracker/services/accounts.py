@@ -295,6 +295,12 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(sa.select(User).order_by(col(User.email))))
 
 
+def chosen_locale(session: Session, user_id: int) -> str | None:
+    """The language a user chose for their pages and mail, if they chose one."""
+    user = session.get(User, user_id)
+    return user.locale if user else None
+
+
 def set_locale(session: Session, user_id: int, locale: str, actor: Principal) -> User:
     """The language of a user's pages and mail (one the site speaks)."""
     if locale not in LOCALES:

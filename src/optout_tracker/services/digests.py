@@ -1,5 +1,6 @@
 """Digests: for each user with daily (or weekly) follows, today's follow-up items and the
-period's changes in the places they follow that way, queued as one message each."""
+period's changes in the places they follow that way, queued as one message each, written
+in the user's language (mail.language)."""
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -8,13 +9,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
+from .. import i18n
 from ..config import Settings
 from ..enums import Alerts, FollowTarget
+from ..i18n import gettext, ngettext
 from ..models import AuditEntry, Follow, Jurisdiction, User
 from ..schemas import ENTITIES, FollowUpItem
-from ..wording import day
+from ..wording import long_day
 from . import feeds, follow_up
-from .mail import by_id, queue, render, unsubscribe_token, unsubscribe_url
+from .mail import by_id, language, per_language, queue, render, unsubscribe_token, unsubscribe_url
 
 PERIOD = {Alerts.daily: timedelta(days=1), Alerts.weekly: timedelta(days=7)}
 
@@ -50,10 +53,11 @@ def digests(session: Session, settings: Settings, frequency: Alerts, on: date) -
         by_user.setdefault(user.id or 0, (user, []))[1].append(f)
     if not by_user:
         return []
-    waiting = follow_up.items(session)
     since = datetime.combine(on - PERIOD[frequency], time(), UTC)
     until = datetime.combine(on, time(), UTC)
-    recent = _changes_between(session, since, until)
+    # The items and changes are sentences: said in each language a digest goes out in.
+    said = per_language(lambda: (follow_up.items(session), _changes_between(session, since, until)))
+    waiting, recent = said(settings.default_locale)
     places = by_id(
         session,
         {i.jurisdiction_id for i in waiting}
@@ -62,22 +66,39 @@ def digests(session: Session, settings: Settings, frequency: Alerts, on: date) -
     found = []
     for user, followed in by_user.values():
         covered = _covering(followed)
+        locale = language(settings, user, followed)
+        waiting, recent = said(locale)
         items = [i for i in waiting if covered(places[i.jurisdiction_id])]
         changes = [c for c in recent if c.jurisdiction is not None and covered(c.jurisdiction)]
         if not items and not changes:
             continue
         token = unsubscribe_token(settings, user_id=user.id)
-        text, html = render(
-            "digest", user=user, frequency=frequency, on=on, since=since.date(), items=items,
-            changes=changes, base=settings.base_url,
-            unsubscribe=unsubscribe_url(settings, token),
-        )  # fmt: skip
-        subject = (
-            f"optout-tracker {frequency.value} digest, {day(on)}: "
-            f"{len(items)} to follow up, {len(changes)} changes"
-        )
+        with i18n.using(locale):
+            text, html = render(
+                "digest", user=user, frequency=frequency, on=on, since=since.date(),
+                items=items, changes=changes, base=settings.base_url,
+                unsubscribe=unsubscribe_url(settings, token),
+            )  # fmt: skip
+            subject = _subject(frequency, on, len(items), len(changes))
         found.append(Digest(user, frequency, on, subject, text, html, items, changes))
     return found
+
+
+def _subject(frequency: Alerts, on: date, waiting: int, changes: int) -> str:
+    """The subject, in the current language. The counts' own words have plural forms
+    (English says "1 changes" as it always did; Spanish "1 cambio")."""
+    parts = {
+        "day": long_day(on),
+        "waiting": ngettext("{count} to follow up", "{count} to follow up", waiting).format(
+            count=i18n.format_number(waiting)
+        ),
+        "changes": ngettext("{count} changes", "{count} changes", changes).format(
+            count=i18n.format_number(changes)
+        ),
+    }
+    if frequency is Alerts.weekly:
+        return gettext("optout-tracker weekly digest, {day}: {waiting}, {changes}").format(**parts)
+    return gettext("optout-tracker daily digest, {day}: {waiting}, {changes}").format(**parts)
 
 
 def queue_digests(session: Session, settings: Settings, found: list[Digest]) -> None:

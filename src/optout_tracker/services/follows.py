@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlmodel import Session, col
 
-from .. import audit
+from .. import audit, i18n
 from ..enums import ActorKind, Alerts, AuditAction, FollowTarget
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
 from ..models import Follow, Jurisdiction, User
@@ -95,7 +95,8 @@ def follow(session: Session, user_id: int, payload: FollowCreate, actor: Princip
 
 
 def _add(session: Session, user_id: int, payload: FollowCreate, actor: Principal) -> Follow:
-    created = Follow(user_id=user_id, **payload.model_dump())
+    # The request's language: the follower's mail is in it while they have chosen none.
+    created = Follow(user_id=user_id, locale=i18n.LOCALE.get(), **payload.model_dump())
     session.add(created)
     session.flush()
     audit.record(session, actor, AuditAction.create, created, None)
@@ -142,9 +143,10 @@ def described(session: Session, found: list[Follow]) -> dict[int, tuple[str, str
     out: dict[int, tuple[str, str | None]] = {}
     for f in found:
         if f.target is FollowTarget.all:
-            out[f.id or 0] = ("Every jurisdiction", None)
+            out[f.id or 0] = (i18n.gettext("Every jurisdiction"), None)
         elif f.target is FollowTarget.state:
-            out[f.id or 0] = (f"Everything in {f.state}", f"/states/{f.state}")
+            what = i18n.gettext("Everything in {state}").format(state=f.state)
+            out[f.id or 0] = (what, f"/states/{f.state}")
         else:
             j = named.get(f.jurisdiction_id or 0)
             out[f.id or 0] = (

@@ -1,15 +1,18 @@
 """The mail outbox: alerts written in the transaction of the change they tell, digests
 written by the digest run, each once per recipient (its `key`), sent by mail_worker.py.
 
+Each message is written when it is queued, in its recipient's language (`language`), not
+in that of the request or run that caused it: the worker only sends what is written.
+
 With OPTOUT_SMTP_URL unset nothing is queued at all. Each message carries a signed
 one-click unsubscribe link (RFC 8058) naming the follow it came by, or for a digest the
 user: following the link turns those alerts off without signing in.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import jinja2
 import sqlalchemy as sa
@@ -18,11 +21,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.exc import StaleDataError
 from sqlmodel import Session, col
 
+from .. import i18n
 from ..config import Settings
 from ..db import settings_of
 from ..db_types import utcnow
 from ..enums import STATUS_LABELS, Alerts, CampaignStatus, FollowTarget
-from ..i18n import Translated, gettext, ngettext, pgettext
+from ..i18n import Sentence, Translated, gettext, ngettext, pgettext
 from ..models import (
     Agency,
     Follow,
@@ -37,7 +41,7 @@ from ..paths import TEMPLATES_DIR
 from ..security import Principal
 from ..session_secret import session_secret
 from ..status import NOTICE_AGENCIES, NOTICE_PURPOSES, Step
-from ..wording import STEP_WORDS, day, words
+from ..wording import STEP_WORDS, long_day, words
 from . import follow_up, follows, letter_chains
 
 DUE_SOON_DAYS = 3  # an answer falling due this many days ahead is announced
@@ -45,6 +49,7 @@ MANY = 10  # more status changes than this for one user at once: one alert lists
 SALT = "optout-unsubscribe"
 # (key, recipient, subject, text, html, unsubscribe token)
 Message = tuple[str, User, str, str, str, str]
+T = TypeVar("T")
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR / "mail"),
@@ -57,8 +62,10 @@ _templates = jinja2.Environment(
 _templates.install_gettext_callables(  # type: ignore[attr-defined]
     gettext, ngettext, newstyle=True, pgettext=pgettext
 )
-_templates.filters.update(day=day, words=words)
+# Mail is prose: its dates as a letter writes them ("2 de diciembre de 2026").
+_templates.filters.update(day=long_day, words=words)
 _templates.globals.update(
+    current_locale=i18n.LOCALE.get,
     status_labels=Translated(STATUS_LABELS),
     step_words=Translated(STEP_WORDS),
     follow_up_action=follow_up.action,
@@ -69,6 +76,31 @@ def mail_settings(session: Session) -> Settings | None:
     """The settings mail is written with, or None when this server sends no mail."""
     settings = settings_of(session)
     return settings if settings is not None and settings.mail_on else None
+
+
+def language(settings: Settings, user: User, followed: Iterable[Follow] = ()) -> str:
+    """The language of mail to `user`: the one they chose (their account's), else the one
+    they followed in (the newest of `followed` that kept one), else the site's default."""
+    if (chosen := i18n.known(user.locale)) is not None:
+        return chosen
+    for f in sorted(followed, key=lambda f: f.id or 0, reverse=True):
+        if (kept := i18n.known(f.locale)) is not None:
+            return kept
+    return settings.default_locale
+
+
+def per_language(compute: Callable[[], T]) -> Callable[[str], T]:
+    """`compute`'s result said in a language, computed once for each language asked (the
+    sentences of follow-up items and changes are made in the language they are said in)."""
+    said: dict[str, T] = {}
+
+    def in_language(locale: str) -> T:
+        if locale not in said:
+            with i18n.using(locale):
+                said[locale] = compute()
+        return said[locale]
+
+    return in_language
 
 
 # One-click unsubscribe
@@ -108,12 +140,14 @@ def unsubscribing(session: Session, settings: Settings, token: str) -> Unsubscri
     if isinstance(follow_id := named.get("follow"), int):
         found = session.get(Follow, follow_id)
         if found is None:  # already removed: nothing left to turn off
-            return Unsubscribe([], None, "a follow you have since removed")
+            return Unsubscribe([], None, gettext("a follow you have since removed"))
         what = follows.described(session, [found])[found.id or 0][0]
         return Unsubscribe([found], follows.user_email(session, found.user_id), what)
     if isinstance(user_id := named.get("user"), int):
         return Unsubscribe(
-            follows.list_(session, user_id), follows.user_email(session, user_id), "all you follow"
+            follows.list_(session, user_id),
+            follows.user_email(session, user_id),
+            gettext("all you follow"),
         )
     return None
 
@@ -219,15 +253,17 @@ def _followers(
 
 def _alert(
     settings: Settings, template: str, key: str, user: User, f: Follow, j: Jurisdiction,
-    subject: str, **context: Any,
+    subject: Sentence, **context: Any,
 ) -> Message:  # fmt: skip
-    """One alert about `j` to `user`, who follows it by `f`: its unsubscribe link names `f`."""
+    """One alert about `j` to `user`, who follows it by `f`, written in their language (the
+    subject said in it too); its unsubscribe link names `f`."""
     token = unsubscribe_token(settings, follow_id=f.id)
-    text, html = render(
-        template, j=j, name=_name(j), url=_url(settings, j), followed=_what(f, j),
-        unsubscribe=unsubscribe_url(settings, token), **context,
-    )  # fmt: skip
-    return key, user, subject, text, html, token
+    with i18n.using(language(settings, user, [f])):
+        text, html = render(
+            template, j=j, name=_name(j), url=_url(settings, j), followed=_what(f, j),
+            unsubscribe=unsubscribe_url(settings, token), **context,
+        )  # fmt: skip
+        return key, user, str(subject), text, html, token
 
 
 def by_id(session: Session, ids: Iterable[int]) -> dict[int, Jurisdiction]:
@@ -280,7 +316,9 @@ def status_changed(session: Session, changes: list[StatusAlert]) -> None:
             j = places[c.jurisdiction_id]
             messages.append(_alert(
                 settings, "alert_status", f"alert:status:{j.id}:r{c.revision}:user:{user.id}",
-                user, f, j, f"{_name(j)}: now {c.new.label}", change=c,
+                user, f, j, Sentence(
+                    "{name}: now {status}", name=_name(j), status=Sentence(STATUS_LABELS[c.new])
+                ), change=c,
             ))  # fmt: skip
     queue(session, settings, messages)
 
@@ -298,12 +336,18 @@ def _many(
         ((places[c.jurisdiction_id], c) for _, _, c in told),
         key=lambda pair: (pair[0].state, pair[0].name),
     )
-    text, html = render(
-        "alert_status_many", changes=changes, name=_name, base=settings.base_url,
-        unsubscribe=unsubscribe_url(settings, token), followed="places",
-    )  # fmt: skip
+    with i18n.using(language(settings, user, (f for _, f, _ in told))):
+        text, html = render(
+            "alert_status_many", changes=changes, name=_name, base=settings.base_url,
+            unsubscribe=unsubscribe_url(settings, token), followed="places",
+        )  # fmt: skip
+        subject = ngettext(
+            "{count} campaign you follow changed status",
+            "{count} campaigns you follow changed status",
+            len(changes),
+        ).format(count=i18n.format_number(len(changes)))
     key = f"alert:status-many:{first[0]}:r{first[1]}:user:{user.id}"
-    return key, user, f"{len(changes)} campaigns you follow changed status", text, html, token
+    return key, user, subject, text, html, token
 
 
 def responses_logged(session: Session, response_ids: list[int]) -> None:
@@ -323,7 +367,10 @@ def responses_logged(session: Session, response_ids: list[int]) -> None:
         for user, f in followers.get(j.id or 0, []):
             messages.append(_alert(
                 settings, "alert_response", f"alert:response:{r.id}:user:{user.id}", user, f, j,
-                f"{_name(j)}: {agency.name} answered ({words(r.kind)})", r=r, agency=agency,
+                Sentence(
+                    "{name}: {agency} answered ({kind})", name=_name(j), agency=agency.name,
+                    kind=Sentence(r.kind.replace("_", " ")),  # as wording.words says it
+                ), r=r, agency=agency,
             ))  # fmt: skip
     queue(session, settings, messages)
 
@@ -355,8 +402,10 @@ def answers_due_soon(session: Session, on: date) -> int:
         for user, f in followers.get(j.id or 0, []):
             messages.append(_alert(
                 settings, "alert_due", f"alert:due:{x.id}:{due.isoformat()}:user:{user.id}",
-                user, f, j, f"{_name(j)}: {agency.name}'s answer is due {day(due)}",
-                letter=x, agency=agency,
+                user, f, j, Sentence(
+                    "{name}: {agency}'s answer is due {day}", name=_name(j), agency=agency.name,
+                    day=due,
+                ), letter=x, agency=agency,
             ))  # fmt: skip
     queue(session, settings, messages)
     return len(rows)
@@ -369,7 +418,15 @@ def answers_overdue(session: Session, on: date) -> int:
     settings = mail_settings(session)
     if settings is None:
         return 0
-    chases = [i for i in follow_up.items(session, step=Step.chase) if i.due_on == on]
+    # The items' sentences are said in each recipient's language: made once per language.
+    chases_in = per_language(
+        lambda: {
+            (i.jurisdiction_id, i.letter_id): i
+            for i in follow_up.items(session, step=Step.chase)
+            if i.due_on == on
+        }
+    )
+    chases = list(chases_in(settings.default_locale).values())
     if not chases:
         return 0
     places = by_id(session, {i.jurisdiction_id for i in chases})
@@ -380,11 +437,12 @@ def answers_overdue(session: Session, on: date) -> int:
     for item in chases:
         j = places[item.jurisdiction_id]
         for user, f in followers.get(item.jurisdiction_id, []):
+            said = chases_in(language(settings, user, [f]))[item.jurisdiction_id, item.letter_id]
             messages.append(_alert(
                 settings, "alert_overdue",
                 f"alert:overdue:{item.letter_id}:{on.isoformat()}:user:{user.id}",
-                user, f, j, f"{_name(j)}: an answer is overdue",
-                item=item, chaser_url=f"{settings.base_url}/letters/{item.letter_id}/chaser"
+                user, f, j, Sentence("{name}: an answer is overdue", name=_name(j)),
+                item=said, chaser_url=f"{settings.base_url}/letters/{item.letter_id}/chaser"
                 if item.letter_id else None,
             ))  # fmt: skip
     queue(session, settings, messages)
@@ -402,7 +460,7 @@ def _name(j: Jurisdiction) -> str:
 def _what(f: Follow, j: Jurisdiction) -> str:
     """Why the recipient hears of it: the follow it came by."""
     if f.target is FollowTarget.all:
-        return "every jurisdiction"
+        return gettext("every jurisdiction")
     if f.target is FollowTarget.state:
-        return f"everything in {f.state}"
+        return gettext("everything in {state}").format(state=f.state)
     return _name(j)

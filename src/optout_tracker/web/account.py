@@ -13,7 +13,7 @@ from ..enums import Access, Alerts
 from ..errors import AppError
 from ..http import csrf
 from ..http.deps import IdPath, SessionDep, SettingsDep
-from ..middleware import language_cookie
+from ..middleware import language_asked, language_cookie
 from ..schemas import FollowCreate, FollowUpdate
 from ..security import Principal
 from ..services import accounts, follows
@@ -53,6 +53,9 @@ def _account(
         alerts=list(Alerts),
         mail_on=mail_on,
         email=follows.user_email(session, user_id),
+        # This request's `?lang=` is the account's choice already (http/auth.py keeps it),
+        # written in a transaction of its own that this page's reading one may not see.
+        chosen_locale=language_asked(request.scope) or accounts.chosen_locale(session, user_id),
         errors=follow_errors or {},
         api_keys=api_keys.context(session, principal, **keys_form),
     )
