@@ -514,9 +514,7 @@ def test_digests_go_out_in_each_recipients_language(live: Live, inbox: tuple[Inb
     assert es.subject == (
         f"Resumen diario de optout-tracker, {_long(on, 'es')}: 1 pendiente de seguimiento, 1 cambio"
     )
-    assert (
-        en.subject == f"optout-tracker daily digest, {_long(on, 'en')}: 1 to follow up, 1 changes"
-    )
+    assert en.subject == f"optout-tracker daily digest, {_long(on, 'en')}: 1 to follow up, 1 change"
     with i18n.using("es"):
         step_es = gettext(STEP_WORDS[Step.send_notice])
     assert step_es != STEP_WORDS[Step.send_notice]

@@ -85,14 +85,13 @@ def digests(session: Session, settings: Settings, frequency: Alerts, on: date) -
 
 
 def _subject(frequency: Alerts, on: date, waiting: int, changes: int) -> str:
-    """The subject, in the current language. The counts' own words have plural forms
-    (English says "1 changes" as it always did; Spanish "1 cambio")."""
+    """The subject, in the current language, its counts in their plural forms."""
     parts = {
         "day": long_day(on),
         "waiting": ngettext("{count} to follow up", "{count} to follow up", waiting).format(
             count=i18n.format_number(waiting)
         ),
-        "changes": ngettext("{count} changes", "{count} changes", changes).format(
+        "changes": ngettext("{count} change", "{count} changes", changes).format(
             count=i18n.format_number(changes)
         ),
     }
