@@ -19,13 +19,20 @@ from ..schemas import LetterCreate, NoticeCreate
 from ..security import Principal
 from ..services import documents, jurisdictions, notices
 from ..text_input import field_errors, parse
+from ..wording import words
 from .access import Organizer
 from .forms import FormData, Once
 from .letter_pdf import letter_pdf
 from .templating import LANGUAGE_NAMES, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
-CHANNELS = [(c.value, c.value.replace("_", " ")) for c in Channel]
+
+
+def channels() -> list[tuple[str, str]]:
+    """The channels a letter goes by, as the page's language writes them."""
+    return [(c.value, words(c.value)) for c in Channel]
+
+
 # The letter's language, each by its own name; English unless the organizer chooses.
 LANGUAGES = [(code, LANGUAGE_NAMES[code]) for code in i18n.LOCALES]
 
@@ -74,7 +81,7 @@ def _notice_form(
         offered=offered,
         values=values if values is not None else draft.values,
         errors=errors or {},
-        channels=CHANNELS,
+        channels=channels(),
         languages=LANGUAGES,
     )
 
@@ -205,7 +212,7 @@ def _chaser_form(
         view=view,
         values=values,
         errors=errors or {},
-        channels=CHANNELS,
+        channels=channels(),
         languages=LANGUAGES,
     )
 
