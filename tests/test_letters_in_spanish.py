@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlmodel import Session, col
 
+from optout_tracker import i18n
 from optout_tracker.clock import today
 from optout_tracker.enums import Channel
 from optout_tracker.models import Jurisdiction, Letter
@@ -241,3 +242,15 @@ def test_the_chaser_is_english_as_it_comes_and_spanish_when_chosen(
     assert y.translation is not None and y.translation["subject"] == "Follow-up: Notice"
     read = client.get(f"/letters/{y.id}?translation=en&lang=en").text
     assert f"<p>To {to}:</p>" in read and "it was sent in Spanish." in read
+
+
+def test_the_api_keeps_a_text_given_as_the_site_writes_it_in_spanish(session: Session) -> None:
+    j = voted(session)
+    to = ice(session)
+    with i18n.using("es"):
+        spanish = notices.notice_text(j, notices.latest_passed_vote(session, j.id or 0), [to], to)
+    (x,) = notices.send_notice(
+        session, j.id or 0, notice(recipients=[to.id], body=spanish), CLI, 30
+    )
+    assert x.body == spanish and x.language == "es"
+    assert x.translation is not None and x.translation["language"] == "en"

@@ -78,13 +78,15 @@ class Wording:
 
     def kept(self, subject: str | None, body: str | None, language: str | None) -> dict[str, Any]:
         """What the letter records of its words. A subject or a text left empty, or as the
-        site offered it in any language, is the site's in `language` (English if None); one
-        written by hand is kept as it is. The letter's language is `language` if given, else
-        known only if the site wrote the text; the translation, for reading, is the site's
-        text in the other language, when the site wrote it."""
-        written_in = language or i18n.SOURCE
+        site offered it in any language, is the site's in `language` (if None: the one it
+        was offered in, else English); one written by hand is kept as it is. The letter's
+        language is `language` if given, else known only if the site wrote the text; the
+        translation, for reading, is the site's text in the other language, when the site
+        wrote it."""
+        offered_in = next((lang for lang, text in self.bodies.items() if text == body), None)
+        written_in = language or offered_in or i18n.SOURCE
         own_subject = subject is not None and subject not in self.subjects.values()
-        own_body = body is not None and body not in self.bodies.values()
+        own_body = body is not None and offered_in is None
         kept: dict[str, Any] = {
             "subject": subject if own_subject else self.subjects[written_in],
             "body": body if own_body else self.bodies[written_in],
