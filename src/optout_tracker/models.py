@@ -200,6 +200,14 @@ class Letter(Tracked, table=True):
     document_url: str | None = Field(default=None, max_length=2000)
     follows_letter_id: int | None = Field(default=None, foreign_key="letter.id", index=True)
     response_due_on: date = Field(index=True)
+    # The language the site wrote the text in (notice, chaser: the organizer's choice); None
+    # for a text it did not write. With it, for reading only, the same letter in the other
+    # language the site speaks ({"subject", "body"}), written from the same records at once;
+    # dropped when the text or the subject is edited, as it no longer translates them.
+    language: str | None = Field(default=None, max_length=5)
+    translation: dict[str, str | None] | None = Field(
+        default=None, sa_type=sa.JSON(none_as_null=True)
+    )
 
 
 class Response(Tracked, table=True):

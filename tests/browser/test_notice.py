@@ -94,3 +94,42 @@ def test_the_notice_form_and_a_letter_have_no_serious_accessibility_violations(
     expect(page).to_have_url(re.compile(r"/letters/\d+/chaser$"))
     violations = axe(page)
     assert not violations, f"follow-up form: {describe_violations(violations)}"
+
+
+def test_on_a_phone_the_spanish_notice_form_as_it_comes_logs_english_letters_once(
+    phone_page: Page, live_server: LiveServer
+) -> None:
+    """The form in Spanish (?lang=es), submitted with its defaults: the letters stay in
+    English, saved once for a double tap; each reads in Spanish as a labelled translation."""
+    page = phone_page
+    dossier = "/jurisdictions/ca-plumas-county"  # no other test writes here
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    live_server.sign_in(page, live_server.organizer, next=dossier)
+    page.goto(live_server.url(f"{dossier}/notice?lang=es"))
+    expect(page.locator("html")).to_have_attribute("lang", "es")
+    expect(page.locator("h1")).to_have_text("Preparar la notificación")
+    expect(page.get_by_label("Idioma de la carta")).to_have_value("en")
+    expect(page.get_by_label("Texto de la carta")).to_contain_text("To whom it may concern:")
+    assert (over := sideways(page)) <= 0, f"the notice form {page.url} is {over} px too wide"
+    page.screenshot(path=SCREENSHOTS / "notice-form-es-phone.png", full_page=True)
+
+    page.get_by_role("button", name="Registrar la notificación").dblclick()  # a double tap
+    expect(page).to_have_url(re.compile(rf"{dossier}#notice$"))
+    found = page.request.get(live_server.url("/api/v1/jurisdictions?q=Plumas&state=CA")).json()
+    jurisdiction_id = found["items"][0]["id"]
+    sent = page.request.get(
+        live_server.url(f"/api/v1/letters?jurisdiction_id={jurisdiction_id}")
+    ).json()
+    assert sent["total"] == 2  # two letters, not four
+    assert all(x["body"].startswith("To ") for x in sent["items"])  # in English
+
+    page.goto(live_server.url(f"/letters/{sent['items'][0]['id']}"))
+    expect(page.locator("article.letter")).to_contain_text("Sincerely,")
+    page.get_by_role("link", name="Leer en español").click()
+    expect(page.locator(".translation-note")).to_have_text(
+        "Traducción solo para leer, no la carta enviada: la carta se envió en inglés."
+    )
+    expect(page.locator("article.letter")).to_contain_text("Atentamente,")
+    expect(page.locator("article.letter")).to_contain_text("A la atención de")
+    assert (over := sideways(page)) <= 0, f"the translation {page.url} is {over} px too wide"
+    page.screenshot(path=SCREENSHOTS / "letter-translation-es-phone.png", full_page=True)

@@ -485,7 +485,9 @@ def _write(
         {**record.model_dump(exclude=records.TRACKED), "id": record_id}
         for record_id, record in zip(ids, checked, strict=True)
     ]
-    bulk.insert_many(session, table, rows, stamps)
+    # Columns a file cannot set (a letter's language, known for the site's own texts) are null.
+    unset = {c.name: None for c in table.c if c.nullable and c.name not in {*rows[0], *stamps}}
+    bulk.insert_many(session, table, rows, stamps | unset)
     records.created(session, model, list(zip(ids, checked, strict=True)), actor, stamps)
     session.flush()
 

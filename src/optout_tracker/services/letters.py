@@ -97,15 +97,29 @@ def prepare(session: Session, data: LetterCreate, response_window_days: int) -> 
 
 
 def create(
-    session: Session, data: LetterCreate, actor: Principal, response_window_days: int
+    session: Session,
+    data: LetterCreate,
+    actor: Principal,
+    response_window_days: int,
+    language: str | None = None,
+    translation: dict[str, str | None] | None = None,
 ) -> Letter:
-    letter = Letter(**prepare(session, data, response_window_days).model_dump())
+    """A new letter; `language` and `translation` when the site wrote its text (notices)."""
+    letter = Letter(
+        **prepare(session, data, response_window_days).model_dump(),
+        language=language,
+        translation=translation,
+    )
     return records.insert(session, letter, actor)
 
 
 def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principal) -> Letter:
     was_in = letter.jurisdiction_id
     changes = records.changes_of(Letter, data)
+    if letter.translation and any(
+        changes.get(k, getattr(letter, k)) != getattr(letter, k) for k in ("subject", "body")
+    ):
+        changes["translation"] = None  # it translated the words that were, not these
     merged = Letter.model_validate({**letter.model_dump(), **changes})
     check(session, merged)
     # What refers to this letter (its answers, its chasers) must still fit it.

@@ -1,20 +1,28 @@
 """The written notice to the state identification bureau and ICE, and the chaser of a
-letter that awaits its answer: their texts from shipped templates, logged as letters."""
+letter that awaits its answer: their texts from shipped templates, logged as letters.
 
-from dataclasses import dataclass
+The templates say each fact once, their sentences in `{% trans %}` blocks: rendered in the
+letter's language (English unless the organizer chooses another), and at once in the other
+language the site speaks, kept with the letter for reading only (`Letter.translation`)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 import jinja2
 import sqlalchemy as sa
+from babel import Locale
 from sqlmodel import Session, col
 
+from .. import i18n
 from ..clock import today
 from ..enums import AgencyKind, Channel, LetterPurpose, VoteOutcome, VoteTopic
-from ..errors import FieldError, InvalidInput
+from ..errors import FieldError, InvalidInput, NotFound
+from ..i18n import gettext, pgettext
 from ..models import Agency, Jurisdiction, Letter, Vote
 from ..paths import TEMPLATES_DIR
 from ..schemas import LetterCreate, NoticeCreate
 from ..security import Principal
-from ..status import CHANNEL_WORDS
 from ..wording import long_day
 from . import agencies, letter_chains, letters, records
 
@@ -24,13 +32,75 @@ TEXTS = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     trim_blocks=True,
     lstrip_blocks=True,
+    extensions=["jinja2.ext.i18n"],
 )
-TEXTS.filters.update(long_day=long_day, channel_words=CHANNEL_WORDS.get)
+TEXTS.install_gettext_callables(  # type: ignore[attr-defined]
+    i18n.gettext, i18n.ngettext, newstyle=True, pgettext=i18n.pgettext
+)
+
+
+def how(channel: Channel) -> str:
+    """How a letter went, as the chaser says it ("wrote to you by mail")."""
+    match channel:
+        case Channel.email:
+            return pgettext("letter sent", "by email")
+        case Channel.mail:
+            return pgettext("letter sent", "by mail")
+        case Channel.fax:
+            return pgettext("letter sent", "by fax")
+        case Channel.hand_delivery:
+            return pgettext("letter sent", "by hand")
+
+
+TEXTS.filters.update(long_day=long_day, how=how)
 
 
 def _render(name: str, **context: object) -> str:
+    """A letter template in the current language (i18n.using)."""
     text = TEXTS.get_template(name).render(**context)
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
+
+
+@dataclass(frozen=True)
+class Wording:
+    """A letter's subject and text as the site writes them, in each language it speaks."""
+
+    subjects: dict[str, str]
+    bodies: dict[str, str]
+
+    @classmethod
+    def of(cls, subject: Callable[[], str], body: Callable[[], str]) -> "Wording":
+        subjects, bodies = {}, {}
+        for language in i18n.LOCALES:
+            with i18n.using(language):
+                subjects[language], bodies[language] = subject(), body()
+        return cls(subjects, bodies)
+
+    def kept(self, subject: str | None, body: str | None, language: str | None) -> dict[str, Any]:
+        """What the letter records of its words. A subject or a text left empty, or as the
+        site offered it in any language, is the site's in `language` (if None: the one it
+        was offered in, else English); one written by hand is kept as it is. The letter's
+        language is `language` if given, else known only if the site wrote the text; the
+        translation, for reading, is the site's text in the other language, when the site
+        wrote it."""
+        offered_in = next((lang for lang, text in self.bodies.items() if text == body), None)
+        written_in = language or offered_in or i18n.SOURCE
+        own_subject = subject is not None and subject not in self.subjects.values()
+        own_body = body is not None and offered_in is None
+        kept: dict[str, Any] = {
+            "subject": subject if own_subject else self.subjects[written_in],
+            "body": body if own_body else self.bodies[written_in],
+            "language": language if own_body else written_in,
+            "translation": None,
+        }
+        if not own_body:
+            other = next(lang for lang in i18n.LOCALES if lang != written_in)
+            kept["translation"] = {
+                "language": other,
+                "subject": kept["subject"] if own_subject else self.subjects[other],
+                "body": self.bodies[other],
+            }
+        return kept
 
 
 # The written notice
@@ -50,36 +120,28 @@ def latest_passed_vote(session: Session, jurisdiction_id: int) -> Vote | None:
     ).first()
 
 
-def tally(vote: Vote) -> str | None:
-    """The counts a vote records, in words ("4 to 1, 0 abstaining, 1 absent"); None if the
-    yes and no counts are not known."""
-    if vote.yes is None or vote.no is None:
-        return None
-    parts = [f"{vote.yes} to {vote.no}"]
-    if vote.abstain is not None:
-        parts.append(f"{vote.abstain} abstaining")
-    if vote.absent is not None:
-        parts.append(f"{vote.absent} absent")
-    return ", ".join(parts)
-
-
 def default_subject(j: Jurisdiction) -> str:
-    return f"{j.name}: notice that it does not wish to participate in Secure Communities"
+    """The notice's subject, in the current language."""
+    return gettext(
+        "{place}: notice that it does not wish to participate in Secure Communities"
+    ).format(place=j.name)
 
 
 def notice_text(
     j: Jurisdiction, vote: Vote | None, recipients: list[Agency], recipient: Agency | None
 ) -> str:
-    """The notice's text for one recipient, or (recipient None) the text shared by all."""
-    count = tally(vote) if vote is not None else None
+    """The notice's text for one recipient, or (recipient None) the text shared by all, in
+    the current language."""
     return _render(
-        "notice.txt",
-        j=j,
-        vote=vote,
-        tally=count,
-        recipients=recipients,
-        recipient=recipient,
-        on=today(),
+        "notice.txt", j=j, vote=vote, recipients=recipients, recipient=recipient, on=today()
+    )
+
+
+def notice_wording(
+    j: Jurisdiction, vote: Vote | None, recipients: list[Agency], recipient: Agency | None
+) -> Wording:
+    return Wording.of(
+        lambda: default_subject(j), lambda: notice_text(j, vote, recipients, recipient)
     )
 
 
@@ -125,14 +187,19 @@ def send_notice(
     data: NoticeCreate,
     actor: Principal,
     response_window_days: int,
+    language: str | None = None,
 ) -> list[Letter]:
     """Log the notice: one opt-out request per recipient, all checked before any is written
-    (the caller's transaction holds them all, or none)."""
+    (the caller's transaction holds them all, or none). Its text, unless given, is written in
+    `language` (English by default), its translation kept beside it (Wording.kept)."""
     j = records.get(session, Jurisdiction, jurisdiction_id)
     recipients = _recipients(session, j, data.recipients)
     vote = latest_passed_vote(session, jurisdiction_id)
-    bodies = [
-        letters.prepare(
+    prepared = []
+    for agency in recipients:
+        wording = notice_wording(j, vote, recipients, agency)
+        words = wording.kept(data.subject or None, data.body or None, language)
+        body = letters.prepare(
             session,
             LetterCreate(
                 jurisdiction_id=jurisdiction_id,
@@ -141,14 +208,13 @@ def send_notice(
                 sent_on=data.sent_on,
                 purpose=LetterPurpose.opt_out_request,
                 signed_by=data.signed_by,
-                subject=data.subject or default_subject(j),
-                body=data.body or notice_text(j, vote, recipients, agency),
+                subject=words.pop("subject"),
+                body=words.pop("body"),
             ),
             agency_window(agency, response_window_days),
         )
-        for agency in recipients
-    ]
-    return [records.insert(session, Letter(**body.model_dump()), actor) for body in bodies]
+        prepared.append(Letter(**body.model_dump(), **words))
+    return [records.insert(session, letter, actor) for letter in prepared]
 
 
 def agency_window(agency: Agency, response_window_days: int) -> int:
@@ -165,6 +231,12 @@ class NoticeDraft:
     vote: Vote | None
     offered: list[tuple[Agency, bool]]  # the correspondents, each with whether it is checked
     values: dict[str, str]  # the form's fields
+
+    @property
+    def wording(self) -> Wording:
+        """The text the form offers (shared by the recipients checked), in each language."""
+        checked = [a for a, on in self.offered if on]
+        return notice_wording(self.j, self.vote, checked, None)
 
 
 def draft(
@@ -191,12 +263,15 @@ def draft(
         .order_by(col(Agency.name))
     )
     offered = [*defaults, *(a for a in others if a not in defaults)]
+    with i18n.using(i18n.SOURCE):  # the letter in English unless the organizer chooses
+        subject, body = default_subject(j), notice_text(j, vote, checked, None)
     values = {
         "sent_on": today().isoformat(),
         "channel": Channel.mail.value,
         "signed_by": signer or _signer(session, j, vote),
-        "subject": default_subject(j),
-        "body": notice_text(j, vote, checked, None),
+        "subject": subject,
+        "body": body,
+        "language": i18n.SOURCE,
     }
     return NoticeDraft(j, vote, [(a, a in checked) for a in offered], values)
 
@@ -222,24 +297,35 @@ def answered(session: Session, letter_id: int) -> bool:
     return session.scalar(sa.select(ids).where(ids.c.letter_id == letter_id)) is not None
 
 
-def chaser_values(session: Session, first: Letter) -> dict[str, str]:
-    """The chaser form's fields for a follow-up to `first`."""
+def chaser_wording(session: Session, first: Letter) -> Wording:
+    """The follow-up to `first` as the site writes it, in each language."""
     j = records.get(session, Jurisdiction, first.jurisdiction_id)
     recipient = records.get(session, Agency, first.agency_id)
-    subject = f"Follow-up: {first.subject}" if first.subject else "Follow-up"
-    body = _render(
-        "chaser.txt",
-        j=j,
-        first=first,
-        recipient=recipient,
-        answered=answered(session, first.id or 0),
-    )
+    was_answered = answered(session, first.id or 0)
+
+    def subject() -> str:
+        if first.subject:
+            return gettext("Follow-up: {subject}").format(subject=first.subject)[:500]
+        return gettext("Follow-up")
+
+    def body() -> str:
+        return _render("chaser.txt", j=j, first=first, recipient=recipient, answered=was_answered)
+
+    return Wording.of(subject, body)
+
+
+def chaser_values(session: Session, first: Letter) -> dict[str, str]:
+    """The chaser form's fields for a follow-up to `first` (its text in English unless the
+    organizer chooses another language)."""
+    j = records.get(session, Jurisdiction, first.jurisdiction_id)
+    wording = chaser_wording(session, first)
     return {
         "sent_on": today().isoformat(),
         "channel": (first.channel or Channel.mail).value,
         "signed_by": first.signed_by or j.name,
-        "subject": subject[:500],
-        "body": body,
+        "subject": wording.subjects[i18n.SOURCE],
+        "body": wording.bodies[i18n.SOURCE],
+        "language": i18n.SOURCE,
     }
 
 
@@ -249,17 +335,22 @@ def send_chaser(
     data: LetterCreate,
     actor: Principal,
     response_window_days: int,
+    language: str | None = None,
 ) -> Letter:
-    """Log a follow-up to `first`: same jurisdiction and agency, purpose follow_up."""
+    """Log a follow-up to `first`: same jurisdiction and agency, purpose follow_up. A subject
+    or text left empty or as offered is the site's, in `language` (Wording.kept)."""
+    words = chaser_wording(session, first).kept(data.subject, data.body, language)
     fixed = {
         "jurisdiction_id": first.jurisdiction_id,
         "agency_id": first.agency_id,
         "purpose": LetterPurpose.follow_up,
         "follows_letter_id": first.id,
+        "subject": words.pop("subject"),
+        "body": words.pop("body"),
     }
     agency = records.get(session, Agency, first.agency_id)
     window = agency_window(agency, response_window_days)
-    return letters.create(session, data.model_copy(update=fixed), actor, window)
+    return letters.create(session, data.model_copy(update=fixed), actor, window, **words)
 
 
 # A letter as printed
@@ -275,6 +366,71 @@ class LetterView:
     agency: Agency
     follows: Letter | None
     answered: bool
+    reading: str | None = None  # the language of the translation shown; None: as sent
+
+    @property
+    def sent_in(self) -> str:
+        """The language the letter was sent in (English unless recorded otherwise)."""
+        return self.letter.language or i18n.SOURCE
+
+    @property
+    def language(self) -> str:
+        """The language of the text shown: the letter's, or its translation's."""
+        return self.reading or self.sent_in
+
+    @property
+    def translated_into(self) -> str | None:
+        """The language the letter can also be read in, if the site wrote its text."""
+        return (self.letter.translation or {}).get("language")
+
+    def translation(self, language: str) -> "LetterView":
+        """The letter as it reads in `language`: its translation, for reading only."""
+        if language == self.sent_in:
+            return self
+        if language != self.translated_into:
+            raise NotFound(f"letter {self.letter.id} has no translation into that language")
+        return replace(self, reading=language)
+
+    @property
+    def subject(self) -> str | None:
+        if self.reading is None:
+            return self.letter.subject
+        return (self.letter.translation or {}).get("subject")
+
+    @property
+    def body(self) -> str | None:
+        if self.reading is None:
+            return self.letter.body
+        return (self.letter.translation or {}).get("body")
+
+    @property
+    def date(self) -> str:
+        """The letter's date, as its language writes it."""
+        with i18n.using(self.language):
+            return long_day(self.letter.sent_on)
+
+    @property
+    def regarding(self) -> str | None:
+        """The subject line, as the letter's language writes it ("Re: ...")."""
+        if not self.subject:
+            return None
+        with i18n.using(self.language):
+            return gettext("Re: {subject}").format(subject=self.subject)
+
+    @property
+    def note(self) -> str | None:
+        """What a translation shown says of itself, in the page's language."""
+        if self.reading is None:
+            return None
+        name = Locale.parse(self.sent_in).get_display_name(i18n.LOCALE.get()) or self.sent_in
+        return gettext(
+            "Translation for reading only, not the letter as sent: it was sent in {language}."
+        ).format(language=name)
+
+    @property
+    def closing(self) -> str:
+        with i18n.using(self.language):
+            return gettext("Sincerely,")
 
     @property
     def signature(self) -> list[str]:
@@ -287,8 +443,8 @@ class LetterView:
     @property
     def text(self) -> str:
         """The letter as an e-mail holds it: its text, then the signature."""
-        closing = "\n".join(["Sincerely,", "", *self.signature])
-        return f"{self.letter.body}\n\n{closing}" if self.letter.body else closing
+        closing = "\n".join([self.closing, "", *self.signature])
+        return f"{self.body}\n\n{closing}" if self.body else closing
 
 
 def letter_view(session: Session, letter_id: int) -> LetterView:

@@ -3,11 +3,13 @@
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from babel import Locale
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from .. import i18n
 from ..enums import Access, Channel
 from ..errors import AppError, FieldError, InvalidInput
 from ..http import csrf
@@ -17,13 +19,27 @@ from ..schemas import LetterCreate, NoticeCreate
 from ..security import Principal
 from ..services import documents, jurisdictions, notices
 from ..text_input import field_errors, parse
+from ..wording import words
 from .access import Organizer
 from .forms import FormData, Once
 from .letter_pdf import letter_pdf
-from .templating import render
+from .templating import LANGUAGE_NAMES, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
-CHANNELS = [(c.value, c.value.replace("_", " ")) for c in Channel]
+
+
+def channels() -> list[tuple[str, str]]:
+    """The channels a letter goes by, as the page's language writes them."""
+    return [(c.value, words(c.value)) for c in Channel]
+
+
+# The letter's language, each by its own name; English unless the organizer chooses.
+LANGUAGES = [(code, LANGUAGE_NAMES[code]) for code in i18n.LOCALES]
+
+
+def _language(form: dict[str, str]) -> str:
+    """The language of the letter the form asks for (English for one the site does not speak)."""
+    return i18n.known(form.get("language")) or i18n.SOURCE
 
 
 def _plain(text: str) -> str:
@@ -65,7 +81,8 @@ def _notice_form(
         offered=offered,
         values=values if values is not None else draft.values,
         errors=errors or {},
-        channels=CHANNELS,
+        channels=channels(),
+        languages=LANGUAGES,
     )
 
 
@@ -90,9 +107,10 @@ def send_notice(
     draft = _draft(session, slug)
     checked = {int(v) for v in chosen if v.isdigit() and len(v) < 12}  # else not offered
     body = _plain(form.get("body", ""))
-    # A text left as the form offered it is written for each recipient ("To the …:").
-    as_offered = body == _plain(draft.values["body"])
-    data = {k: v for k, v in form.items() if k != "recipients"} | {"body": body}
+    # A text left as the form offered it (in either language) is written for each recipient
+    # ("To the …:"), in the language chosen.
+    as_offered = body in {_plain(text) for text in draft.wording.bodies.values()}
+    data = {k: v for k, v in form.items() if k not in ("recipients", "language")} | {"body": body}
     try:
         if not checked:
             raise InvalidInput(
@@ -104,7 +122,9 @@ def send_notice(
                 | {"recipients": sorted(checked), **({"body": None} if as_offered else {})}
             )
             window = settings.response_window_days
-            sent = notices.send_notice(session, draft.j.id or 0, payload, principal, window)
+            sent = notices.send_notice(
+                session, draft.j.id or 0, payload, principal, window, _language(form)
+            )
     except (ValidationError, AppError) as exc:
         errors = {k.split("[")[0]: m for k, m in field_errors(exc).items()}
         return _notice_form(
@@ -124,10 +144,25 @@ def mailto(view: notices.LetterView) -> str:
     return f"mailto:{quote(view.agency.email or '', safe='@')}?{query}"
 
 
+def read_in(language: str) -> str:
+    """The link to the letter in `language`, said in that language: "Leer en español"."""
+    with i18n.using(language):
+        name = Locale.parse(language).get_display_name(language) or language
+        return i18n.gettext("Read in {language}").format(language=name)
+
+
+# ?translation=es: the letter's translation, to read; not what was sent.
+Translation = Annotated[str | None, Query()]
+
+
 @router.get("/letters/{letter_id}.pdf")
-def letter_as_pdf(letter_id: IdPath, session: SessionDep) -> Response:
-    """The letter as a PDF, to print or attach."""
+def letter_as_pdf(
+    letter_id: IdPath, session: SessionDep, translation: Translation = None
+) -> Response:
+    """The letter as a PDF, to print or attach (or its translation, to read)."""
     view = notices.letter_view(session, letter_id)
+    if translation:
+        view = view.translation(translation)
     return Response(
         letter_pdf(view),
         media_type="application/pdf",
@@ -137,16 +172,25 @@ def letter_as_pdf(letter_id: IdPath, session: SessionDep) -> Response:
 
 @router.get("/letters/{letter_id}", response_class=HTMLResponse)
 def letter_page(
-    request: Request, letter_id: IdPath, session: SessionDep, principal: PrincipalDep
+    request: Request,
+    letter_id: IdPath,
+    session: SessionDep,
+    principal: PrincipalDep,
+    translation: Translation = None,
 ) -> Response:
-    """The letter, printable."""
-    view = notices.letter_view(session, letter_id)
+    """The letter, printable; with `translation`, the same letter in that language, to read."""
+    sent = notices.letter_view(session, letter_id)
+    view = sent.translation(translation) if translation else sent
+    # The other version of the letter: the one sent, or its translation.
+    other = sent.sent_in if view.reading else sent.translated_into
+    query = f"?translation={other}" if other and not view.reading else ""
     return render(
         request,
         principal,
         "letter.html",
         view=view,
-        mailto=mailto(view),
+        other=(other, read_in(other), f"/letters/{letter_id}{query}") if other else None,
+        mailto=mailto(sent),
         can_write=principal.can(Access.write),
         documents=documents.of_letter(session, view.letter, principal),
     )
@@ -168,7 +212,8 @@ def _chaser_form(
         view=view,
         values=values,
         errors=errors or {},
-        channels=CHANNELS,
+        channels=channels(),
+        languages=LANGUAGES,
     )
 
 
@@ -194,7 +239,7 @@ def send_chaser(
     """Log the follow-up letter."""
     view = notices.letter_view(session, letter_id)
     first = view.letter
-    data = form | {
+    data = {k: v for k, v in form.items() if k != "language"} | {
         "body": _plain(form.get("body", "")),
         "jurisdiction_id": str(first.jurisdiction_id),
         "agency_id": str(first.agency_id),
@@ -204,7 +249,8 @@ def send_chaser(
         with session.begin_nested():
             payload = parse(LetterCreate, data)
             window = settings.response_window_days
-            chaser = notices.send_chaser(session, first, payload, principal, window)
+            language = _language(form)
+            chaser = notices.send_chaser(session, first, payload, principal, window, language)
     except (ValidationError, AppError) as exc:
         errors = field_errors(exc)
         if "follows_letter_id" in errors:  # the one way a chaser's form can miss its letter
