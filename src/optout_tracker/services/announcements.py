@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 from ..clock import today
 from ..enums import AgencyKind, AnnouncementEffect
 from ..errors import FieldError, InvalidInput
+from ..i18n import Sentence
 from ..models import Agency, Announcement
 from ..schemas import (
     ANNOUNCEMENTS,
@@ -48,7 +49,12 @@ def check(session: Session, announcement: Announcement | AnnouncementCreate) -> 
     if announcement.announced_on > today():
         raise InvalidInput(
             "an announcement cannot be made in the future",
-            [FieldError("announced_on", f"{announcement.announced_on} is in the future")],
+            [
+                FieldError(
+                    "announced_on",
+                    Sentence("{day} is in the future", day=str(announcement.announced_on)),
+                )
+            ],
         )
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, col
 
 from ..clock import today
 from ..errors import Conflict, FieldError, InvalidInput
+from ..i18n import Sentence
 from ..models import Agency, Jurisdiction, Letter, Response
 from ..schemas import LETTERS, LetterCreate, LetterFilters, LetterUpdate
 from ..security import Principal
@@ -35,7 +36,7 @@ def _not_in_future(sent_on: date) -> None:
     if sent_on > today():
         raise InvalidInput(
             "a letter cannot be sent in the future",
-            [FieldError("sent_on", f"{sent_on} is in the future")],
+            [FieldError("sent_on", Sentence("{day} is in the future", day=str(sent_on)))],
         )
 
 
@@ -48,7 +49,12 @@ def check(session: Session, letter: Letter | LetterCreate) -> None:
     if due is not None and due < letter.sent_on:
         raise InvalidInput(
             "the answer cannot be due before the letter was sent",
-            [FieldError("response_due_on", f"is before sent_on ({letter.sent_on})")],
+            [
+                FieldError(
+                    "response_due_on",
+                    Sentence("is before sent_on ({day})", day=str(letter.sent_on)),
+                )
+            ],
         )
     if letter.follows_letter_id is not None:
         _check_follows(session, letter)
@@ -59,17 +65,23 @@ def _check_follows(session: Session, letter: Letter | LetterCreate) -> None:
     followed_id = letter.follows_letter_id or 0
     field = "follows_letter_id"
     if isinstance(letter, Letter) and followed_id == letter.id:
-        raise InvalidInput("a letter cannot follow itself", [FieldError(field, "is this letter")])
+        raise InvalidInput(
+            "a letter cannot follow itself", [FieldError(field, Sentence("is this letter"))]
+        )
     followed = records.reference(session, Letter, followed_id, field)
     if followed.jurisdiction_id != letter.jurisdiction_id:
         raise InvalidInput(
             f"letter {followed_id} was sent for another jurisdiction",
-            [FieldError(field, "belongs to another jurisdiction")],
+            [FieldError(field, Sentence("belongs to another jurisdiction"))],
         )
     if followed.sent_on > letter.sent_on:
         raise InvalidInput(
             f"letter {followed_id} was sent on {followed.sent_on}, after this one",
-            [FieldError(field, f"was sent after sent_on ({letter.sent_on})")],
+            [
+                FieldError(
+                    field, Sentence("was sent after sent_on ({day})", day=str(letter.sent_on))
+                )
+            ],
         )
 
 

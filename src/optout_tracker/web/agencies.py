@@ -11,6 +11,7 @@ from ..enums import Access, AgencyKind
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep
+from ..i18n import Sentence
 from ..models import Agency
 from ..schemas import AgencyFilters, AgencyUpdate
 from ..security import Principal
@@ -113,7 +114,7 @@ def edit(
 
     return save_edit(
         once, agency, form, save=save, again=partial(_form, request, principal, agency),
-        stored=lambda: _editable(agency), message="The agency was saved.",
+        stored=lambda: _editable(agency), message=Sentence("The agency was saved."),
     )  # fmt: skip
 
 

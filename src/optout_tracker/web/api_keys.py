@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from ..enums import SCOPE_ACCESS, Scope
 from ..errors import AppError
+from ..i18n import Sentence
 from ..schemas import ApiKeyCreate
 from ..security import Principal
 from ..services import accounts
@@ -72,4 +73,4 @@ def revoke(
     key_id: int, session: Session, principal: Principal, once: Once, landing: str
 ) -> Response:
     key = accounts.revoke_api_key(session, key_id, principal)
-    return once.saved(landing, f"Revoked the key {key.name!r}.")
+    return once.saved(landing, Sentence("Revoked the key {name}.", name=repr(key.name)))
