@@ -36,7 +36,7 @@ def english_messages() -> list[re.Pattern[str]]:
     matches it with any parts in its placeholders."""
     patterns = []
     for m in read_po(CATALOG.open("rb")):
-        ids = m.id if isinstance(m.id, tuple) else (m.id,)
+        ids = [str(i) for i in (m.id if isinstance(m.id, tuple | list) else (m.id,))]
         strings = m.string if isinstance(m.string, tuple) else (m.string,)
         for msgid in ids:
             if not msgid or msgid in strings or len(re.sub(r"\{\w+\}", "", msgid).strip()) < 4:
