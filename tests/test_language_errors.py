@@ -162,9 +162,10 @@ def test_an_event_form_sent_empty_in_spanish_shows_spanish_errors(
     assert r.status_code == 422
     errors = assert_spanish_errors(r.text, REQUIRED)
     assert "Corrija" in r.text and 'lang="es"' in r.text
-    if kind == "vote":  # the summary names the fields as the form labels them
+    if kind == "vote":  # the options, and the summary naming the fields as their labels do
+        assert '<option value="opt_out" selected>exclusión</option>' in r.text
         assert any(e.startswith("Quién votó: ") for e in errors), errors
-        assert any(e.startswith("fecha: ") for e in errors), errors
+        assert any(e.startswith("Fecha: ") for e in errors), errors
 
 
 def test_a_vote_in_the_future_is_refused_in_spanish_and_a_saved_one_says_so_in_spanish(
@@ -176,7 +177,7 @@ def test_a_vote_in_the_future_is_refused_in_spanish_and_a_saved_one_says_so_in_s
              "outcome": VoteOutcome.passed.value, "yes": "abc"}  # fmt: skip
     r = submit(es, path, path, **typed)
     assert r.status_code == 422
-    assert_spanish_errors(r.text, "sí: Escriba un número entero")
+    assert_spanish_errors(r.text, "Sí: Escriba un número entero")
     r = submit(es, path, path, **(typed | {"yes": "3"}))  # the rules come after the schema
     assert r.status_code == 422
     assert_spanish_errors(r.text, "es una fecha futura: el resultado solo puede ser")
@@ -202,7 +203,7 @@ def test_the_jurisdiction_and_city_forms_refuse_in_spanish(
     path = f"/jurisdictions/{SLUG}/edit"
     r = submit(es, path, path, population="many")
     assert r.status_code == 422
-    assert_spanish_errors(r.text, "población: Escriba un número entero")
+    assert_spanish_errors(r.text, "Población: Escriba un número entero")
     r = submit(es, path, path, population="-1")
     assert r.status_code == 422
     assert_spanish_errors(r.text, "Escriba un número igual o mayor que 0")
@@ -229,6 +230,7 @@ def test_the_agency_form_refuses_in_spanish(
     r = submit(es, path, path, contact_checked_on="2999-01-01")
     assert r.status_code == 422
     assert_spanish_errors(r.text, "2999-01-01 es una fecha futura")
+    assert "Fecha en que se verificaron allí" in r.text and "Checked there on" not in r.text
 
 
 def test_a_document_upload_refused_in_spanish(

@@ -90,16 +90,18 @@ def jurisdiction_list(
 
 
 # The options of the forms' choice fields, as (value, label).
-CHOICES = {
-    name: [(m.value, words(m.value)) for m in enum]
-    for name, enum in (
-        ("topic", VoteTopic),
-        ("outcome", VoteOutcome),
-        ("channel", Channel),
-        ("purpose", LetterPurpose),
-        ("kind", ResponseKind),
-    )
-}
+CHOICE_ENUMS = (
+    ("topic", VoteTopic),
+    ("outcome", VoteOutcome),
+    ("channel", Channel),
+    ("purpose", LetterPurpose),
+    ("kind", ResponseKind),
+)
+
+
+def choices() -> dict[str, list[tuple[str, str]]]:
+    """The options of the event forms' selects, in the answer's language (so per answer)."""
+    return {name: [(m.value, words(m.value)) for m in enum] for name, enum in CHOICE_ENUMS}
 
 
 @router.get("/jurisdictions/{slug}", response_class=HTMLResponse)
@@ -120,7 +122,7 @@ def dossier(
         "dossier.html",
         page=page,
         links=links,
-        choices=CHOICES,
+        choices=choices(),
         can_delete=admin,
         restorable=restore.restorable(session, page.history) if admin else set(),
         following=follows.following(session, principal, jurisdiction_id=page.j.id),
@@ -157,7 +159,7 @@ def event_form(
         kind=kind,
         values={},
         errors={},
-        choices=CHOICES,
+        choices=choices(),
     )
 
 
@@ -197,7 +199,7 @@ def log_event(
             kind=kind,
             values=form,
             errors=field_errors(exc),
-            choices=CHOICES,
+            choices=choices(),
         )
     return once.saved(event_url(j, kind, record), Sentence(LOGGED[kind]))
 
@@ -293,7 +295,7 @@ def _record_form(
         page=dossiers.dossier(session, slug, principal, forms=True),
         kind=kind,
         record=record,
-        choices=CHOICES,
+        choices=choices(),
         **{"values": _editable_fields(record), "errors": {}, **context},
     )
 
