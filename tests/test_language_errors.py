@@ -274,6 +274,29 @@ def test_sign_in_and_the_account_forms_refuse_in_spanish(
     assert "Ahora lo sigue." in es.get(r.headers["location"]).text
 
 
+def test_a_refused_delete_and_a_delete_say_so_in_spanish(
+    es: TestClient, session: Session, credentials: Credentials
+) -> None:
+    j = factories.jurisdiction(session, "06001")
+    sib = factories.agency(session, AgencyKind.state_identification_bureau, "CA")
+    letter = factories.letter(session, j, sib)
+    answer = factories.response(session, j, sib, letter_id=letter.id)
+    vote = factories.vote(session, j)
+    session.commit()
+    sign_in(es, credentials, "admin")
+    path = f"/jurisdictions/{SLUG}/letter/{letter.id}/delete"
+    r = es.post(path, data=dict(defaults(es.get(path).text, path)), follow_redirects=False)
+    assert r.status_code == 409
+    said = f"las respuestas {answer.id} responden a esta carta: desvincúlelas o elimínelas"
+    assert said in r.text and "answer this letter" not in r.text
+
+    path = f"/jurisdictions/{SLUG}/vote/{vote.id}/delete"
+    r = es.post(path, data=dict(defaults(es.get(path).text, path)), follow_redirects=False)
+    assert r.status_code == 303
+    shown = es.get(r.headers["location"]).text
+    assert "Se eliminó la votación. Puede restaurarse desde el historial de cambios." in shown
+
+
 def test_the_error_pages_are_spanish(es: TestClient, credentials: Credentials) -> None:
     missing = es.get("/jurisdictions/no-such-place", headers={"Accept": "text/html"})
     assert missing.status_code == 404

@@ -7,7 +7,7 @@ from sqlmodel import Session, col
 
 from ..clock import today
 from ..errors import Conflict, FieldError, InvalidInput
-from ..i18n import Sentence
+from ..i18n import N_, Sentence
 from ..models import Agency, Jurisdiction, Letter, Response
 from ..schemas import LETTERS, LetterCreate, LetterFilters, LetterUpdate
 from ..security import Principal
@@ -115,30 +115,46 @@ def create(
     return records.insert(session, letter, actor)
 
 
+# Why an edit of a letter is refused, by what refers to it: a response that answers it, a
+# letter that follows it up.
+ANSWERS = {
+    "elsewhere": N_("response {id} answers this letter for its current jurisdiction"),
+    "here": N_("response {id} answers this letter here"),
+    "earlier": N_("response {id}, which answers this letter, is dated {day}, before that date"),
+    "after": N_("is after response {id} ({day})"),
+}
+FOLLOWS = {
+    "elsewhere": N_("letter {id} follows up this letter for its current jurisdiction"),
+    "here": N_("letter {id} follows up this letter here"),
+    "earlier": N_("letter {id}, which follows up this letter, is dated {day}, before that date"),
+    "after": N_("is after letter {id} ({day})"),
+}
+
+
 def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principal) -> Letter:
     was_in = letter.jurisdiction_id
     changes = records.changes_of(Letter, data)
     merged = Letter.model_validate({**letter.model_dump(), **changes})
     check(session, merged)
-    # What refers to this letter (its answers, its chasers) must still fit it.
+    # What refers to this letter (its answers, its chasers) must still fit it: each refusal a
+    # whole sentence per kind of record, said in the reader's language.
     later = [
-        (f"response {r.id}", "answers", r.jurisdiction_id, r.received_on)
+        (ANSWERS, str(r.id), r.jurisdiction_id, r.received_on)
         for r in _responses(session, letter.id)
     ]
     later += [
-        (f"letter {c.id}", "follows up", c.jurisdiction_id, c.sent_on)
-        for c in _chasers(session, letter.id)
+        (FOLLOWS, str(c.id), c.jurisdiction_id, c.sent_on) for c in _chasers(session, letter.id)
     ]
-    for name, verb, jurisdiction_id, on in later:
+    for said, record_id, jurisdiction_id, on in later:
         if jurisdiction_id != merged.jurisdiction_id:
             raise Conflict(
-                f"{name} {verb} this letter for its current jurisdiction",
-                [FieldError("jurisdiction_id", f"{name} {verb} this letter here")],
+                Sentence(said["elsewhere"], id=record_id),
+                [FieldError("jurisdiction_id", Sentence(said["here"], id=record_id))],
             )
         if on < merged.sent_on:
             raise InvalidInput(
-                f"{name}, which {verb} this letter, is dated {on}, before that date",
-                [FieldError("sent_on", f"is after {name} ({on})")],
+                Sentence(said["earlier"], id=record_id, day=str(on)),
+                [FieldError("sent_on", Sentence(said["after"], id=record_id, day=str(on)))],
             )
     records.update(session, letter, changes, actor)
     status_projection.refresh(session, {was_in, letter.jurisdiction_id})
@@ -148,10 +164,14 @@ def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principa
 def delete(session: Session, letter: Letter, actor: Principal) -> None:
     if answers := _responses(session, letter.id):
         ids = ", ".join(str(r.id) for r in answers)
-        raise Conflict(f"responses {ids} answer this letter: unlink or delete them first")
+        raise Conflict(
+            Sentence("responses {ids} answer this letter: unlink or delete them first", ids=ids)
+        )
     if chasers := _chasers(session, letter.id):
         ids = ", ".join(str(c.id) for c in chasers)
-        raise Conflict(f"letters {ids} follow this letter: unlink or delete them first")
+        raise Conflict(
+            Sentence("letters {ids} follow this letter: unlink or delete them first", ids=ids)
+        )
     documents.refuse_if_attached(session, letter)
     records.delete(session, letter, actor)
     status_projection.refresh(session, [letter.jurisdiction_id])

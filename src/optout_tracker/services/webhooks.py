@@ -167,7 +167,13 @@ def delivery(session: Session, webhook_id: int, delivery_id: int) -> WebhookDeli
 def _own_delivery(session: Session, webhook_id: int, delivery_id: int) -> WebhookDelivery:
     found = records.get(session, WebhookDelivery, delivery_id)
     if found.webhook_id != webhook_id:
-        raise NotFound(f"webhook {webhook_id} has no delivery {delivery_id}")
+        raise NotFound(
+            Sentence(
+                "webhook {webhook} has no delivery {delivery}",
+                webhook=str(webhook_id),
+                delivery=str(delivery_id),
+            )
+        )
     return found
 
 
