@@ -90,7 +90,7 @@ def test_a_file_that_is_not_what_it_says_is_refused_saying_what_was_found(
     with pytest.raises(InvalidInput) as refused:
         found = documents.detect(data)
         documents.check_declared(found, name, declared)
-    assert said in refused.value.detail
+    assert said in str(refused.value.detail)
     assert refused.value.errors[0].field == "file"
 
 

@@ -59,7 +59,7 @@ def test_a_bad_row_after_blocks_were_written_leaves_nothing_and_is_named(
         import_text(session, "votes", csv_of(rows))
     assert 9_000 > 2 * imports.BLOCK  # several blocks were written before it
     assert [e.field for e in raised.value.errors] == ["row 9001: held_on"]
-    assert "1 of 10000 rows are invalid" in raised.value.detail
+    assert "1 of 10000 rows are invalid" in str(raised.value.detail)
     session.commit()
     assert (count(session), count(session, model=AuditEntry)) == before
     assert factories.deliveries(session) == []

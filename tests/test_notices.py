@@ -156,7 +156,7 @@ def test_a_chaser_follows_a_letter_of_its_jurisdiction_sent_before_it(session: S
         with pytest.raises(InvalidInput) as refused:
             letters.create(session, chaser(follows or 0, sent_on), CLI, 30)
         assert [e.field for e in refused.value.errors or []] == ["follows_letter_id"]
-        assert message in (refused.value.errors or [])[0].message
+        assert message in str((refused.value.errors or [])[0].message)
     made = letters.create(session, chaser(first.id or 0), CLI, 30)
     assert made.follows_letter_id == first.id
     with pytest.raises(InvalidInput):  # the first letter moved after its chaser

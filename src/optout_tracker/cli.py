@@ -21,7 +21,7 @@ from .clock import today
 from .config import Settings, get_settings
 from .db import create_db_engine, unit_of_work
 from .enums import Alerts, Role, Scope
-from .errors import AppError, ConfigError, InvalidInput
+from .errors import AppError, ConfigError, InvalidInput, english
 from .history import load_history
 from .mail_worker import MailWorker
 from .models import Letter, Response, Vote
@@ -44,7 +44,7 @@ def friendly_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except AppError as exc:
-            raise click.ClickException(exc.detail) from exc
+            raise click.ClickException(english(exc.detail)) from exc
         except DatabaseError as exc:  # unreachable, locked, or a file that is no database
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise click.ClickException(f"the database refused: {reason}") from exc
@@ -423,8 +423,8 @@ def import_command(kind: str, file: Any, dry_run: bool) -> None:
             )  # fmt: skip
     except InvalidInput as exc:
         for error in exc.errors:
-            click.echo(f"{error.field}: {error.message}", err=True)
-        raise click.ClickException(exc.detail) from exc
+            click.echo(f"{error.field}: {english(error.message)}", err=True)
+        raise click.ClickException(english(exc.detail)) from exc
     for step in report.plan or []:
         changed = f" ({', '.join(step['changed'])})" if step["changed"] else ""
         click.echo(f"row {step['row']}: {step['action']} {step['id'] or 'new'}{changed}")

@@ -36,6 +36,7 @@ from .http.auth import get_principal
 from .http.metrics import Metrics
 from .http.observe import Observe
 from .http.public_cache import PublicCache, Store
+from .i18n import N_
 from .middleware import ApiCors, BodyLimit, HeadAsGet, Languages, RequestIds, SecurityHeaders
 from .paths import PACKAGE_DIR
 from .ratelimit import ClientBudget
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.units = partial(unit_of_work, app.state.engine)
     # Password checks one client address may ask of this process: 30 at once, then one every
     # 2 s; argon2 costs ~100 ms of CPU each, so no one client can keep the CPUs busy.
-    app.state.sign_in_budget = ClientBudget("sign-in attempts", burst=30, per_minute=30)
+    app.state.sign_in_budget = ClientBudget(N_("sign-in attempts"), burst=30, per_minute=30)
     app.state.export_slots = threading.BoundedSemaphore(settings.export_concurrency)
     app.state.metrics = Metrics()  # this process's, shown at /metrics
 

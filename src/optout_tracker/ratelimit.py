@@ -5,6 +5,7 @@ import threading
 import time
 
 from .errors import TooManyRequests
+from .i18n import Sentence
 
 
 class ClientBudget:
@@ -28,9 +29,12 @@ class ClientBudget:
             tokens = self._tokens(client, now)
             if tokens < 1:
                 wait = math.ceil((1 - tokens) / self.rate)
-                raise TooManyRequests(
-                    f"too many {self.what} from your address: try again in {wait} seconds", wait
+                refusal = Sentence(
+                    "too many {what} from your address: try again in {seconds} seconds",
+                    what=Sentence(self.what),  # a catalog message (N_), as the caller marks it
+                    seconds=str(wait),
                 )
+                raise TooManyRequests(refusal, wait)
             self._buckets.pop(client, None)  # re-inserted last: the dict is oldest-first
             self._buckets[client] = (tokens - 1, now)
             if len(self._buckets) > self.MAX_CLIENTS:

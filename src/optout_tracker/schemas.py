@@ -64,6 +64,7 @@ from .enums import (
     VoteOutcome,
     VoteTopic,
 )
+from .i18n import Sentence
 from .models import (
     Agency,
     Announcement,
@@ -83,7 +84,7 @@ MAX_ID = 2**31 - 1  # PostgreSQL INTEGER: larger values would reach the database
 
 def _known_state(code: str) -> str:
     if code not in state_codes():
-        raise ValueError(f"{code!r} is not a USPS code of a state or DC")
+        raise ValueError(Sentence("{code} is not a USPS code of a state or DC", code=repr(code)))
     return code
 
 
@@ -92,7 +93,7 @@ def _assume_utc(value: datetime) -> datetime:
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
     except OverflowError:
-        raise ValueError("is outside the years 1–9999 once converted to UTC") from None
+        raise ValueError(Sentence("is outside the years 1–9999 once converted to UTC")) from None
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -102,7 +103,7 @@ def _refuse_nul(value: Any) -> Any:
     # PostgreSQL cannot store NUL, XML (the feeds) cannot carry other control characters, and
     # no person types them; tabs and line breaks are fine.
     if isinstance(value, str) and CONTROL.search(value):
-        raise ValueError("must not contain control characters")
+        raise ValueError(Sentence("must not contain control characters"))
     return value
 
 
@@ -222,7 +223,7 @@ WEB_ADDRESS = re.compile(r"https?://\S+")
 def _web_address(value: str) -> str:
     # Checked here rather than as a pattern constraint, whose error quotes the regex.
     if not WEB_ADDRESS.fullmatch(value):
-        raise ValueError("must be an http:// or https:// URL without spaces")
+        raise ValueError(Sentence("must be an http:// or https:// URL without spaces"))
     return value
 
 
@@ -491,7 +492,7 @@ def _scope(value: str) -> str:
     if value == NATIONAL:
         return value
     if not re.fullmatch(r"[A-Za-z]{2}", value):
-        raise ValueError('must be "national" or the USPS code of a state')
+        raise ValueError(Sentence('must be "national" or the USPS code of a state'))
     return _known_state(value.upper())
 
 
@@ -672,7 +673,11 @@ class SortBy:
 
     def _check(self, value: str | None) -> str | None:
         if value is not None and value not in self.choices:
-            raise ValueError(f"must be one of: {', '.join(self.fields)} (prefix - to reverse)")
+            raise ValueError(
+                Sentence(
+                    "must be one of: {fields} (prefix - to reverse)", fields=", ".join(self.fields)
+                )
+            )
         return value
 
     def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> Any:
@@ -991,7 +996,13 @@ class AuditFilters(ListParams):
 
 def _known_event(name: str) -> str:
     if name != "*" and name not in WEBHOOK_EVENTS:
-        raise ValueError(f"{name!r} is not an event: use * or one of {', '.join(WEBHOOK_EVENTS)}")
+        raise ValueError(
+            Sentence(
+                "{name} is not an event: use * or one of {events}",
+                name=repr(name),
+                events=", ".join(WEBHOOK_EVENTS),
+            )
+        )
     return name
 
 

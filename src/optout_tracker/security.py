@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from .enums import Access, ActorKind
+from .i18n import Sentence
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -26,10 +27,10 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
-def password_problem(password: str) -> str | None:
+def password_problem(password: str) -> Sentence | None:
     """Why a new password is refused, or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"must be at least {MIN_PASSWORD_LENGTH} characters"
+        return Sentence("must be at least {n} characters", n=str(MIN_PASSWORD_LENGTH))
     return None
 
 

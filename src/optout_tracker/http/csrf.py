@@ -8,6 +8,7 @@ import secrets
 from starlette.requests import Request
 
 from ..errors import Forbidden
+from ..i18n import Sentence
 from ..security import Principal
 
 FORM_FIELD = "csrf_token"
@@ -49,7 +50,7 @@ async def verify(request: Request) -> None:
     """403 for a request that changes something without the session's token: the one check,
     for every form post and for API calls made with the session cookie."""
     if request.method not in SAFE_METHODS and not await _is_valid(request):
-        raise Forbidden("missing or wrong CSRF token: reload the page and submit again")
+        raise Forbidden(Sentence("missing or wrong CSRF token: reload the page and submit again"))
 
 
 def _signature(request: Request, principal: Principal, nonce: str) -> str:
@@ -69,5 +70,7 @@ def form_token_nonce(request: Request, principal: Principal, token: str) -> str:
     nonce, _, signature = token.partition(".")
     expected = _signature(request, principal, nonce)
     if not (nonce and hmac.compare_digest(signature.encode(), expected.encode())):
-        raise Forbidden("this form was opened by another sign-in: reload the page and submit again")
+        raise Forbidden(
+            Sentence("this form was opened by another sign-in: reload the page and submit again")
+        )
     return nonce

@@ -13,20 +13,22 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException
 
-from ..errors import AppError, Busy, FieldError
+from ..errors import AppError, Busy, FieldError, Message, english
+from ..i18n import Sentence
 from ..middleware import REQUEST_ID
 from ..text_input import error_message, field_name
 
 log = logging.getLogger(__name__)
 PROBLEM = "application/problem+json"
 
-# An error as a page for people: (request, status, title, detail, headers) -> the page.
-HtmlError = Callable[[Request, int, str, str, dict[str, str] | None], Response]
+# An error as a page for people: (request, status, title, detail, headers) -> the page, which
+# says the title (English, a catalog message) and the detail in the reader's language.
+HtmlError = Callable[[Request, int, str, Message, dict[str, str] | None], Response]
 
 
 def problem(
     status: int,
-    detail: str,
+    detail: Message,
     *,
     title: str | None = None,
     errors: Sequence[FieldError] = (),
@@ -36,10 +38,10 @@ def problem(
         "type": "about:blank",
         "status": status,
         "title": title or HTTPStatus(status).phrase,
-        "detail": detail,
+        "detail": english(detail),  # the API answers in English, whatever the request's language
     }
     if errors:
-        body["errors"] = [{"field": e.field, "message": e.message} for e in errors]
+        body["errors"] = [{"field": e.field, "message": english(e.message)} for e in errors]
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -76,7 +78,7 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
     def respond(
         request: Request,
         status: int,
-        detail: str,
+        detail: Message,
         *,
         title: str | None = None,
         errors: Sequence[FieldError] = (),
@@ -100,26 +102,31 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
         # it is a conflict that a plain retry resolves.
         if "if-match" in request.headers:
             return respond(
-                request, 412, "the record changed while you were saving; fetch it again and retry"
+                request,
+                412,
+                Sentence("the record changed while you were saving; fetch it again and retry"),
             )
         return respond(
             request,
             409,
-            "someone else saved this record at the same moment; nothing of yours was saved: retry",
+            Sentence(
+                "someone else saved this record at the same moment; nothing of yours was saved: "
+                "retry"
+            ),
         )
 
     @app.exception_handler(DataError)
     async def unstorable(request: Request, exc: DataError) -> Response:
         # Input checks come first; this catches a value the database still refuses.
         log.info("data error: %s", exc.orig)
-        return respond(request, 422, "a value in the request cannot be stored")
+        return respond(request, 422, Sentence("a value in the request cannot be stored"))
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError) -> Response:
         # Checks run before writing; this is a concurrent request claiming the same value.
         log.info("integrity error: %s", exc.orig)
         return respond(
-            request, 409, "the change conflicts with data saved at the same moment; retry"
+            request, 409, Sentence("the change conflicts with data saved at the same moment; retry")
         )
 
     @app.exception_handler(OperationalError)
@@ -132,8 +139,10 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
         return await app_error(
             request,
             Busy(
-                "the database is busy with another change, such as a large import; "
-                "nothing was saved: try again in a few seconds"
+                Sentence(
+                    "the database is busy with another change, such as a large import; "
+                    "nothing was saved: try again in a few seconds"
+                )
             ),
         )
 
@@ -145,8 +154,10 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
         return await app_error(
             request,
             Busy(
-                "the server is busy: no database connection came free in time; "
-                "nothing was saved: try again in a few seconds"
+                Sentence(
+                    "the server is busy: no database connection came free in time; "
+                    "nothing was saved: try again in a few seconds"
+                )
             ),
         )
 
@@ -154,24 +165,25 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = [_field_error(e) for e in exc.errors()]
         fields = ", ".join(dict.fromkeys(e.field for e in errors))
-        return respond(
-            request, 422, f"invalid input: {fields}", title="Invalid input", errors=errors
-        )
+        detail = Sentence("invalid input: {fields}", fields=fields)
+        return respond(request, 422, detail, title="Invalid input", errors=errors)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
-        detail = exc.detail
+        detail: Message = str(exc.detail)
         if exc.status_code == 400 and detail == "There was an error parsing the body":
             # FastAPI's word for a body that is not UTF-8 JSON: as invalid as malformed JSON.
-            body_error = FieldError("body", "could not be read as UTF-8 JSON")
+            body_error = FieldError("body", Sentence("could not be read as UTF-8 JSON"))
             return respond(
                 request, 422, "invalid input: body", title="Invalid input", errors=[body_error]
             )
         if exc.status_code == 404 and detail == "Not Found":
-            detail = f"nothing at {request.url.path}"
+            detail = Sentence("nothing at {path}", path=request.url.path)
         elif exc.status_code == 405:
-            detail = f"{request.method} is not allowed on {request.url.path}"
-        return respond(request, exc.status_code, str(detail), headers=getattr(exc, "headers", None))
+            detail = Sentence(
+                "{method} is not allowed on {path}", method=request.method, path=request.url.path
+            )
+        return respond(request, exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
@@ -180,7 +192,10 @@ def install(app: FastAPI, html_error: HtmlError | None = None) -> None:
         return respond(
             request,
             500,
-            f"the server failed to handle this request; it has been logged as request {request_id}",
+            Sentence(
+                "the server failed to handle this request; it has been logged as request {id}",
+                id=request_id,
+            ),
             headers={"X-Request-ID": request_id},  # sent from outside the middleware that adds it
         )
 

@@ -8,6 +8,7 @@ from starlette.datastructures import UploadFile
 
 from ..enums import Access
 from ..errors import FieldError, InvalidInput, TooLarge
+from ..i18n import Sentence
 from ..middleware import grant_larger_body
 from .auth import PrincipalDep
 
@@ -34,15 +35,20 @@ async def read_file(upload: object, max_bytes: int) -> tuple[str, bytes, str | N
     refused as soon as it passes `max_bytes`."""
     if not isinstance(upload, UploadFile) or not (upload.filename or upload.size):
         raise InvalidInput(
-            "no file uploaded", [FieldError("file", "is missing: choose one to upload")]
+            "no file uploaded", [FieldError("file", Sentence("is missing: choose one to upload"))]
         )
     data = bytearray()
     while chunk := await upload.read(CHUNK):
         data += chunk
         if len(data) > max_bytes:
             raise TooLarge(
-                f"file is over the limit of {max_bytes} bytes",
-                [FieldError("file", f"is over the limit of {max_bytes} bytes")],
+                Sentence("file is over the limit of {limit} bytes", limit=str(max_bytes)),
+                [
+                    FieldError(
+                        "file",
+                        Sentence("is over the limit of {limit} bytes", limit=str(max_bytes)),
+                    )
+                ],
             )
     return upload.filename or "", bytes(data), upload.content_type
 

@@ -20,7 +20,7 @@ from ..errors import (
     TooManyRequests,
     Unauthorized,
 )
-from ..i18n import LOCALES
+from ..i18n import LOCALES, Sentence
 from ..models import ApiKey, LoginThrottle, User, UserSession
 from ..security import (
     DUMMY_HASH,
@@ -88,12 +88,15 @@ def create_user(session: Session, email: str, role: Role, password: str, actor: 
     email = email.strip().lower()
     if "@" not in email or len(email) > 254:
         raise InvalidInput(
-            "not an email address", [FieldError("email", "must be an email address")]
+            "not an email address", [FieldError("email", Sentence("must be an email address"))]
         )
     if problem := password_problem(password):
-        raise InvalidInput(f"password {problem}", [FieldError("password", problem)])
+        detail = Sentence("password {problem}", problem=problem)
+        raise InvalidInput(detail, [FieldError("password", problem)])
     if session.scalars(sa.select(User).filter_by(email=email)).first():
-        raise Conflict(f"a user with email {email} exists", [FieldError("email", "already taken")])
+        raise Conflict(
+            f"a user with email {email} exists", [FieldError("email", Sentence("already taken"))]
+        )
     user = User(email=email, role=role, password_hash=hash_password(password))
     session.add(user)
     session.flush()
@@ -142,9 +145,12 @@ def _count_attempt(session: Session, email: str, client: str) -> None:
     if throttle.last_failure_at and now - throttle.last_failure_at > LOCK_WINDOW:
         throttle.failures = 0
     if (wait := _wait(throttle, now)) > 0:
-        raise TooManyRequests(
-            f"too many failed sign-ins for {email}: try again in {wait} seconds", wait
+        refusal = Sentence(
+            "too many failed sign-ins for {email}: try again in {seconds} seconds",
+            email=email,
+            seconds=str(wait),
         )
+        raise TooManyRequests(refusal, wait)
     throttle.failures += 1
     throttle.last_failure_at = now
     session.flush()
@@ -207,14 +213,19 @@ def create_api_key(
     the command line) may make any."""
     name = name.strip()
     if not name or len(name) > 200:
-        raise InvalidInput("a key needs a name", [FieldError("name", "1 to 200 characters")])
+        raise InvalidInput(
+            "a key needs a name", [FieldError("name", Sentence("1 to 200 characters"))]
+        )
     if not actor.can(SCOPE_ACCESS[scope]):
         allowed = [s.value for s in Scope if actor.can(SCOPE_ACCESS[s])]
-        message = f"at most {allowed[-1]}" if allowed else "none"
-        raise Forbidden(
-            f"{actor.label} may not make a key of scope {scope.value}: {message}",
-            [FieldError("scope", message)],
+        message = Sentence("at most {scope}", scope=allowed[-1]) if allowed else Sentence("none")
+        refusal = Sentence(
+            "{actor} may not make a key of scope {scope}: {allowed}",
+            actor=actor.label,
+            scope=scope.value,
+            allowed=message,
         )
+        raise Forbidden(refusal, [FieldError("scope", message)])
     owner = owner_of(session, actor) if actor.can(Access.admin) else person(session, actor, KEYS)
     token: NewToken = new_api_token()
     key = ApiKey(
@@ -240,7 +251,7 @@ def revoke_api_key(session: Session, key_id: int, actor: Principal) -> ApiKey:
     if key is None or not (
         actor.can(Access.admin) or key.created_by_id == person(session, actor, KEYS)
     ):
-        raise NotFound(f"no API key with id {key_id}")
+        raise NotFound(Sentence("no API key with id {id}", id=str(key_id)))
     if key.revoked_at is None:
         before = audit.snapshot(key)
         key.revoked_at = utcnow()
@@ -304,13 +315,12 @@ def chosen_locale(session: Session, user_id: int) -> str | None:
 def set_locale(session: Session, user_id: int, locale: str, actor: Principal) -> User:
     """The language of a user's pages and mail (one the site speaks)."""
     if locale not in LOCALES:
-        message = f"one of {', '.join(LOCALES)}"
-        raise InvalidInput(
-            f"{locale!r} is no language of the site", [FieldError("locale", message)]
-        )
+        message = Sentence("one of {locales}", locales=", ".join(LOCALES))
+        refusal = Sentence("{locale} is no language of the site", locale=repr(locale))
+        raise InvalidInput(refusal, [FieldError("locale", message)])
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound(Sentence("no user with id {id}", id=str(user_id)))
     if user.locale != locale:
         before = audit.snapshot(user)
         user.locale = locale
@@ -322,7 +332,7 @@ def set_locale(session: Session, user_id: int, locale: str, actor: Principal) ->
 def set_active(session: Session, user_id: int, active: bool, actor: Principal) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound(f"no user with id {user_id}")
+        raise NotFound(Sentence("no user with id {id}", id=str(user_id)))
     if user.active == active:
         return user  # nothing changes: no audit entry
     before = audit.snapshot(user)

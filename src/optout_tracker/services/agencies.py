@@ -10,6 +10,7 @@ from sqlmodel import Session, col
 from ..clock import today
 from ..enums import AgencyKind
 from ..errors import FieldError, InvalidInput
+from ..i18n import Sentence
 from ..models import Agency, Announcement, Jurisdiction, JurisdictionStatus, Letter, Response
 from ..schemas import AGENCIES, AgencyCreate, AgencyFilters, AgencyUpdate
 from ..security import Principal
@@ -51,13 +52,17 @@ def check(agency: Agency | AgencyCreate) -> None:
     if agency.kind is AgencyKind.state_identification_bureau and not agency.state:
         raise InvalidInput(
             "a state identification bureau belongs to a state",
-            [FieldError("state", "is required for a state_identification_bureau")],
+            [FieldError("state", Sentence("is required for a state_identification_bureau"))],
         )
     checked = agency.contact_checked_on
     if checked is not None and checked > today():
         raise InvalidInput(
             "contact details cannot be checked in the future",
-            [FieldError("contact_checked_on", f"{checked} is in the future")],
+            [
+                FieldError(
+                    "contact_checked_on", Sentence("{day} is in the future", day=str(checked))
+                )
+            ],
         )
 
 

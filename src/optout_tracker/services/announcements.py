@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 from ..clock import today
 from ..enums import AgencyKind, AnnouncementEffect
 from ..errors import FieldError, InvalidInput
+from ..i18n import Sentence, gettext
 from ..models import Agency, Announcement
 from ..schemas import (
     ANNOUNCEMENTS,
@@ -48,7 +49,12 @@ def check(session: Session, announcement: Announcement | AnnouncementCreate) -> 
     if announcement.announced_on > today():
         raise InvalidInput(
             "an announcement cannot be made in the future",
-            [FieldError("announced_on", f"{announcement.announced_on} is in the future")],
+            [
+                FieldError(
+                    "announced_on",
+                    Sentence("{day} is in the future", day=str(announcement.announced_on)),
+                )
+            ],
         )
 
 
@@ -105,6 +111,9 @@ def form_choices(session: Session) -> FormChoices:
     agencies = [(a.id or 0, f"{a.name} ({a.state})" if a.state else a.name) for a in national_first]
     return FormChoices(
         agencies=agencies,
-        scopes=[(NATIONAL, "National: every jurisdiction"), *jurisdictions.state_choices()],
+        scopes=[
+            (NATIONAL, gettext("National: every jurisdiction")),
+            *jurisdictions.state_choices(),
+        ],
         effects=[(e.value, words(e.value)) for e in AnnouncementEffect],
     )

@@ -21,7 +21,8 @@ from sqlmodel import Session, col
 
 from .. import audit
 from ..enums import Access, AuditAction
-from ..errors import Conflict, FieldError, InvalidInput, NotFound, TooLarge
+from ..errors import Conflict, FieldError, InvalidInput, Message, NotFound, TooLarge
+from ..i18n import N_, Sentence
 from ..models import Document, Letter, Response
 from ..schemas import DocumentPublic
 from ..security import Principal
@@ -40,10 +41,10 @@ class FileType:
     extensions: tuple[str, ...]  # the first is added to a name that has none of them
 
 
-PDF = FileType("application/pdf", "PDF", (".pdf",))
-PNG = FileType("image/png", "PNG image", (".png",))
-JPEG = FileType("image/jpeg", "JPEG image", (".jpg", ".jpeg", ".jpe", ".jfif"))
-TEXT = FileType("text/plain", "plain text", (".txt", ".text"))
+PDF = FileType("application/pdf", N_("PDF"), (".pdf",))
+PNG = FileType("image/png", N_("PNG image"), (".png",))
+JPEG = FileType("image/jpeg", N_("JPEG image"), (".jpg", ".jpeg", ".jpe", ".jfif"))
+TEXT = FileType("text/plain", N_("plain text"), (".txt", ".text"))
 TYPES = (PDF, PNG, JPEG, TEXT)
 BY_EXTENSION = {ext: t for t in TYPES for ext in t.extensions}
 # What browsers and scanners declare for the same types.
@@ -57,19 +58,21 @@ DECLARED = {
     "text/plain": TEXT,
 }
 UNDECLARED = {"", "application/octet-stream"}  # a client that does not say
-ACCEPTED = "PDF, PNG, JPEG or plain UTF-8 text"
+ACCEPTED = Sentence("PDF, PNG, JPEG or plain UTF-8 text")
 # Text that a browser would take for a page or a script if it ever rendered it.
 MARKUP = re.compile(rb"^\s*(<!doctype\s+html|<html|<head|<body|<script|<svg|<\?xml|<iframe)", re.I)
 
 
-def refuse(message: str, status: type[InvalidInput] | type[TooLarge] = InvalidInput) -> NoReturn:
-    raise status(f"file {message}", [FieldError(FIELD, message)])
+def refuse(
+    message: Sentence, status: type[InvalidInput] | type[TooLarge] = InvalidInput
+) -> NoReturn:
+    raise status(Sentence("file {refusal}", refusal=message), [FieldError(FIELD, message)])
 
 
 def detect(data: bytes) -> FileType:
     """The file's type by its first bytes; refused (saying what was found) if not accepted."""
     if not data:
-        refuse("is empty")
+        refuse(Sentence("is empty"))
     if data.startswith(b"%PDF-"):
         return PDF
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -77,7 +80,12 @@ def detect(data: bytes) -> FileType:
     if data.startswith(b"\xff\xd8\xff"):
         return JPEG
     if MARKUP.match(data[:512].lstrip(b"\xef\xbb\xbf")):
-        refuse(f"holds HTML or other markup, which is not accepted: upload {ACCEPTED}")
+        refuse(
+            Sentence(
+                "holds HTML or other markup, which is not accepted: upload {accepted}",
+                accepted=ACCEPTED,
+            )
+        )
     if b"\x00" not in data:
         try:
             data.decode("utf-8")
@@ -85,10 +93,16 @@ def detect(data: bytes) -> FileType:
             pass
         else:
             return TEXT
-    refuse(f"holds {describe(data)}, which is not accepted: upload {ACCEPTED}")
+    refuse(
+        Sentence(
+            "holds {found}, which is not accepted: upload {accepted}",
+            found=describe(data),
+            accepted=ACCEPTED,
+        )
+    )
 
 
-def describe(data: bytes) -> str:
+def describe(data: bytes) -> Message:
     """What the bytes seem to be, for an error message: a named format, or their first bytes."""
     try:
         found = puremagic.magic_string(data[:4096])
@@ -96,7 +110,7 @@ def describe(data: bytes) -> str:
         found = []
     if found and found[0].name:
         return f"{found[0].name} ({found[0].extension or 'no extension'})"
-    return f"binary data starting with {data[:8].hex(' ')}"
+    return Sentence("binary data starting with {bytes}", bytes=data[:8].hex(" "))
 
 
 def check_declared(found: FileType, filename: str, declared_type: str | None) -> None:
@@ -104,7 +118,14 @@ def check_declared(found: FileType, filename: str, declared_type: str | None) ->
     extension = PurePosixPath(filename.lower()).suffix
     named = BY_EXTENSION.get(extension)
     if named is not None and named is not found:
-        refuse(f"is named {extension} ({named.label}) but holds {found.label}")
+        refuse(
+            Sentence(
+                "is named {extension} ({named}) but holds {found}",
+                extension=extension,
+                named=Sentence(named.label),
+                found=Sentence(found.label),
+            )
+        )
     declared = (declared_type or "").split(";")[0].strip().lower()
     if declared in UNDECLARED:
         return
@@ -112,7 +133,13 @@ def check_declared(found: FileType, filename: str, declared_type: str | None) ->
     if said is None and found is TEXT and declared.startswith("text/") and "html" not in declared:
         return  # text/csv, text/markdown: text all the same, stored as plain text
     if said is not found:
-        refuse(f"was sent as {declared} but holds {found.label}")
+        refuse(
+            Sentence(
+                "was sent as {declared} but holds {found}",
+                declared=declared,
+                found=Sentence(found.label),
+            )
+        )
 
 
 def clean_filename(filename: str, found: FileType) -> str:
@@ -144,7 +171,7 @@ def attach(
     if (letter is None) == (response is None):
         raise ValueError("attach to a letter or to a response")
     if max_bytes is not None and len(data) > max_bytes:
-        refuse(f"is over the limit of {max_bytes} bytes", TooLarge)
+        refuse(Sentence("is over the limit of {limit} bytes", limit=str(max_bytes)), TooLarge)
     found = detect(data)
     check_declared(found, filename, declared_type)
     document = Document(
@@ -202,7 +229,7 @@ def get(session: Session, document_id: int, principal: Principal) -> Document:
     """The document if this caller may see it; a private one is a 404 for anyone else."""
     document = session.get(Document, document_id, options=[WITHOUT_BYTES])
     if document is None or not may_see(principal, document):
-        raise NotFound(f"no document with id {document_id}")
+        raise NotFound(Sentence("no document with id {id}", id=str(document_id)))
     return document
 
 
@@ -277,7 +304,10 @@ def refuse_if_attached(session: Session, record: Letter | Response) -> None:
     if found:
         names = ", ".join(f"{i} ({name})" for i, name in found)
         kind = record.__tablename__
+        refusal = N_("this letter has documents {names}: delete them first")
+        if kind == "response":
+            refusal = N_("this response has documents {names}: delete them first")
         raise Conflict(
-            f"this {kind} has documents {names}: delete them first",
-            [FieldError("documents", f"delete documents {names} first")],
+            Sentence(refusal, names=names),
+            [FieldError("documents", Sentence("delete documents {names} first", names=names))],
         )

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 from .. import audit, i18n
 from ..enums import ActorKind, Alerts, AuditAction, FollowTarget
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
+from ..i18n import N_, Sentence
 from ..models import Follow, Jurisdiction, User
 from ..schemas import FollowCreate, FollowPublic, FollowUpdate
 from ..security import Principal
@@ -35,7 +36,7 @@ def get(session: Session, user_id: int, follow_id: int) -> Follow:
     """One of the user's follows (another user's is as absent as one that never was)."""
     found = session.get(Follow, follow_id)
     if found is None or found.user_id != user_id:
-        raise NotFound(f"you have no follow with id {follow_id}")
+        raise NotFound(Sentence("you have no follow with id {id}", id=str(follow_id)))
     return found
 
 
@@ -60,16 +61,19 @@ def _check(session: Session, payload: FollowCreate) -> None:
     errors = [
         FieldError(
             name,
-            f"required when target is {payload.target.value}"
-            if need
-            else f"must be empty when target is {payload.target.value}",
+            Sentence(
+                N_("required when target is {target}")
+                if need
+                else N_("must be empty when target is {target}"),
+                target=payload.target.value,
+            ),
         )
         for name, need in wanted.items()
         if need != (getattr(payload, name) is not None)
     ]
     if not errors and payload.jurisdiction_id is not None:
         if session.get(Jurisdiction, payload.jurisdiction_id) is None:
-            errors.append(FieldError("jurisdiction_id", "no jurisdiction has this id"))
+            errors.append(FieldError("jurisdiction_id", Sentence("no jurisdiction has this id")))
     if errors:
         raise InvalidInput("the follow's fields do not fit its target", errors)
 
@@ -80,7 +84,7 @@ def create(session: Session, user_id: int, payload: FollowCreate, actor: Princip
     if (earlier := find(session, user_id, payload)) is not None:
         raise Conflict(
             f"you already follow this (follow {earlier.id}): change its alerts with PATCH",
-            [FieldError("target", "already followed")],
+            [FieldError("target", Sentence("already followed"))],
         )
     return _add(session, user_id, payload, actor)
 

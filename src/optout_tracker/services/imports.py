@@ -48,7 +48,7 @@ from ..schemas import (
     RecordKind,
 )
 from ..security import Principal
-from ..text_input import INTEGER, field_errors, parse
+from ..text_input import INTEGER, field_messages, parse
 from . import records, status_projection
 from .kinds import AGGREGATES, Aggregate
 
@@ -300,7 +300,7 @@ class _Run:
                 self._update(number, data, record_id)
         except (ValidationError, AppError) as exc:
             self.errors += [
-                FieldError(f"row {number}: {f}", m) for f, m in field_errors(exc).items()
+                FieldError(f"row {number}: {f}", m) for f, m in field_messages(exc).items()
             ]
 
     def _create(self, number: int, data: dict[str, str]) -> None:

@@ -10,7 +10,8 @@ from sqlmodel import Session, col
 from .. import data_version
 from ..clock import today
 from ..enums import STATE_LEVEL, CampaignStatus, JurisdictionKind
-from ..errors import Conflict, FieldError, InvalidInput, NotFound
+from ..errors import Conflict, FieldError, InvalidInput, NotFound, english
+from ..i18n import Sentence
 from ..models import Jurisdiction, JurisdictionStatus, Letter, Response, Vote
 from ..refdata import reference_jurisdictions
 from ..schemas import (
@@ -88,7 +89,7 @@ def read(
 def get(session: Session, jurisdiction_id: int) -> tuple[Jurisdiction, JurisdictionStatus]:
     row = session.execute(select_with_status().where(col(J.id) == jurisdiction_id)).first()
     if row is None:
-        raise NotFound(f"no jurisdiction with id {jurisdiction_id}")
+        raise NotFound(Sentence("no jurisdiction with id {id}", id=str(jurisdiction_id)))
     return row[0], row[1]
 
 
@@ -97,7 +98,7 @@ def get_by_key(session: Session, key: str) -> tuple[Jurisdiction, JurisdictionSt
     if key.isdigit():
         row = session.execute(select_with_status().where(col(J.fips) == key)).first()
         if row is None:
-            raise NotFound(f"no jurisdiction with FIPS code {key}")
+            raise NotFound(Sentence("no jurisdiction with FIPS code {fips}", fips=key))
         return row[0], row[1]
     return get_by_slug(session, key)
 
@@ -105,7 +106,7 @@ def get_by_key(session: Session, key: str) -> tuple[Jurisdiction, JurisdictionSt
 def get_by_slug(session: Session, slug: str) -> tuple[Jurisdiction, JurisdictionStatus]:
     row = session.execute(select_with_status().where(col(J.slug) == slug)).first()
     if row is None:
-        raise NotFound(f"no jurisdiction with slug {slug!r}")
+        raise NotFound(Sentence("no jurisdiction with slug {slug}", slug=repr(slug)))
     return row[0], row[1]
 
 
@@ -169,12 +170,15 @@ def check(session: Session, j: Jurisdiction | JurisdictionCreate) -> None:
     errors = []
     if j.fips and len(j.fips) not in FIPS_LENGTHS[j.kind]:
         digits = " or ".join(str(n) for n in sorted(FIPS_LENGTHS[j.kind]))
-        errors.append(FieldError("fips", f"a {j.kind} has a {digits}-digit FIPS code"))
+        digit_fips = Sentence(
+            "a {kind} has a {digits}-digit FIPS code", kind=str(j.kind), digits=digits
+        )
+        errors.append(FieldError("fips", digit_fips))
     errors += _in_its_state(session, j)
     if j.parent_id is not None:
         parent = records.reference(session, Jurisdiction, j.parent_id, "parent_id")
         if own_id is not None and own_id in (parent.id, parent.parent_id):
-            errors.append(FieldError("parent_id", "would make a cycle"))
+            errors.append(FieldError("parent_id", Sentence("would make a cycle")))
     for field in ("slug", "fips", "ocd_id"):
         value = getattr(j, field)
         clash = (
@@ -187,10 +191,11 @@ def check(session: Session, j: Jurisdiction | JurisdictionCreate) -> None:
         )
         if clash:
             raise Conflict(
-                f"{clash.name} already has {field} {value}", [FieldError(field, "already taken")]
+                f"{clash.name} already has {field} {value}",
+                [FieldError(field, Sentence("already taken"))],
             )
     if errors:
-        raise InvalidInput("; ".join(f"{e.field}: {e.message}" for e in errors), errors)
+        raise InvalidInput("; ".join(f"{e.field}: {english(e.message)}" for e in errors), errors)
 
 
 def _in_its_state(session: Session, j: Jurisdiction | JurisdictionCreate) -> list[FieldError]:
@@ -200,10 +205,16 @@ def _in_its_state(session: Session, j: Jurisdiction | JurisdictionCreate) -> lis
         return []
     errors = []
     if j.fips and not j.fips.startswith(state.fips):
-        errors.append(FieldError("fips", f"a FIPS code in {state.name} begins with {state.fips}"))
+        begins = Sentence(
+            "a FIPS code in {state} begins with {prefix}", state=state.name, prefix=state.fips
+        )
+        errors.append(FieldError("fips", begins))
     ocd_prefix = f"{state.ocd_id}/"
     if j.ocd_id and state.ocd_id and not j.ocd_id.startswith(ocd_prefix):
-        errors.append(FieldError("ocd_id", f"an OCD id in {state.name} begins with {ocd_prefix}"))
+        begins = Sentence(
+            "an OCD id in {state} begins with {prefix}", state=state.name, prefix=ocd_prefix
+        )
+        errors.append(FieldError("ocd_id", begins))
     return errors
 
 

@@ -7,6 +7,7 @@ from sqlmodel import Session, col
 
 from ..clock import today
 from ..errors import Conflict, FieldError, InvalidInput
+from ..i18n import N_, Sentence
 from ..models import Agency, Jurisdiction, Letter, Response
 from ..schemas import LETTERS, LetterCreate, LetterFilters, LetterUpdate
 from ..security import Principal
@@ -35,7 +36,7 @@ def _not_in_future(sent_on: date) -> None:
     if sent_on > today():
         raise InvalidInput(
             "a letter cannot be sent in the future",
-            [FieldError("sent_on", f"{sent_on} is in the future")],
+            [FieldError("sent_on", Sentence("{day} is in the future", day=str(sent_on)))],
         )
 
 
@@ -48,7 +49,12 @@ def check(session: Session, letter: Letter | LetterCreate) -> None:
     if due is not None and due < letter.sent_on:
         raise InvalidInput(
             "the answer cannot be due before the letter was sent",
-            [FieldError("response_due_on", f"is before sent_on ({letter.sent_on})")],
+            [
+                FieldError(
+                    "response_due_on",
+                    Sentence("is before sent_on ({day})", day=str(letter.sent_on)),
+                )
+            ],
         )
     if letter.follows_letter_id is not None:
         _check_follows(session, letter)
@@ -59,17 +65,23 @@ def _check_follows(session: Session, letter: Letter | LetterCreate) -> None:
     followed_id = letter.follows_letter_id or 0
     field = "follows_letter_id"
     if isinstance(letter, Letter) and followed_id == letter.id:
-        raise InvalidInput("a letter cannot follow itself", [FieldError(field, "is this letter")])
+        raise InvalidInput(
+            "a letter cannot follow itself", [FieldError(field, Sentence("is this letter"))]
+        )
     followed = records.reference(session, Letter, followed_id, field)
     if followed.jurisdiction_id != letter.jurisdiction_id:
         raise InvalidInput(
             f"letter {followed_id} was sent for another jurisdiction",
-            [FieldError(field, "belongs to another jurisdiction")],
+            [FieldError(field, Sentence("belongs to another jurisdiction"))],
         )
     if followed.sent_on > letter.sent_on:
         raise InvalidInput(
             f"letter {followed_id} was sent on {followed.sent_on}, after this one",
-            [FieldError(field, f"was sent after sent_on ({letter.sent_on})")],
+            [
+                FieldError(
+                    field, Sentence("was sent after sent_on ({day})", day=str(letter.sent_on))
+                )
+            ],
         )
 
 
@@ -113,6 +125,22 @@ def create(
     return records.insert(session, letter, actor)
 
 
+# Why an edit of a letter is refused, by what refers to it: a response that answers it, a
+# letter that follows it up.
+ANSWERS = {
+    "elsewhere": N_("response {id} answers this letter for its current jurisdiction"),
+    "here": N_("response {id} answers this letter here"),
+    "earlier": N_("response {id}, which answers this letter, is dated {day}, before that date"),
+    "after": N_("is after response {id} ({day})"),
+}
+FOLLOWS = {
+    "elsewhere": N_("letter {id} follows up this letter for its current jurisdiction"),
+    "here": N_("letter {id} follows up this letter here"),
+    "earlier": N_("letter {id}, which follows up this letter, is dated {day}, before that date"),
+    "after": N_("is after letter {id} ({day})"),
+}
+
+
 def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principal) -> Letter:
     was_in = letter.jurisdiction_id
     changes = records.changes_of(Letter, data)
@@ -122,25 +150,25 @@ def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principa
         changes["translation"] = None  # it translated the words that were, not these
     merged = Letter.model_validate({**letter.model_dump(), **changes})
     check(session, merged)
-    # What refers to this letter (its answers, its chasers) must still fit it.
+    # What refers to this letter (its answers, its chasers) must still fit it: each refusal a
+    # whole sentence per kind of record, said in the reader's language.
     later = [
-        (f"response {r.id}", "answers", r.jurisdiction_id, r.received_on)
+        (ANSWERS, str(r.id), r.jurisdiction_id, r.received_on)
         for r in _responses(session, letter.id)
     ]
     later += [
-        (f"letter {c.id}", "follows up", c.jurisdiction_id, c.sent_on)
-        for c in _chasers(session, letter.id)
+        (FOLLOWS, str(c.id), c.jurisdiction_id, c.sent_on) for c in _chasers(session, letter.id)
     ]
-    for name, verb, jurisdiction_id, on in later:
+    for said, record_id, jurisdiction_id, on in later:
         if jurisdiction_id != merged.jurisdiction_id:
             raise Conflict(
-                f"{name} {verb} this letter for its current jurisdiction",
-                [FieldError("jurisdiction_id", f"{name} {verb} this letter here")],
+                Sentence(said["elsewhere"], id=record_id),
+                [FieldError("jurisdiction_id", Sentence(said["here"], id=record_id))],
             )
         if on < merged.sent_on:
             raise InvalidInput(
-                f"{name}, which {verb} this letter, is dated {on}, before that date",
-                [FieldError("sent_on", f"is after {name} ({on})")],
+                Sentence(said["earlier"], id=record_id, day=str(on)),
+                [FieldError("sent_on", Sentence(said["after"], id=record_id, day=str(on)))],
             )
     records.update(session, letter, changes, actor)
     status_projection.refresh(session, {was_in, letter.jurisdiction_id})
@@ -150,10 +178,14 @@ def update(session: Session, letter: Letter, data: LetterUpdate, actor: Principa
 def delete(session: Session, letter: Letter, actor: Principal) -> None:
     if answers := _responses(session, letter.id):
         ids = ", ".join(str(r.id) for r in answers)
-        raise Conflict(f"responses {ids} answer this letter: unlink or delete them first")
+        raise Conflict(
+            Sentence("responses {ids} answer this letter: unlink or delete them first", ids=ids)
+        )
     if chasers := _chasers(session, letter.id):
         ids = ", ".join(str(c.id) for c in chasers)
-        raise Conflict(f"letters {ids} follow this letter: unlink or delete them first")
+        raise Conflict(
+            Sentence("letters {ids} follow this letter: unlink or delete them first", ids=ids)
+        )
     documents.refuse_if_attached(session, letter)
     records.delete(session, letter, actor)
     status_projection.refresh(session, [letter.jurisdiction_id])

@@ -17,8 +17,8 @@ from sqlmodel import Session, col
 from .. import i18n
 from ..clock import today
 from ..enums import AgencyKind, Channel, LetterPurpose, VoteOutcome, VoteTopic
-from ..errors import FieldError, InvalidInput, NotFound
-from ..i18n import gettext, pgettext
+from ..errors import FieldError, InvalidInput, NotFound, english
+from ..i18n import Sentence, gettext, pgettext
 from ..models import Agency, Jurisdiction, Letter, Vote
 from ..paths import TEMPLATES_DIR
 from ..schemas import LetterCreate, NoticeCreate
@@ -162,22 +162,25 @@ def _recipients(session: Session, j: Jurisdiction, ids: list[int] | None) -> lis
         if len(found) < 2:
             raise InvalidInput(
                 f"no state identification bureau of {j.state} or no ICE agency on record",
-                [FieldError("recipients", "name the agencies the notice goes to")],
+                [FieldError("recipients", Sentence("name the agencies the notice goes to"))],
             )
         return found
     errors, chosen = [], []
     for n, agency_id in enumerate(ids):
         agency = session.get(Agency, agency_id)
         if agency is None:
-            errors.append(FieldError(f"recipients[{n}]", f"no agency with id {agency_id}"))
+            missing = Sentence("no agency with id {id}", id=str(agency_id))
+            errors.append(FieldError(f"recipients[{n}]", missing))
         elif agency.state not in (None, j.state):
-            errors.append(FieldError(f"recipients[{n}]", f"is an agency of {agency.state}"))
+            elsewhere = Sentence("is an agency of {state}", state=str(agency.state))
+            errors.append(FieldError(f"recipients[{n}]", elsewhere))
         elif agency in chosen:
-            errors.append(FieldError(f"recipients[{n}]", f"names agency {agency_id} again"))
+            again = Sentence("names agency {id} again", id=str(agency_id))
+            errors.append(FieldError(f"recipients[{n}]", again))
         else:
             chosen.append(agency)
     if errors:
-        raise InvalidInput("; ".join(f"{e.field} {e.message}" for e in errors), errors)
+        raise InvalidInput("; ".join(f"{e.field} {english(e.message)}" for e in errors), errors)
     return chosen
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Session, SQLModel, col
 from .. import audit
 from ..enums import AuditAction, ResponseKind
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
+from ..i18n import N_, Sentence
 from ..models import Announcement, Jurisdiction, Letter, Response, Tracked, Vote
 from ..schemas import (
     BY_MODEL,
@@ -43,10 +44,35 @@ def columns_of(model: type[SQLModel]) -> dict[str, Any]:
     return {name: table.c[name] for name in listed_columns(model)}
 
 
+# "no vote with id 3", per kind of record: a whole sentence each, since in other languages
+# the words around the kind agree with it (ningún voto, ninguna carta).
+NO_SUCH = {
+    "jurisdiction": N_("no jurisdiction with id {id}"),
+    "agency": N_("no agency with id {id}"),
+    "vote": N_("no vote with id {id}"),
+    "letter": N_("no letter with id {id}"),
+    "response": N_("no response with id {id}"),
+    "announcement": N_("no announcement with id {id}"),
+    "document": N_("no document with id {id}"),
+    "user": N_("no user with id {id}"),
+    "api_key": N_("no api_key with id {id}"),
+    "webhook": N_("no webhook with id {id}"),
+    "follow": N_("no follow with id {id}"),
+}
+
+
+def no_such(model: type[SQLModel], record_id: int | str) -> Sentence:
+    """The sentence of a record that is not there (its English: "no vote with id 3")."""
+    name = str(model.__tablename__)
+    if name in NO_SUCH:
+        return Sentence(NO_SUCH[name], id=str(record_id))
+    return Sentence("no {record} with id {id}", record=name, id=str(record_id))
+
+
 def get(session: Session, model: type[T], record_id: int) -> T:
     record = session.get(model, record_id)
     if record is None:
-        raise NotFound(f"no {model.__tablename__} with id {record_id}")
+        raise NotFound(no_such(model, record_id))
     return record
 
 
@@ -138,10 +164,8 @@ def reference(session: Session, model: type[T], record_id: int, field: str) -> T
     known = cast("T | None", session.info.get(HELD, {}).get(model, {}).get(record_id))
     found = known if known is not None else session.get(model, record_id)
     if found is None:
-        raise InvalidInput(
-            f"no {model.__tablename__} with id {record_id}",
-            [FieldError(field, f"no {model.__tablename__} with id {record_id}")],
-        )
+        missing = no_such(model, record_id)
+        raise InvalidInput(missing, [FieldError(field, missing)])
     return found
 
 
@@ -152,7 +176,8 @@ def changes_of(model: type[SQLModel], update: BaseModel) -> dict[str, Any]:
     nulls = [k for k, v in changes.items() if v is None and not table.c[k].nullable]
     if nulls:
         raise InvalidInput(
-            f"{', '.join(nulls)} cannot be null", [FieldError(k, "cannot be null") for k in nulls]
+            f"{', '.join(nulls)} cannot be null",
+            [FieldError(k, Sentence("cannot be null")) for k in nulls],
         )
     return changes
 
@@ -251,13 +276,32 @@ def update(session: Session, record: T, changes: dict[str, Any], actor: Principa
 
 def refuse_if_used(session: Session, name: str, record_id: int | None, *refs: Any) -> None:
     """409 when rows still point at this record, e.g. `refs` = (Vote.jurisdiction_id, ...)."""
-    used = []
+    used: list[Sentence] = []
     for column in refs:
         n = session.scalar(sa.select(sa.func.count()).where(col(column) == record_id))
         if n:
-            used.append(f"{n} {column.class_.__tablename__} record{'s' if n > 1 else ''}")
+            table = str(column.class_.__tablename__)
+            one, many = RECORDS.get(table, (N_("{n} {table} record"), N_("{n} {table} records")))
+            used.append(Sentence(one if n == 1 else many, n=str(n), table=table))
     if used:
-        raise Conflict(f"{name} still has {' and '.join(used)}: delete or move them first")
+        listed = used[0]
+        for more in used[1:]:
+            listed = Sentence("{listed} and {more}", listed=listed, more=more)
+        refusal = Sentence(
+            "{name} still has {used}: delete or move them first", name=name, used=listed
+        )
+        raise Conflict(refusal)
+
+
+# "3 vote records", per kind of record that may hold another back from deletion (its count is
+# given as text, as the API writes it; English's plural, which Spanish shares, picks the form).
+RECORDS = {
+    "vote": (N_("{n} vote record"), N_("{n} vote records")),
+    "letter": (N_("{n} letter record"), N_("{n} letter records")),
+    "response": (N_("{n} response record"), N_("{n} response records")),
+    "announcement": (N_("{n} announcement record"), N_("{n} announcement records")),
+    "jurisdiction": (N_("{n} jurisdiction record"), N_("{n} jurisdiction records")),
+}
 
 
 def delete(session: Session, record: SQLModel, actor: Principal) -> None:

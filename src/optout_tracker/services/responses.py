@@ -6,7 +6,8 @@ from sqlmodel import Session
 
 from ..clock import today
 from ..enums import Access, ResponseKind
-from ..errors import FieldError, InvalidInput
+from ..errors import FieldError, InvalidInput, english
+from ..i18n import Sentence
 from ..models import Agency, Document, Jurisdiction, Letter, Response
 from ..schemas import RESPONSES, ResponseCreate, ResponseFilters, ResponseUpdate
 from ..security import Principal
@@ -38,20 +39,25 @@ def check(session: Session, response: Response | ResponseCreate) -> None:
     records.reference(session, Agency, response.agency_id, "agency_id")
     errors = []
     if response.received_on > today():
-        errors.append(FieldError("received_on", f"{response.received_on} is in the future"))
+        future = Sentence("{day} is in the future", day=str(response.received_on))
+        errors.append(FieldError("received_on", future))
     if response.letter_id is not None:
         letter = records.reference(session, Letter, response.letter_id, "letter_id")
         if letter.jurisdiction_id != response.jurisdiction_id:
-            errors.append(FieldError("letter_id", "belongs to another jurisdiction"))
+            errors.append(FieldError("letter_id", Sentence("belongs to another jurisdiction")))
         elif response.received_on < letter.sent_on:
             errors.append(
-                FieldError("received_on", f"is before the letter was sent ({letter.sent_on})")
+                FieldError(
+                    "received_on",
+                    Sentence("is before the letter was sent ({day})", day=str(letter.sent_on)),
+                )
             )
     adjusted = response.kind is ResponseKind.activation_date_adjusted
     if adjusted and response.new_activation_on is None:
-        errors.append(FieldError("new_activation_on", "is required for activation_date_adjusted"))
+        required = Sentence("is required for activation_date_adjusted")
+        errors.append(FieldError("new_activation_on", required))
     if errors:
-        raise InvalidInput("; ".join(f"{e.field} {e.message}" for e in errors), errors)
+        raise InvalidInput("; ".join(f"{e.field} {english(e.message)}" for e in errors), errors)
 
 
 def prepare(

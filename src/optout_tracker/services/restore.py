@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, col
 
 from ..enums import AuditAction
 from ..errors import Conflict, InvalidInput, NotFound
+from ..i18n import Sentence
 from ..models import Agency, AuditEntry, Jurisdiction, Letter
 from ..schemas import LETTERS, RESPONSES, VOTES, RecordKind
 from ..security import Principal
@@ -82,11 +83,18 @@ def restore(
     Conflict if it was restored already or what it referred to is gone."""
     entry = session.get(AuditEntry, entry_id)
     if entry is None:
-        raise NotFound(f"no audit entry with id {entry_id}")
+        raise NotFound(Sentence("no audit entry with id {id}", id=str(entry_id)))
     kind = kind_of(entry)
     name = f"{kind.entity} {entry.entity_id}"
     if done := restored(session, [entry]):
-        raise Conflict(f"{name} was restored already, as {kind.entity} {done[entry_id]}")
+        raise Conflict(
+            Sentence(
+                "{name} was restored already, as {entity} {id}",
+                name=name,
+                entity=kind.entity,
+                id=str(done[entry_id]),
+            )
+        )
     values = {k: before for k, (before, _after) in entry.changes.items() if k != "id"}
     for field, (model, what) in REFERENCES.items():
         ref = values.get(field)
@@ -104,7 +112,10 @@ def restore(
             window = response_window_days
             record = kinds.create(session, kind, payload, actor, response_window_days=window)
     except InvalidInput as exc:  # e.g. a response received before its letter, moved since
-        raise Conflict(f"{name} cannot be restored as it was: {exc.detail}") from exc
+        refusal = Sentence(
+            "{name} cannot be restored as it was: {reason}", name=name, reason=exc.detail
+        )
+        raise Conflict(refusal) from exc
     created = session.scalars(
         sa.select(AuditEntry).where(
             col(AuditEntry.action) == AuditAction.create,

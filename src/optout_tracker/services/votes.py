@@ -4,6 +4,7 @@ from sqlmodel import Session
 
 from ..clock import today
 from ..errors import FieldError, InvalidInput
+from ..i18n import Sentence
 from ..models import Jurisdiction, Vote
 from ..schemas import VOTES, VoteCreate, VoteFilters, VoteUpdate
 from ..security import Principal
@@ -38,8 +39,11 @@ def check(session: Session, vote: Vote | VoteCreate) -> None:
             [
                 FieldError(
                     "held_on",
-                    "is in the future, so outcome must be introduced or scheduled, "
-                    f"not {vote.outcome}",
+                    Sentence(
+                        "is in the future, so outcome must be introduced or scheduled, "
+                        "not {outcome}",
+                        outcome=str(vote.outcome),
+                    ),
                 )
             ],
         )

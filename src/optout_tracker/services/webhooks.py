@@ -13,6 +13,7 @@ from .. import audit, netguard
 from ..db_types import utcnow
 from ..enums import TEST_EVENT, AuditAction, DeliveryState
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
+from ..i18n import Sentence
 from ..models import Webhook, WebhookAttempt, WebhookDelivery
 from ..schemas import (
     DeliveryFilters,
@@ -48,7 +49,7 @@ def check_url(url: str, *, allow_private: bool) -> None:
     try:
         netguard.check_subscription(url, allow_private=allow_private)
     except netguard.Refused as exc:
-        message = f"not allowed: {exc}"
+        message = Sentence("not allowed: {reason}", reason=str(exc))
         raise InvalidInput(message, [FieldError("url", message)]) from None
 
 
@@ -95,7 +96,7 @@ def delete(session: Session, webhook: Webhook, actor: Principal) -> None:
 def send_test(session: Session, webhook: Webhook) -> WebhookDelivery:
     """Queue a `webhook.test` event for this subscription only, due at once."""
     if not webhook.active:
-        raise Conflict("the webhook is inactive: activate it before testing it")
+        raise Conflict(Sentence("the webhook is inactive: activate it before testing it"))
     data = {"webhook_id": webhook.id, "message": "A test event from optout-tracker."}
     row = outbox.delivery_row(webhook.id or 0, TEST_EVENT, outbox.body(TEST_EVENT, utcnow(), data))
     delivery = WebhookDelivery(**row)
@@ -110,11 +111,14 @@ def redeliver(session: Session, webhook: Webhook, delivery_id: int) -> WebhookDe
     first delivery and its attempts stay as they were."""
     original = _own_delivery(session, webhook.id or 0, delivery_id)
     if not webhook.active:
-        raise Conflict("the webhook is inactive: activate it before redelivering")
+        raise Conflict(Sentence("the webhook is inactive: activate it before redelivering"))
     if original.state is DeliveryState.pending:
         raise Conflict(
-            f"delivery {delivery_id} is still pending: the worker sends it, and retries it, "
-            "without being asked"
+            Sentence(
+                "delivery {id} is still pending: the worker sends it, and retries it, "
+                "without being asked",
+                id=str(delivery_id),
+            )
         )
     row = outbox.delivery_row(
         webhook.id or 0, original.event, original.body, message_id=original.message_id
@@ -163,7 +167,13 @@ def delivery(session: Session, webhook_id: int, delivery_id: int) -> WebhookDeli
 def _own_delivery(session: Session, webhook_id: int, delivery_id: int) -> WebhookDelivery:
     found = records.get(session, WebhookDelivery, delivery_id)
     if found.webhook_id != webhook_id:
-        raise NotFound(f"webhook {webhook_id} has no delivery {delivery_id}")
+        raise NotFound(
+            Sentence(
+                "webhook {webhook} has no delivery {delivery}",
+                webhook=str(webhook_id),
+                delivery=str(delivery_id),
+            )
+        )
     return found
 
 

@@ -9,8 +9,9 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
 
 from ..enums import Access
-from ..errors import Forbidden
+from ..errors import Forbidden, Message
 from ..http.auth import PrincipalDep
+from ..i18n import Sentence
 from ..security import Principal
 
 
@@ -28,7 +29,7 @@ async def sign_in_first(request: Request, exc: Exception) -> Response:
     return RedirectResponse(exc.location, status_code=303)
 
 
-def require_page(access: Access, refusal: str) -> Callable[[Request, Principal], Principal]:
+def require_page(access: Access, refusal: Message) -> Callable[[Request, Principal], Principal]:
     """A dependency that lets through only signed-in users with `access`."""
 
     def check(request: Request, principal: PrincipalDep) -> Principal:
@@ -42,8 +43,9 @@ def require_page(access: Access, refusal: str) -> Callable[[Request, Principal],
 
 
 Organizer = Annotated[
-    Principal, Depends(require_page(Access.write, "logging events needs the organizer role"))
+    Principal,
+    Depends(require_page(Access.write, Sentence("logging events needs the organizer role"))),
 ]
 AdminUser = Annotated[
-    Principal, Depends(require_page(Access.admin, "the admin pages need the admin role"))
+    Principal, Depends(require_page(Access.admin, Sentence("the admin pages need the admin role")))
 ]

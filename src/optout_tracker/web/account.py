@@ -13,6 +13,7 @@ from ..enums import Access, Alerts
 from ..errors import AppError
 from ..http import csrf
 from ..http.deps import IdPath, SessionDep, SettingsDep
+from ..i18n import Sentence
 from ..middleware import language_asked, language_cookie
 from ..schemas import FollowCreate, FollowUpdate
 from ..security import Principal
@@ -83,7 +84,7 @@ def follow(
             follows.follow(session, user_id, parse(FollowCreate, form), principal)
     except (ValidationError, AppError) as exc:
         return _account(request, session, principal, settings.mail_on, field_errors(exc), 422)
-    return once.saved(safe_next(form.get("next") or "/account"), "Following.")
+    return once.saved(safe_next(form.get("next") or "/account"), Sentence("Following."))
 
 
 @router.post("/account/follows/{follow_id}", response_class=HTMLResponse)
@@ -102,7 +103,7 @@ def change_alerts(
             follows.update(session, found, parse(FollowUpdate, form), principal)
     except (ValidationError, AppError) as exc:
         return _account(request, session, principal, settings.mail_on, field_errors(exc), 422)
-    return once.saved("/account", "Alerts changed.")
+    return once.saved("/account", Sentence("Alerts changed."))
 
 
 @router.post("/account/follows/{follow_id}/delete", response_class=HTMLResponse)
@@ -111,7 +112,7 @@ def unfollow(
 ) -> Response:
     found = follows.get(session, follows.owner_id(session, principal), follow_id)
     follows.delete(session, found, principal)
-    return once.saved("/account", "No longer following.")
+    return once.saved("/account", Sentence("No longer following."))
 
 
 @router.post("/account/api-keys", response_class=HTMLResponse)

@@ -11,9 +11,11 @@ from ..enums import Role
 from ..errors import AppError, FieldError, Forbidden, InvalidInput
 from ..http import csrf
 from ..http.deps import IdPath, SessionDep
+from ..i18n import N_, Sentence
 from ..security import Principal
 from ..services import accounts
 from ..text_input import field_errors
+from ..wording import words
 from . import api_keys
 from .access import AdminUser
 from .forms import FormData, Once
@@ -56,7 +58,7 @@ def create_user(
     try:
         with session.begin_nested():
             if form.get("role") not in {r.value for r in Role}:
-                raise InvalidInput("pick a role", [FieldError("role", "pick a role")])
+                raise InvalidInput("pick a role", [FieldError("role", Sentence("pick a role"))])
             user = accounts.create_user(
                 session,
                 form.get("email", ""),
@@ -69,7 +71,8 @@ def create_user(
         return _users_page(
             request, principal, session, 422, values=values, errors=field_errors(exc)
         )
-    return once.saved("/admin/users", f"Created {user.role} {user.email}.")
+    created = Sentence("Created {role} {email}.", role=words(user.role), email=user.email)
+    return once.saved("/admin/users", created)
 
 
 @router.post("/users/{user_id}/active", response_class=HTMLResponse)
@@ -78,11 +81,10 @@ def set_user_active(
 ) -> Response:
     active = form.get("active") == "true"
     if not active and user_id == principal.id:
-        raise Forbidden("you cannot deactivate your own account")
+        raise Forbidden(Sentence("you cannot deactivate your own account"))
     user = accounts.set_active(session, user_id, active, principal)
-    return once.saved(
-        "/admin/users", f"{user.email} is now {'active' if active else 'deactivated'}."
-    )
+    now = N_("{email} is now active.") if active else N_("{email} is now deactivated.")
+    return once.saved("/admin/users", Sentence(now, email=user.email))
 
 
 @router.get("/api-keys", response_class=HTMLResponse)

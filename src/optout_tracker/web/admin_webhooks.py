@@ -12,6 +12,7 @@ from ..enums import TEST_EVENT, DeliveryState
 from ..errors import AppError, Conflict, FieldError, InvalidInput
 from ..http import csrf
 from ..http.deps import IdPath, SessionDep, SettingsDep
+from ..i18n import Sentence, gettext
 from ..models import Webhook
 from ..schemas import (
     RECORD_EVENTS,
@@ -116,7 +117,7 @@ def _webhook_changes(form: dict[str, str], events: list[str]) -> WebhookUpdate:
     }
     secret, generate = form.get("secret", ""), form.get("generate_secret") == "true"
     if secret and generate:
-        message = "leave this empty to have a secret generated, or untick “generate”"
+        message = Sentence("leave this empty to have a secret generated, or untick “generate”")
         raise InvalidInput(message, [FieldError("secret", message)])
     if secret or generate:
         data["secret"] = secret or webhooks.new_secret()
@@ -129,7 +130,7 @@ def _webhook_errors(exc: ValidationError | AppError, events: list[str]) -> dict[
     for name, message in field_errors(exc).items():
         errors.setdefault(name.split("[", 1)[0], message)
     if "events" in errors and not events:
-        errors["events"] = "tick at least one event, or all events"
+        errors["events"] = gettext("tick at least one event, or all events")
     return errors
 
 
@@ -230,7 +231,7 @@ def edit_webhook(
         )
     else:
         if form.get("generate_secret") != "true":
-            message = f"Saved the subscription of {webhook.url}."
+            message = Sentence("Saved the subscription of {url}.", url=webhook.url)
             return once.saved(f"/admin/webhooks/{webhook_id}", message)
         # Like a new subscription's: shown on this answer only, no redirect, not cached.
         once.remember(f"/admin/webhooks/{webhook_id}")
@@ -259,9 +260,11 @@ def set_webhook_active(
         allow_private=False,
     )
     if active:
-        message = f"{webhook.url} is active again: its waiting deliveries resume."
+        message = Sentence("{url} is active again: its waiting deliveries resume.", url=webhook.url)
     else:
-        message = f"{webhook.url} is paused: no new events are queued, pending ones wait."
+        message = Sentence(
+            "{url} is paused: no new events are queued, pending ones wait.", url=webhook.url
+        )
     return once.saved(_back(form, webhook_id), message)
 
 
@@ -280,12 +283,17 @@ def send_test_event(
         with session.begin_nested():
             delivery = webhooks.send_test(session, webhook)
     except Conflict as exc:
-        flash(request, f"No test event was queued ({exc.detail}).")
+        flash(request, Sentence("No test event was queued ({reason}).", reason=exc.detail))
         return RedirectResponse(_back(form, webhook_id), status_code=303)
     return once.saved(
         _back(form, webhook_id),
-        f"A {TEST_EVENT} event (delivery {delivery.uuid}) is queued for {webhook.url}; "
-        "the worker sends it on its next round.",
+        Sentence(
+            "A {event} event (delivery {delivery}) is queued for {url}; "
+            "the worker sends it on its next round.",
+            event=TEST_EVENT,
+            delivery=str(delivery.uuid),
+            url=webhook.url,
+        ),
     )
 
 
@@ -307,12 +315,17 @@ def redeliver(
         with session.begin_nested():
             delivery = webhooks.redeliver(session, webhook, delivery_id)
     except Conflict as exc:
-        flash(request, f"Nothing was redelivered ({exc.detail}).")
+        flash(request, Sentence("Nothing was redelivered ({reason}).", reason=exc.detail))
         return RedirectResponse(back, status_code=303)
     return once.saved(
         back,
-        f"The {delivery.event} event is queued again (delivery {delivery.uuid}, webhook-id "
-        f"{delivery.message_id}); the worker sends it on its next round.",
+        Sentence(
+            "The {event} event is queued again (delivery {delivery}, webhook-id {message}); "
+            "the worker sends it on its next round.",
+            event=delivery.event,
+            delivery=str(delivery.uuid),
+            message=str(delivery.message_id),
+        ),
     )
 
 
@@ -324,4 +337,5 @@ def delete_webhook(
     webhook = webhooks.get(session, webhook_id)
     url = webhook.url
     webhooks.delete(session, webhook, principal)
-    return once.saved("/admin/webhooks", f"Deleted the subscription of {url} and its deliveries.")
+    deleted = Sentence("Deleted the subscription of {url} and its deliveries.", url=url)
+    return once.saved("/admin/webhooks", deleted)

@@ -7,10 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from .. import i18n
 from ..enums import Access, AgencyKind
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep
+from ..i18n import N_, Sentence
 from ..models import Agency
 from ..schemas import AgencyFilters, AgencyUpdate
 from ..security import Principal
@@ -24,25 +26,28 @@ router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 
 # The fields of the contacts form, as (name, label, input type), in the order shown.
 EDITABLE = (
-    ("name", "Name", "text"),
-    ("email", "E-mail", "email"),
-    ("fax", "Fax", "tel"),
-    ("postal_address", "Postal address", "textarea"),
-    ("website", "Website", "url"),
-    ("contact_source_url", "Where these contacts were confirmed (web address)", "url"),
-    ("contact_checked_on", "Checked there on", "date"),
-    ("response_window_days", "Days it has to answer a letter", "number"),
-    ("notes", "Notes", "textarea"),
+    ("name", N_("Name"), "text"),
+    ("email", N_("E-mail"), "email"),
+    ("fax", N_("Fax"), "tel"),
+    ("postal_address", N_("Postal address"), "textarea"),
+    ("website", N_("Website"), "url"),
+    ("contact_source_url", N_("Where these contacts were confirmed (web address)"), "url"),
+    ("contact_checked_on", N_("Checked there on"), "date"),
+    ("response_window_days", N_("Days it has to answer a letter"), "number"),
+    ("notes", N_("Notes"), "textarea"),
 )
-CONTACT_LABELS = {name: label for name, label, _ in EDITABLE}
-KIND_LABELS = {
-    AgencyKind.ice: "ICE",
-    AgencyKind.dhs: "DHS",
-    AgencyKind.fbi: "FBI",
-    AgencyKind.state_identification_bureau: "State identification bureaus",
-    AgencyKind.governor: "Governors",
-    AgencyKind.other: "Other agencies",
-}
+# Each in the answer's language where a page shows it (i18n.Translated).
+CONTACT_LABELS = i18n.Translated({name: label for name, label, _ in EDITABLE})
+KIND_LABELS = i18n.Translated(
+    {
+        AgencyKind.ice: "ICE",
+        AgencyKind.dhs: "DHS",
+        AgencyKind.fbi: "FBI",
+        AgencyKind.state_identification_bureau: N_("State identification bureaus"),
+        AgencyKind.governor: N_("Governors"),
+        AgencyKind.other: N_("Other agencies"),
+    }
+)
 
 
 @router.get("/agencies", response_class=HTMLResponse)
@@ -113,7 +118,7 @@ def edit(
 
     return save_edit(
         once, agency, form, save=save, again=partial(_form, request, principal, agency),
-        stored=lambda: _editable(agency), message="The agency was saved.",
+        stored=lambda: _editable(agency), message=Sentence("The agency was saved."),
     )  # fmt: skip
 
 
@@ -139,7 +144,7 @@ def _form(
         "agency_form.html",
         status_code,
         agency=agency,
-        fields=EDITABLE,
+        fields=[(name, i18n.gettext(label), kind) for name, label, kind in EDITABLE],
         labels=CONTACT_LABELS,
         values=values,
         errors=errors or {},

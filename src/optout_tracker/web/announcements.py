@@ -7,6 +7,7 @@ from pydantic import ValidationError
 from ..errors import AppError
 from ..http import csrf
 from ..http.deps import SessionDep
+from ..i18n import Sentence
 from ..schemas import AnnouncementCreate
 from ..services import announcements as service
 from ..text_input import field_errors, parse
@@ -40,4 +41,4 @@ def log_announcement(
             values=form,
             errors=field_errors(exc),
         )
-    return once.saved("/announcements/new", "The announcement was logged.")
+    return once.saved("/announcements/new", Sentence("The announcement was logged."))

@@ -9,19 +9,23 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from .. import i18n
 from ..enums import SCOPE_ACCESS, Scope
 from ..errors import AppError
+from ..i18n import N_, Sentence
 from ..schemas import ApiKeyCreate
 from ..security import Principal
 from ..services import accounts
 from ..text_input import field_errors, parse
 from .forms import Once
 
-SCOPE_WORDS = {
-    Scope.read: "read: also private notes",
-    Scope.write: "write: also create and edit",
-    Scope.admin: "admin: everything",
-}
+SCOPE_WORDS = i18n.Translated(  # each in the answer's language
+    {
+        Scope.read: N_("read: also private notes"),
+        Scope.write: N_("write: also create and edit"),
+        Scope.admin: N_("admin: everything"),
+    }
+)
 # Renders a page with the keys: its status code, then what `context` takes besides the
 # session and the caller (a refused form's values and errors, a new key and its token).
 KeysPage = Callable[..., Response]
@@ -72,4 +76,4 @@ def revoke(
     key_id: int, session: Session, principal: Principal, once: Once, landing: str
 ) -> Response:
     key = accounts.revoke_api_key(session, key_id, principal)
-    return once.saved(landing, f"Revoked the key {key.name!r}.")
+    return once.saved(landing, Sentence("Revoked the key {name}.", name=repr(key.name)))

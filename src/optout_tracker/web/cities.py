@@ -9,6 +9,7 @@ from ..enums import JurisdictionKind
 from ..errors import AppError
 from ..http import csrf
 from ..http.deps import SessionDep
+from ..i18n import Sentence
 from ..schemas import JurisdictionCreate
 from ..services import jurisdictions as service
 from ..text_input import field_errors, parse
@@ -38,7 +39,8 @@ def add_city(
             city = service.create(session, parse(JurisdictionCreate, data), principal)
     except (ValidationError, AppError) as exc:
         return _form(request, principal, session, form, field_errors(exc), status_code=422)
-    return once.saved(f"/jurisdictions/{city.slug}", f"{city.name}, {city.state} was added.")
+    added = Sentence("{name}, {state} was added.", name=city.name, state=city.state)
+    return once.saved(f"/jurisdictions/{city.slug}", added)
 
 
 def _form(

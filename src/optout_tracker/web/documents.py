@@ -13,6 +13,7 @@ from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep, SettingsDep
 from ..http.uploads import larger_body_for_writers, read_file
+from ..i18n import N_, Sentence
 from ..models import Jurisdiction, Letter
 from ..models import Response as ResponseRecord
 from ..security import Principal
@@ -25,6 +26,13 @@ from .templating import render
 
 # No router-wide CSRF check: an upload's check reads the form, which must wait until the
 # larger body limit is granted to a writer (`larger_body_for_writers`); each POST checks it.
+# What a page says after an upload, per kind of record (a whole sentence each, for languages
+# whose words agree with the kind).
+ATTACHED = {
+    "letter": N_("{filename} was attached to the letter."),
+    "response": N_("{filename} was attached to the response."),
+}
+
 router = APIRouter(include_in_schema=False)
 PUBLIC_VALUES = {"on", "true", "1"}
 # One slash, then printable ASCII without spaces or backslashes: browsers drop tabs and
@@ -106,7 +114,7 @@ def _store(
     except AppError as exc:
         return _refused(request, session, principal, kind, record, upload, exc)
     back = upload.back or _default_back(kind, record)
-    return once.saved(back, f"{document.filename} was attached to the {kind}.")
+    return once.saved(back, Sentence(ATTACHED[kind], filename=document.filename))
 
 
 def _default_back(kind: str, record: Letter | ResponseRecord) -> str:

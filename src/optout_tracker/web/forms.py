@@ -10,16 +10,17 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
-from ..errors import AppError, FieldError, InvalidInput
+from ..errors import AppError, FieldError, InvalidInput, Message
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import SessionDep
+from ..i18n import Sentence
 from ..schemas import CONTROL
 from ..services import idempotency
 from ..text_input import field_errors
 from .templating import flash
 
-ALREADY_SAVED = "This form was already saved: here is what it saved."
+ALREADY_SAVED = Sentence("This form was already saved: here is what it saved.")
 KEY_PREFIX = "form:"  # idempotency_key rows of form tokens, beside the API's keys
 
 
@@ -31,7 +32,7 @@ async def form_data(request: Request) -> dict[str, str]:
     if bad := [k for k, v in data.items() if CONTROL.search(v)]:
         raise InvalidInput(
             "the form holds control characters",
-            [FieldError(k, "must not contain control characters") for k in bad],
+            [FieldError(k, Sentence("must not contain control characters")) for k in bad],
         )
     return data
 
@@ -61,7 +62,7 @@ class FormOnce:
         self.request, self.session = request, session
         self.claim_id = claim_id  # None: the form came without a token
 
-    def saved(self, location: str, message: str) -> RedirectResponse:
+    def saved(self, location: str, message: Message) -> RedirectResponse:
         """The form saved: remember where it landed (for a second tap), say so, go there."""
         self.remember(location)
         flash(self.request, message)
@@ -96,8 +97,10 @@ def form_once(
     if claim.earlier is not None:
         if claim.earlier.request_hash != path:
             raise InvalidInput(
-                "this form's token belongs to another form: reload the page and submit again",
-                [FieldError(csrf.ONCE_FIELD, "belongs to another form")],
+                Sentence(
+                    "this form's token belongs to another form: reload the page and submit again"
+                ),
+                [FieldError(csrf.ONCE_FIELD, Sentence("belongs to another form"))],
             )
         if claim.earlier.location:
             raise AlreadySaved(claim.earlier.location)
@@ -130,7 +133,7 @@ def save_edit(
     save: Callable[[], str],  # writes the change; the page to land on
     again: EditForm,
     stored: Callable[[], dict[str, str]],  # the record's editable fields, as the form shows them
-    message: str,
+    message: Message,
 ) -> Response:
     """An edit form's submit, as the API's PATCH with If-Match: if the record changed since
     the form was drawn, both versions side by side (409) rather than overwriting theirs; if

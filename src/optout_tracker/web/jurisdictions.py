@@ -10,10 +10,11 @@ from pydantic import ValidationError
 from sqlmodel import Session, SQLModel
 
 from ..enums import Access, Channel, LetterPurpose, ResponseKind, VoteOutcome, VoteTopic
-from ..errors import AppError, Conflict, NotFound
+from ..errors import AppError, Conflict, Message, NotFound
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep, SettingsDep
+from ..i18n import N_, Sentence
 from ..models import AuditEntry, Jurisdiction
 from ..schemas import (
     LETTERS,
@@ -37,6 +38,33 @@ from .templating import pager_links, render
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(csrf.verify)])
 FORMS = {kind.entity: kind for kind in (VOTES, LETTERS, RESPONSES)}  # a dossier's "Log …"
+# What a page says after saving a record of each kind: a whole sentence per kind, since the
+# words around the kind agree with it in other languages (la carta, el voto).
+LOGGED = {
+    "vote": N_("The vote was logged."),
+    "letter": N_("The letter was logged."),
+    "response": N_("The response was logged."),
+}
+SAVED = {
+    "vote": N_("The vote was saved."),
+    "letter": N_("The letter was saved."),
+    "response": N_("The response was saved."),
+}
+DELETED = {
+    "vote": N_("The vote was deleted. It can be restored from the change history."),
+    "letter": N_("The letter was deleted. It can be restored from the change history."),
+    "response": N_("The response was deleted. It can be restored from the change history."),
+}
+RESTORED = {
+    "vote": N_("The vote was restored, as vote {id}."),
+    "letter": N_("The letter was restored, as letter {id}."),
+    "response": N_("The response was restored, as response {id}."),
+}
+MISSING = {
+    "vote": N_("{jurisdiction} has no vote with id {id}"),
+    "letter": N_("{jurisdiction} has no letter with id {id}"),
+    "response": N_("{jurisdiction} has no response with id {id}"),
+}
 
 
 @router.get("/jurisdictions", response_class=HTMLResponse)
@@ -62,16 +90,18 @@ def jurisdiction_list(
 
 
 # The options of the forms' choice fields, as (value, label).
-CHOICES = {
-    name: [(m.value, words(m.value)) for m in enum]
-    for name, enum in (
-        ("topic", VoteTopic),
-        ("outcome", VoteOutcome),
-        ("channel", Channel),
-        ("purpose", LetterPurpose),
-        ("kind", ResponseKind),
-    )
-}
+CHOICE_ENUMS = (
+    ("topic", VoteTopic),
+    ("outcome", VoteOutcome),
+    ("channel", Channel),
+    ("purpose", LetterPurpose),
+    ("kind", ResponseKind),
+)
+
+
+def choices() -> dict[str, list[tuple[str, str]]]:
+    """The options of the event forms' selects, in the answer's language (so per answer)."""
+    return {name: [(m.value, words(m.value)) for m in enum] for name, enum in CHOICE_ENUMS}
 
 
 @router.get("/jurisdictions/{slug}", response_class=HTMLResponse)
@@ -92,7 +122,7 @@ def dossier(
         "dossier.html",
         page=page,
         links=links,
-        choices=CHOICES,
+        choices=choices(),
         can_delete=admin,
         restorable=restore.restorable(session, page.history) if admin else set(),
         following=follows.following(session, principal, jurisdiction_id=page.j.id),
@@ -102,7 +132,9 @@ def dossier(
 def form_kind(kind: str) -> RecordKind:
     """The kind the `kind` form logs (a 404 for a kind that has none, before anything else)."""
     if kind not in FORMS:
-        raise NotFound(f"there is no {kind!r} form: log a vote, a letter or a response")
+        raise NotFound(
+            Sentence("there is no {kind} form: log a vote, a letter or a response", kind=repr(kind))
+        )
     return FORMS[kind]
 
 
@@ -127,7 +159,7 @@ def event_form(
         kind=kind,
         values={},
         errors={},
-        choices=CHOICES,
+        choices=choices(),
     )
 
 
@@ -167,9 +199,9 @@ def log_event(
             kind=kind,
             values=form,
             errors=field_errors(exc),
-            choices=CHOICES,
+            choices=choices(),
         )
-    return once.saved(event_url(j, kind, record), f"The {kind} was logged.")
+    return once.saved(event_url(j, kind, record), Sentence(LOGGED[kind]))
 
 
 @router.get("/jurisdictions/{slug}/edit", response_class=HTMLResponse)
@@ -202,7 +234,7 @@ def edit(
 
     return save_edit(
         once, j, form, save=save, again=again, stored=lambda: _editable(j),
-        message="The jurisdiction was saved.",
+        message=Sentence("The jurisdiction was saved."),
     )  # fmt: skip
 
 
@@ -234,7 +266,7 @@ def _record(
     j, _ = service.get_by_slug(session, slug)
     record = records.get(session, record_kind.model, record_id)
     if getattr(record, "jurisdiction_id", None) != j.id:
-        raise NotFound(f"{j.name} has no {kind} with id {record_id}")
+        raise NotFound(Sentence(MISSING[kind], jurisdiction=j.name, id=str(record_id)))
     return j, record_kind, record
 
 
@@ -263,7 +295,7 @@ def _record_form(
         page=dossiers.dossier(session, slug, principal, forms=True),
         kind=kind,
         record=record,
-        choices=CHOICES,
+        choices=choices(),
         **{"values": _editable_fields(record), "errors": {}, **context},
     )
 
@@ -305,7 +337,7 @@ def edit_record(
     return save_edit(
         once, record, form, save=save,
         again=partial(_record_form, request, session, principal, slug, kind, record),
-        stored=lambda: _editable_fields(record), message=f"The {kind} was saved.",
+        stored=lambda: _editable_fields(record), message=Sentence(SAVED[kind]),
     )  # fmt: skip
 
 
@@ -317,7 +349,7 @@ def _delete_page(
     kind: str,
     record: SQLModel,
     status_code: int = 200,
-    refusal: str | None = None,
+    refusal: Message | None = None,
 ) -> Response:
     """What a delete would remove, in words, and the button that does it."""
     return render(
@@ -329,7 +361,7 @@ def _delete_page(
         kind=kind,
         record=record,
         event=campaign.entry(session, kind, getattr(record, "id", 0)),
-        refusal=refusal,
+        refusal=None if refusal is None else str(refusal),
     )
 
 
@@ -364,8 +396,7 @@ def delete_record(
             kinds.delete(session, record_kind, record, principal)
     except Conflict as exc:  # e.g. a letter that responses answer: said on the page
         return _delete_page(request, session, principal, j, kind, record, 409, exc.detail)
-    message = f"The {kind} was deleted. It can be restored from the change history."
-    return once.saved(f"/jurisdictions/{j.slug}#history", message)
+    return once.saved(f"/jurisdictions/{j.slug}#history", Sentence(DELETED[kind]))
 
 
 @router.post("/jurisdictions/{slug}/history/{entry_id}/restore", response_class=HTMLResponse)
@@ -381,9 +412,13 @@ def restore_record(
     j, _ = service.get_by_slug(session, slug)
     entry = session.get(AuditEntry, entry_id)
     if entry is None or entry.jurisdiction_id != j.id:
-        raise NotFound(f"{j.name}'s history has no entry {entry_id}")
+        raise NotFound(
+            Sentence(
+                "{jurisdiction}'s history has no entry {id}", jurisdiction=j.name, id=str(entry_id)
+            )
+        )
     window = settings.response_window_days
     kind, record = restore.restore(session, entry_id, principal, response_window_days=window)
     new_id = getattr(record, "id", 0)
-    message = f"The {kind.entity} was restored, as {kind.entity} {new_id}."
+    message = Sentence(RESTORED[kind.entity], id=str(new_id))
     return once.saved(event_url(j, kind.entity, record), message)

@@ -15,6 +15,7 @@ from ..errors import AppError, FieldError, InvalidInput
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep, SettingsDep
+from ..i18n import Sentence, gettext, ngettext
 from ..schemas import LetterCreate, NoticeCreate
 from ..security import Principal
 from ..services import documents, jurisdictions, notices
@@ -114,7 +115,8 @@ def send_notice(
     try:
         if not checked:
             raise InvalidInput(
-                "no recipient chosen", [FieldError("recipients", "check at least one agency")]
+                "no recipient chosen",
+                [FieldError("recipients", Sentence("check at least one agency"))],
             )
         with session.begin_nested():  # a refused form leaves nothing behind
             payload = NoticeCreate.model_validate(
@@ -131,7 +133,11 @@ def send_notice(
             request, principal, draft, 422, values=form, checked=checked, errors=errors
         )
     n = len(sent)
-    message = f"The notice was logged: {n} letter{'s' if n > 1 else ''}, ready to print or send."
+    message = ngettext(
+        "The notice was logged: {n} letter, ready to print or send.",
+        "The notice was logged: {n} letters, ready to print or send.",
+        n,
+    ).format(n=n)
     return once.saved(f"/jurisdictions/{draft.j.slug}#notice", message)
 
 
@@ -254,7 +260,10 @@ def send_chaser(
     except (ValidationError, AppError) as exc:
         errors = field_errors(exc)
         if "follows_letter_id" in errors:  # the one way a chaser's form can miss its letter
-            errors["sent_on"] = f"is before the letter it follows ({first.sent_on})"
+            errors["sent_on"] = gettext("is before the letter it follows ({day})").format(
+                day=first.sent_on
+            )
             del errors["follows_letter_id"]
         return _chaser_form(request, principal, view, form, 422, errors)
-    return once.saved(f"/letters/{chaser.id}", "The follow-up was logged, ready to print or send.")
+    logged = Sentence("The follow-up was logged, ready to print or send.")
+    return once.saved(f"/letters/{chaser.id}", logged)

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from ..db import UnitsOfWork
-from ..errors import TooManyRequests
+from ..errors import Message, TooManyRequests
 from ..http import csrf
 from ..http.auth import SESSION_TOKEN, PrincipalDep, get_principal
 from ..http.deps import SessionDep, UnitsDep
+from ..i18n import Sentence
 from ..middleware import language_cookie
 from ..schemas import CONTROL
 from ..services import accounts
@@ -84,7 +85,8 @@ def login(
     except TooManyRequests as exc:
         return _login_refused(request, units, email, next, exc.detail, 429, exc.headers)
     if user is None:
-        return _login_refused(request, units, email, next, "Wrong email or password.", 401)
+        refusal = Sentence("Wrong email or password.")
+        return _login_refused(request, units, email, next, refusal, 401)
     request.session.clear()  # a fresh session: nothing from before sign-in carries over
     request.session[SESSION_TOKEN] = token
     csrf.rotate(request)
@@ -99,13 +101,13 @@ def _login_refused(
     units: UnitsOfWork,
     email: str,
     next: str | None,
-    error: str,
+    error: Message,
     status_code: int,
     headers: dict[str, str] | None = None,
 ) -> Response:
     with units(write=False) as session:
         principal = get_principal(request, session)
-    context = {"principal": principal, "next": safe_next(next), "email": email, "error": error}
+    context = {"principal": principal, "next": safe_next(next), "email": email, "error": str(error)}
     return templates.TemplateResponse(
         request, "login.html", context, status_code=status_code, headers=headers
     )

@@ -12,7 +12,9 @@ from starlette.responses import Response
 
 from .. import i18n, statusmap
 from ..enums import STATUS_LABELS, Access, CampaignStatus
+from ..errors import Message
 from ..http import auth, csrf
+from ..i18n import N_
 from ..paths import TEMPLATES_DIR
 from ..schemas import PageParams
 from ..security import Principal
@@ -75,9 +77,10 @@ templates.env.globals.update(
 templates.env.filters.update(day=day, long_day=long_day, words=words)
 
 
-def flash(request: Request, message: str) -> None:
-    """A one-time message for the next page, e.g. after a form redirects."""
-    request.session["flash"] = message
+def flash(request: Request, message: Message) -> None:
+    """A one-time message for the next page, e.g. after a form redirects: said in this
+    request's language (the next page is the same reader's)."""
+    request.session["flash"] = str(message)
 
 
 def pager_links(request: Request, params: PageParams, total: int) -> dict[str, str]:
@@ -114,14 +117,33 @@ def render(
     return templates.TemplateResponse(request, name, context, status_code=status_code)
 
 
+# The titles of the errors a page may show that are HTTP's own phrases (the others are the
+# errors' titles, errors.py), marked for the catalog.
+HTTP_TITLES = (
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Conflict"),
+    N_("Precondition Failed"),
+    N_("Unprocessable Content"),
+    N_("Unprocessable Entity"),
+    N_("Too Many Requests"),
+    N_("Internal Server Error"),
+    N_("Service Unavailable"),
+)
+
+
 def error_page(
-    request: Request, status: int, title: str, detail: str, headers: dict[str, str] | None
+    request: Request, status: int, title: str, detail: Message, headers: dict[str, str] | None
 ) -> Response:
-    """An error as a page in the site's style, for people (http/problems.py asks for it)."""
+    """An error as a page in the site's style, for people (http/problems.py asks for it), in
+    the page's language: its title from the catalog, its detail said as a Sentence."""
     context = {
         "status": status,
-        "title": title,
-        "detail": detail,
+        "title": i18n.gettext(title),
+        "detail": str(detail),
         "principal": auth.identified(request),  # the header still says who is signed in
         "flash": None,
     }
