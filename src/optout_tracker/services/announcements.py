@@ -8,6 +8,7 @@ from sqlmodel import Session, col
 from ..clock import today
 from ..enums import AgencyKind, AnnouncementEffect
 from ..errors import FieldError, InvalidInput
+from ..i18n import gettext
 from ..models import Agency, Announcement
 from ..schemas import (
     ANNOUNCEMENTS,
@@ -105,6 +106,9 @@ def form_choices(session: Session) -> FormChoices:
     agencies = [(a.id or 0, f"{a.name} ({a.state})" if a.state else a.name) for a in national_first]
     return FormChoices(
         agencies=agencies,
-        scopes=[(NATIONAL, "National: every jurisdiction"), *jurisdictions.state_choices()],
+        scopes=[
+            (NATIONAL, gettext("National: every jurisdiction")),
+            *jurisdictions.state_choices(),
+        ],
         effects=[(e.value, words(e.value)) for e in AnnouncementEffect],
     )

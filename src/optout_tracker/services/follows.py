@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 from .. import audit
 from ..enums import ActorKind, Alerts, AuditAction, FollowTarget
 from ..errors import Conflict, FieldError, InvalidInput, NotFound
+from ..i18n import gettext
 from ..models import Follow, Jurisdiction, User
 from ..schemas import FollowCreate, FollowPublic, FollowUpdate
 from ..security import Principal
@@ -142,9 +143,12 @@ def described(session: Session, found: list[Follow]) -> dict[int, tuple[str, str
     out: dict[int, tuple[str, str | None]] = {}
     for f in found:
         if f.target is FollowTarget.all:
-            out[f.id or 0] = ("Every jurisdiction", None)
+            out[f.id or 0] = (gettext("Every jurisdiction"), None)
         elif f.target is FollowTarget.state:
-            out[f.id or 0] = (f"Everything in {f.state}", f"/states/{f.state}")
+            out[f.id or 0] = (
+                gettext("Everything in {state}").format(state=f.state),
+                f"/states/{f.state}",
+            )
         else:
             j = named.get(f.jurisdiction_id or 0)
             out[f.id or 0] = (

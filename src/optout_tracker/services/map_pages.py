@@ -14,6 +14,7 @@ from .. import data_version, mapimage, mapsvg, statusmap
 from ..clock import today
 from ..enums import JurisdictionKind
 from ..errors import NotFound
+from ..i18n import gettext
 from ..models import Agency, Jurisdiction, Vote
 from ..schemas import (
     AsOf,
@@ -27,7 +28,7 @@ from ..schemas import (
     TimelineEntry,
 )
 from ..statusmap import Layer, View
-from ..wording import day
+from ..wording import day, month, number
 from . import agencies, campaign, follow_up, jurisdictions, public, status_as_of
 
 HOME_FOLLOW_UP = 10  # next steps the home page lists; /follow-up has them all
@@ -158,7 +159,7 @@ def home(session: Session, params: MapQuery) -> HomePage:
         upcoming_votes=votes,
         upcoming_activations=activations,
         share=ShareCard(
-            title="Secure Communities opt-out campaigns",
+            title=gettext("Secure Communities opt-out campaigns"),
             description=_counted(shown.drawn, params.view, params.on),
             path=f"/{params.query()}",
             image=shown.image,
@@ -182,7 +183,7 @@ def state_page(session: Session, code: str, params: MapDay) -> StatePage:
         cities=cities,
         cities_total=cities_total,
         share=ShareCard(
-            title=f"{state.name}: Secure Communities opt-out campaigns",
+            title=gettext("{state}: Secure Communities opt-out campaigns").format(state=state.name),
             description=_counted(shown.drawn, "counties", params.on),
             path=f"/states/{state.state}{params.query()}",
             image=shown.image,
@@ -199,13 +200,27 @@ def map_image(session: Session, params: MapParams) -> mapimage.Image:
     """The map of `params` as a share card's PNG, rendered again only when the data (or the
     day) changes; the same SVG as the page's, from the same cache."""
     drawn = _map_view(session, params, params).drawn
-    area = "county" if params.view == "counties" else "state"
+    campaigns = params.layer == "campaign"
     if params.state:
-        title = f"{_mapped_state(session, params.state).name}: by county"
+        pattern = (
+            gettext("{state}: by county, opt-out campaigns, {date}")
+            if campaigns
+            else gettext("{state}: by county, rollout, {date}")
+        )
+    elif params.view == "counties":
+        pattern = (
+            gettext("Secure Communities by county, opt-out campaigns, {date}")
+            if campaigns
+            else gettext("Secure Communities by county, rollout, {date}")
+        )
     else:
-        title = f"Secure Communities by {area}"
-    words = "opt-out campaigns" if params.layer == "campaign" else "rollout"
-    title = f"{title}, {words}, {day(params.on)}"
+        pattern = (
+            gettext("Secure Communities by state, opt-out campaigns, {date}")
+            if campaigns
+            else gettext("Secure Communities by state, rollout, {date}")
+        )
+    state = _mapped_state(session, params.state).name if params.state else ""
+    title = pattern.format(state=state, date=day(params.on))
     return mapimage.png(_version(session), params, title, lambda: drawn.svg)
 
 
@@ -219,12 +234,23 @@ def share_image(state: str, fips: str | None) -> str:
 def _counted(drawn: statusmap.DrawnMap, view: View, on: date) -> str:
     """The legend in a sentence: 'Counties by campaign status, Dec 2, 2025: Denied 3, …'."""
     shown = ", ".join(
-        f"{statusmap.LABELS[key]} {n:,}"
+        gettext("{category} {count}").format(category=statusmap.LABELS[key], count=number(n))
         for key, n in sorted(drawn.counts.items(), key=lambda item: -item[1])
         if n
     )
-    by = "campaign status" if drawn.layer == "campaign" else "rollout of Secure Communities"
-    return f"{view.capitalize()} by {by}, {day(on)}: {shown}."
+    if drawn.layer == "campaign":
+        pattern = (
+            gettext("Counties by campaign status, {date}: {counts}.")
+            if view == "counties"
+            else gettext("States by campaign status, {date}: {counts}.")
+        )
+    else:
+        pattern = (
+            gettext("Counties by rollout of Secure Communities, {date}: {counts}.")
+            if view == "counties"
+            else gettext("States by rollout of Secure Communities, {date}: {counts}.")
+        )
+    return pattern.format(date=day(on), counts=shown)
 
 
 def _mapped_state(session: Session, code: str) -> Jurisdiction:
@@ -238,14 +264,31 @@ def _mapped_state(session: Session, code: str) -> Jurisdiction:
 def _map_view(session: Session, params: MapParams, links: MapDay, new_tab: bool = False) -> MapView:
     """The map of `params` (the country's, or a state's counties), drawn from the statuses as
     of its day, redrawn when the data changes; its page's links carry `links`."""
-    what = "campaign status" if params.layer == "campaign" else "rollout of Secure Communities"
+    campaigns = params.layer == "campaign"
     if params.state:
         state = _mapped_state(session, params.state)
         outlines = mapsvg.state_map((state.fips or "")[:2])
-        label = f"Map of the counties of {state.name} by {what}, {day(params.on)}"
+        pattern = (
+            gettext("Map of the counties of {state} by campaign status, {date}")
+            if campaigns
+            else gettext("Map of the counties of {state} by rollout of Secure Communities, {date}")
+        )
+        label = pattern.format(state=state.name, date=day(params.on))
     else:
         outlines = mapsvg.us_map()
-        label = f"Map of US {params.view} by {what}, {day(params.on)}"
+        if params.view == "counties":
+            pattern = (
+                gettext("Map of US counties by campaign status, {date}")
+                if campaigns
+                else gettext("Map of US counties by rollout of Secure Communities, {date}")
+            )
+        else:
+            pattern = (
+                gettext("Map of US states by campaign status, {date}")
+                if campaigns
+                else gettext("Map of US states by rollout of Secure Communities, {date}")
+            )
+        label = pattern.format(date=day(params.on))
     filters = ByFipsFilters(state=params.state, as_of=params.as_of)
     version = _version(session)
     drawn = statusmap.draw(
@@ -284,13 +327,15 @@ def _steps(session: Session, params: MapDay, version: Hashable) -> list[Step]:
     steps = [
         Step(
             d,
-            day(d) if span and d == span[1] else f"{d:%b} {d.year}",
+            day(d) if span and d == span[1] else month(d),
             params.query(as_of=d),
             params.as_of == d,
         )
         for d in days
     ]
-    steps.append(Step(today(), "Today", params.query(as_of=None), params.as_of in (None, today())))
+    steps.append(
+        Step(today(), gettext("Today"), params.query(as_of=None), params.as_of in (None, today()))
+    )
     return steps
 
 

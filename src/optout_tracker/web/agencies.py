@@ -11,6 +11,7 @@ from ..enums import Access, AgencyKind
 from ..http import csrf
 from ..http.auth import PrincipalDep
 from ..http.deps import IdPath, SessionDep
+from ..i18n import N_, Translated
 from ..models import Agency
 from ..schemas import AgencyFilters, AgencyUpdate
 from ..security import Principal
@@ -35,14 +36,16 @@ EDITABLE = (
     ("notes", "Notes", "textarea"),
 )
 CONTACT_LABELS = {name: label for name, label, _ in EDITABLE}
-KIND_LABELS = {
-    AgencyKind.ice: "ICE",
-    AgencyKind.dhs: "DHS",
-    AgencyKind.fbi: "FBI",
-    AgencyKind.state_identification_bureau: "State identification bureaus",
-    AgencyKind.governor: "Governors",
-    AgencyKind.other: "Other agencies",
-}
+KIND_LABELS = Translated(
+    {
+        AgencyKind.ice: "ICE",
+        AgencyKind.dhs: "DHS",
+        AgencyKind.fbi: "FBI",
+        AgencyKind.state_identification_bureau: N_("State identification bureaus"),
+        AgencyKind.governor: N_("Governors"),
+        AgencyKind.other: N_("Other agencies"),
+    }
+)
 
 
 @router.get("/agencies", response_class=HTMLResponse)

@@ -11,17 +11,20 @@ from sqlmodel import Session
 
 from ..enums import SCOPE_ACCESS, Scope
 from ..errors import AppError
+from ..i18n import N_, Translated
 from ..schemas import ApiKeyCreate
 from ..security import Principal
 from ..services import accounts
 from ..text_input import field_errors, parse
 from .forms import Once
 
-SCOPE_WORDS = {
-    Scope.read: "read: also private notes",
-    Scope.write: "write: also create and edit",
-    Scope.admin: "admin: everything",
-}
+SCOPE_WORDS = Translated(
+    {
+        Scope.read: N_("read: also private notes"),
+        Scope.write: N_("write: also create and edit"),
+        Scope.admin: N_("admin: everything"),
+    }
+)
 # Renders a page with the keys: its status code, then what `context` takes besides the
 # session and the caller (a refused form's values and errors, a new key and its token).
 KeysPage = Callable[..., Response]

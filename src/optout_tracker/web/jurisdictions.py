@@ -1,6 +1,7 @@
 """`/jurisdictions`: the list, the dossier, and the organizers' forms."""
 
 from datetime import date
+from enum import StrEnum
 from functools import partial
 from typing import Annotated, Any
 
@@ -61,17 +62,20 @@ def jurisdiction_list(
     )
 
 
-# The options of the forms' choice fields, as (value, label).
-CHOICES = {
-    name: [(m.value, words(m.value)) for m in enum]
-    for name, enum in (
-        ("topic", VoteTopic),
-        ("outcome", VoteOutcome),
-        ("channel", Channel),
-        ("purpose", LetterPurpose),
-        ("kind", ResponseKind),
-    )
+# The vocabularies of the forms' choice fields.
+CHOICE_ENUMS: dict[str, type[StrEnum]] = {
+    "topic": VoteTopic,
+    "outcome": VoteOutcome,
+    "channel": Channel,
+    "purpose": LetterPurpose,
+    "kind": ResponseKind,
 }
+
+
+def choices() -> dict[str, list[tuple[str, str]]]:
+    """The options of the forms' choice fields, as (value, label): the labels in the
+    language of the answer being made (so made for each answer, not once)."""
+    return {name: [(m.value, words(m.value)) for m in enum] for name, enum in CHOICE_ENUMS.items()}
 
 
 @router.get("/jurisdictions/{slug}", response_class=HTMLResponse)
@@ -92,7 +96,7 @@ def dossier(
         "dossier.html",
         page=page,
         links=links,
-        choices=CHOICES,
+        choices=choices(),
         can_delete=admin,
         restorable=restore.restorable(session, page.history) if admin else set(),
         following=follows.following(session, principal, jurisdiction_id=page.j.id),
@@ -127,7 +131,7 @@ def event_form(
         kind=kind,
         values={},
         errors={},
-        choices=CHOICES,
+        choices=choices(),
     )
 
 
@@ -167,7 +171,7 @@ def log_event(
             kind=kind,
             values=form,
             errors=field_errors(exc),
-            choices=CHOICES,
+            choices=choices(),
         )
     return once.saved(event_url(j, kind, record), f"The {kind} was logged.")
 
@@ -263,7 +267,7 @@ def _record_form(
         page=dossiers.dossier(session, slug, principal, forms=True),
         kind=kind,
         record=record,
-        choices=CHOICES,
+        choices=choices(),
         **{"values": _editable_fields(record), "errors": {}, **context},
     )
 
