@@ -115,7 +115,9 @@ def test_the_timeline_speaks_spanish_and_writes_its_numbers_so(
     session.commit()
     r = client.get("/timeline?lang=es")
     assert r.status_code == 200
-    chart = unescape(re.search(r'<svg class="timeline-chart".*?</svg>', r.text, re.S).group(0))
+    drawn = re.search(r'<svg class="timeline-chart".*?</svg>', r.text, re.S)
+    assert drawn, "the page draws the chart"
+    chart = unescape(drawn.group(0))
     assert '<title id="timeline-chart-title">Condados activados por mes y en total, de oct' in chart
     assert "de 3.142 condados activados de oct 2008 a ene 2017" in chart  # its description
     for band in ("Anuncios", "Eventos de campaña", "Condados activados en total"):
