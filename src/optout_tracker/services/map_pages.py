@@ -4,7 +4,7 @@ the embeddable map, and the map as a share card's picture (`/map.png`)."""
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlencode
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
@@ -14,7 +14,7 @@ from .. import data_version, mapimage, mapsvg, statusmap
 from ..clock import today
 from ..enums import JurisdictionKind
 from ..errors import NotFound
-from ..i18n import gettext
+from ..i18n import N_, gettext
 from ..models import Agency, Jurisdiction, Vote
 from ..schemas import (
     AsOf,
@@ -33,6 +33,34 @@ from . import agencies, campaign, follow_up, jurisdictions, public, status_as_of
 
 HOME_FOLLOW_UP = 10  # next steps the home page lists; /follow-up has them all
 CITIES = 100  # listed on a state's page; its jurisdictions list has them all
+
+# What a map is, in words, by what it shows ("state": a state's counties) and its layer: whole
+# sentences for the catalog, said in the reader's language where shown.
+Shown = tuple[Literal["counties", "states", "state"], Layer]
+MAP_LABELS: dict[Shown, str] = {  # the SVG's <title>, which names the map for screen readers
+    ("counties", "campaign"): N_("Map of US counties by campaign status, {date}"),
+    ("counties", "rollout"): N_("Map of US counties by rollout of Secure Communities, {date}"),
+    ("states", "campaign"): N_("Map of US states by campaign status, {date}"),
+    ("states", "rollout"): N_("Map of US states by rollout of Secure Communities, {date}"),
+    ("state", "campaign"): N_("Map of the counties of {state} by campaign status, {date}"),
+    ("state", "rollout"): N_(
+        "Map of the counties of {state} by rollout of Secure Communities, {date}"
+    ),
+}
+PICTURE_TITLES: dict[Shown, str] = {  # the title line of /map.png
+    ("counties", "campaign"): N_("Secure Communities by county, opt-out campaigns, {date}"),
+    ("counties", "rollout"): N_("Secure Communities by county, rollout, {date}"),
+    ("states", "campaign"): N_("Secure Communities by state, opt-out campaigns, {date}"),
+    ("states", "rollout"): N_("Secure Communities by state, rollout, {date}"),
+    ("state", "campaign"): N_("{state}: by county, opt-out campaigns, {date}"),
+    ("state", "rollout"): N_("{state}: by county, rollout, {date}"),
+}
+COUNTED: dict[tuple[View, Layer], str] = {  # the legend in a sentence (a share card's)
+    ("counties", "campaign"): N_("Counties by campaign status, {date}: {counts}."),
+    ("counties", "rollout"): N_("Counties by rollout of Secure Communities, {date}: {counts}."),
+    ("states", "campaign"): N_("States by campaign status, {date}: {counts}."),
+    ("states", "rollout"): N_("States by rollout of Secure Communities, {date}: {counts}."),
+}
 
 
 class MapDay(QueryInput):
@@ -200,27 +228,8 @@ def map_image(session: Session, params: MapParams) -> mapimage.Image:
     """The map of `params` as a share card's PNG, rendered again only when the data (or the
     day) changes; the same SVG as the page's, from the same cache."""
     drawn = _map_view(session, params, params).drawn
-    campaigns = params.layer == "campaign"
-    if params.state:
-        pattern = (
-            gettext("{state}: by county, opt-out campaigns, {date}")
-            if campaigns
-            else gettext("{state}: by county, rollout, {date}")
-        )
-    elif params.view == "counties":
-        pattern = (
-            gettext("Secure Communities by county, opt-out campaigns, {date}")
-            if campaigns
-            else gettext("Secure Communities by county, rollout, {date}")
-        )
-    else:
-        pattern = (
-            gettext("Secure Communities by state, opt-out campaigns, {date}")
-            if campaigns
-            else gettext("Secure Communities by state, rollout, {date}")
-        )
     state = _mapped_state(session, params.state).name if params.state else ""
-    title = pattern.format(state=state, date=day(params.on))
+    title = gettext(PICTURE_TITLES[_shown(params)]).format(state=state, date=day(params.on))
     return mapimage.png(_version(session), params, title, lambda: drawn.svg)
 
 
@@ -238,19 +247,11 @@ def _counted(drawn: statusmap.DrawnMap, view: View, on: date) -> str:
         for key, n in sorted(drawn.counts.items(), key=lambda item: -item[1])
         if n
     )
-    if drawn.layer == "campaign":
-        pattern = (
-            gettext("Counties by campaign status, {date}: {counts}.")
-            if view == "counties"
-            else gettext("States by campaign status, {date}: {counts}.")
-        )
-    else:
-        pattern = (
-            gettext("Counties by rollout of Secure Communities, {date}: {counts}.")
-            if view == "counties"
-            else gettext("States by rollout of Secure Communities, {date}: {counts}.")
-        )
-    return pattern.format(date=day(on), counts=shown)
+    return gettext(COUNTED[view, drawn.layer]).format(date=day(on), counts=shown)
+
+
+def _shown(params: MapParams) -> Shown:
+    return ("state" if params.state else params.view, params.layer)
 
 
 def _mapped_state(session: Session, code: str) -> Jurisdiction:
@@ -264,31 +265,13 @@ def _mapped_state(session: Session, code: str) -> Jurisdiction:
 def _map_view(session: Session, params: MapParams, links: MapDay, new_tab: bool = False) -> MapView:
     """The map of `params` (the country's, or a state's counties), drawn from the statuses as
     of its day, redrawn when the data changes; its page's links carry `links`."""
-    campaigns = params.layer == "campaign"
     if params.state:
         state = _mapped_state(session, params.state)
         outlines = mapsvg.state_map((state.fips or "")[:2])
-        pattern = (
-            gettext("Map of the counties of {state} by campaign status, {date}")
-            if campaigns
-            else gettext("Map of the counties of {state} by rollout of Secure Communities, {date}")
-        )
-        label = pattern.format(state=state.name, date=day(params.on))
+        name = state.name
     else:
-        outlines = mapsvg.us_map()
-        if params.view == "counties":
-            pattern = (
-                gettext("Map of US counties by campaign status, {date}")
-                if campaigns
-                else gettext("Map of US counties by rollout of Secure Communities, {date}")
-            )
-        else:
-            pattern = (
-                gettext("Map of US states by campaign status, {date}")
-                if campaigns
-                else gettext("Map of US states by rollout of Secure Communities, {date}")
-            )
-        label = pattern.format(date=day(params.on))
+        outlines, name = mapsvg.us_map(), ""
+    label = gettext(MAP_LABELS[_shown(params)]).format(state=name, date=day(params.on))
     filters = ByFipsFilters(state=params.state, as_of=params.as_of)
     version = _version(session)
     drawn = statusmap.draw(
