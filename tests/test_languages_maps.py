@@ -133,6 +133,11 @@ def test_the_timeline_speaks_spanish_and_writes_its_numbers_so(
     assert ">sept 2010</a>" in steps and ">Hoy</a>" in steps  # the map's days
 
 
+def test_counts_of_thousands_as_each_language_writes_them(client: TestClient) -> None:
+    assert re.search(r"<p>\d\.\d{3} jurisdicciones ·", client.get("/jurisdictions?lang=es").text)
+    assert re.search(r"<p>\d,\d{3} jurisdictions ·", client.get("/jurisdictions?lang=en").text)
+
+
 def test_the_picture_is_drawn_and_kept_per_language(client: TestClient) -> None:
     spanish = client.get("/map.png?state=NV&lang=es", headers=UNCACHED)
     english = client.get("/map.png?state=NV&lang=en", headers=UNCACHED)
