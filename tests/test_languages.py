@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from babel.messages.catalog import Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from fastapi.testclient import TestClient
@@ -88,7 +89,7 @@ def test_every_message_is_translated_and_the_compiled_catalog_is_current() -> No
         folder = i18n.CATALOGS / locale / "LC_MESSAGES"
         with (folder / f"{i18n.DOMAIN}.po").open("rb") as f:
             catalog = read_po(f)
-        untranslated = [m.id for m in catalog if m.id and not m.string]
+        untranslated = [m.id for m in catalog if m.id and not _translated(m, catalog.num_plurals)]
         fuzzy = [m.id for m in catalog if m.id and m.fuzzy]
         assert not untranslated and not fuzzy, (locale, untranslated, fuzzy)
         compiled = io.BytesIO()
@@ -96,6 +97,14 @@ def test_every_message_is_translated_and_the_compiled_catalog_is_current() -> No
         assert (folder / f"{i18n.DOMAIN}.mo").read_bytes() == compiled.getvalue(), (
             f"{locale}: run `make messages` to compile the catalog"
         )
+
+
+def _translated(message: Message, forms: int) -> bool:
+    """Whether the message has its translation: each of the language's plural forms."""
+    string = message.string
+    if isinstance(message.id, tuple):
+        return isinstance(string, tuple | list) and len(string) == forms and all(string)
+    return bool(string)
 
 
 def test_a_signed_in_users_lang_is_kept_on_their_account(

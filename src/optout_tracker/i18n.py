@@ -17,6 +17,7 @@ from typing import Any, TypeVar, Union
 
 from babel import Locale
 from babel.dates import format_date as babel_date
+from babel.dates import format_skeleton
 from babel.numbers import format_decimal
 from babel.support import Translations
 
@@ -136,6 +137,11 @@ def _decoded(value: Any) -> Part:
 def format_day(value: date, style: str = "long") -> str:
     """A date as the language writes it: "October 19, 2010", "19 de octubre de 2010"."""
     return babel_date(value, format=style, locale=LOCALE.get())
+
+
+def format_month(value: date) -> str:
+    """A month as the language writes it in short: "Oct 2008", "oct 2008"."""
+    return format_skeleton("yMMM", value, locale=LOCALE.get())
 
 
 def format_number(value: int | float) -> str:

@@ -11,6 +11,7 @@ from functools import cache
 import resvg_py
 from markupsafe import Markup, escape
 
+from . import i18n
 from .data_version import Kept
 from .paths import PACKAGE_DIR
 
@@ -34,15 +35,18 @@ class Stats:
 
 
 stats = Stats()
-# Images of the data version by the caller's key: a few dozen at most, ~100 kB each. The
-# version comes from the database, so every process sees a change at once.
-_rendered: Kept[tuple[Hashable, str], Image] = Kept(most=64)
+# Images of the data version by the caller's key, the title and the language (the words of
+# the picture and of its map's titles): a few dozen at most, ~100 kB each. The version comes
+# from the database, so every process sees a change at once.
+_rendered: Kept[tuple[Hashable, str, str], Image] = Kept(most=64)
 
 
 def png(version: Hashable, key: Hashable, title: str, map_svg: Callable[[], Markup]) -> Image:
     """The map `map_svg` returns, under `title`, as a PNG: rendered only when this `key`
-    (what else the map depends on) has not been rendered yet for this data `version`."""
-    if (image := _rendered.get(version, (key, title))) is not None:
+    (what else the map depends on) has not been rendered yet for this data `version` in the
+    language of the answer."""
+    kept = (key, title, i18n.LOCALE.get())
+    if (image := _rendered.get(version, kept)) is not None:
         stats.hits += 1
         return image
     data = bytes(
@@ -54,7 +58,7 @@ def png(version: Hashable, key: Hashable, title: str, map_svg: Callable[[], Mark
     )
     image = Image(data, f'"{hashlib.sha256(data).hexdigest()[:32]}"')
     stats.renders += 1
-    _rendered.put(version, (key, title), image)
+    _rendered.put(version, kept, image)
     return image
 
 

@@ -7,14 +7,23 @@ Every area's class names its category; a category is told apart by more than its
 and the legend beside the map is a table of the same categories and counts.
 """
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 from markupsafe import Markup, escape
 
+from . import i18n
 from .data_version import Kept
-from .enums import STATE_LEVEL, CampaignStatus, EffectiveVia, Rollout
+from .enums import (
+    ROLLOUT_LABELS,
+    STATE_LEVEL,
+    STATUS_LABELS,
+    CampaignStatus,
+    EffectiveVia,
+    Rollout,
+)
+from .i18n import N_, gettext
 from .mapsvg import MapShapes
 from .schemas import FipsStatus
 
@@ -25,22 +34,31 @@ LAYERS: tuple[Layer, ...] = ("campaign", "rollout")
 
 @dataclass(frozen=True)
 class Category:
-    """One kind of area on a layer: its class on the map and its words in the legend."""
+    """One kind of area on a layer: its class on the map and its words in the legend (kept
+    as the catalog's message, said in the language of the answer that shows it)."""
 
     key: str
-    label: str
+    message: str
+    through_state: bool = False  # its state's campaign covers it (hatched)
+
+    @property
+    def label(self) -> str:
+        said = gettext(self.message)
+        if self.through_state:
+            return gettext("{status}, through the state's campaign").format(status=said)
+        return said
 
 
 def own(status: CampaignStatus) -> Category:
-    return Category(f"s-{status.value}", status.label)
+    return Category(f"s-{status.value}", STATUS_LABELS[status])
 
 
 def through_state(status: CampaignStatus) -> Category:
-    return Category(f"v-{status.value}", f"{status.label}, through the state's campaign")
+    return Category(f"v-{status.value}", STATUS_LABELS[status], through_state=True)
 
 
 def stage(rollout: Rollout) -> Category:
-    return Category(f"r-{rollout.value}", rollout.label)
+    return Category(f"r-{rollout.value}", ROLLOUT_LABELS[rollout])
 
 
 # Every category of each layer, in the legend's order.
@@ -51,8 +69,25 @@ CATEGORIES: dict[Layer, tuple[Category, ...]] = {
     ),
     "rollout": tuple(stage(r) for r in Rollout),
 }
-LABELS = {c.key: c.label for layer in CATEGORIES.values() for c in layer}
-DESPITE = "activated despite opt-out"
+BY_KEY = {c.key: c for layer in CATEGORIES.values() for c in layer}
+
+
+class _Labels(Mapping[str, str]):
+    """Each category's words by its key, in the language of the answer being made."""
+
+    def __getitem__(self, key: str) -> str:
+        return BY_KEY[key].label
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(BY_KEY)
+
+    def __len__(self) -> int:
+        return len(BY_KEY)
+
+
+LABELS: Mapping[str, str] = _Labels()
+# What static/map.js adds to a title when it repaints (the legend gives it these words).
+DESPITE = N_("activated despite opt-out")
 
 
 def category(row: FipsStatus, layer: Layer) -> Category:
@@ -101,13 +136,15 @@ def shapes(
 def title(row: FipsStatus, key: str, layer: Layer) -> str:
     """An area's tooltip: the place and its category in words (static/map.js says the same
     when it repaints)."""
-    despite = f"; {DESPITE}" if layer == "campaign" and row.activated_despite_opt_out else ""
-    return f"{row.name}, {row.state}: {LABELS[key]}{despite}"
+    parts = {"name": row.name, "state": row.state, "category": LABELS[key]}
+    if layer == "campaign" and row.activated_despite_opt_out:
+        return gettext("{name}, {state}: {category}; activated despite opt-out").format(**parts)
+    return gettext("{name}, {state}: {category}").format(**parts)
 
 
 def _shape(d: str, row: FipsStatus | None, layer: Layer) -> Shape:
     if row is None:  # on the map, but not (or no longer) in the database
-        return Shape(d, None, CATEGORIES[layer][0].key, "Not tracked")
+        return Shape(d, None, CATEGORIES[layer][0].key, gettext("Not tracked"))
     key = category(row, layer).key
     # Linked by FIPS, not slug: 3,142 short links keep the map page near the outlines' size.
     href = f"/jurisdictions/{row.fips}"
@@ -163,8 +200,9 @@ def _counts(shapes: list[Shape], layer: Layer) -> dict[str, int]:
     return counts
 
 
-# Drawn maps of the data version (and day) by view, area, label, layer and tab: a few dozen
-# at most. The version comes from the database, so every process sees a change at once.
+# Drawn maps of the data version (and day) by language, view, area, label, layer and tab: a
+# few dozen at most. The version comes from the database, so every process sees a change at
+# once. The language is in the key: the label and the titles are in the reader's.
 _drawn: Kept[tuple[Hashable, ...], DrawnMap] = Kept(most=64)
 
 
@@ -181,7 +219,7 @@ def draw(
 ) -> DrawnMap:
     """The map of `outlines` (those of `area`, or of the country) on `layer`, from
     `statuses`, which are read only when this `version` has not been drawn yet."""
-    key = (view, area, label, layer, new_tab)
+    key = (i18n.LOCALE.get(), view, area, label, layer, new_tab)
     if (drawn := _drawn.get(version, key)) is None:
         found = shapes(view, outlines, statuses(), layer)
         drawn = DrawnMap(

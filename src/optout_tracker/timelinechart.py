@@ -1,7 +1,8 @@
 """The national timeline's chart: counties activated per month (bars) and in total (a line),
 with announcements and campaign events marked on the same time axis, as SVG markup.
 
-Pure: months and marks in, markup out; the caller gives every link. Drawn on the server, so
+Pure: months and marks in, markup out (its words in the language of the answer being made);
+the caller gives every link. Drawn on the server, so
 it needs no script; each month and each mark is a link with a title, and the page's table
 says the same in words. Marks differ by shape and fill, never by colour alone.
 """
@@ -13,6 +14,9 @@ from datetime import date
 from typing import Literal
 
 from markupsafe import Markup, escape
+
+from .i18n import N_, gettext, ngettext
+from .wording import month, number
 
 Row = Literal["announcement", "event"]
 
@@ -45,7 +49,7 @@ class Month:
 
     @property
     def label(self) -> str:
-        return f"{self.start:%b} {self.start.year}"
+        return month(self.start)
 
 
 @dataclass(frozen=True)
@@ -167,15 +171,19 @@ def _line(css: str, x1: float, x2: float, y1: float, y2: float) -> str:
     return f'<line class="{css}" x1="{_fmt(x1)}" x2="{_fmt(x2)}" y1="{_fmt(y1)}" y2="{_fmt(y2)}"/>'
 
 
-ROW_NAMES: dict[Row, str] = {"announcement": "Announcements", "event": "Campaign events"}
+# Each row's heading, and what it says when the row has no mark.
+ROW_NAMES: dict[Row, tuple[str, str]] = {
+    "announcement": (N_("Announcements"), N_("Announcements: none")),
+    "event": (N_("Campaign events"), N_("Campaign events: none")),
+}
 
 
 def _marks(axis: _Axis, marks: list[Mark], parts: list[str]) -> tuple[float, list[float]]:
     """The rows of marks from the top: how deep they go, and where the turning lines are."""
     y, turning = 0.0, []
-    for row, name in ROW_NAMES.items():
+    for row, (name, none) in ROW_NAMES.items():
         placed = _lanes([m for m in marks if m.row == row], axis)
-        parts.append(_band_label(y, name if placed else f"{name}: none"))
+        parts.append(_band_label(y, gettext(name if placed else none)))
         y += LABEL
         for mark, x, lane in placed:
             parts.append(_shape(mark, x, y + lane * LANE + LANE / 2))
@@ -187,7 +195,7 @@ def _marks(axis: _Axis, marks: list[Mark], parts: list[str]) -> tuple[float, lis
 
 def _total(axis: _Axis, months: list[Month], top: float, parts: list[str]) -> float:
     """The running total from `top`: a line through each month's end over a light area."""
-    parts.append(_band_label(top, "Counties activated in total"))
+    parts.append(_band_label(top, gettext("Counties activated in total")))
     bottom = top + LABEL + TOTAL_HEIGHT
     most = _nice_top(months[-1].total)
     points = [(axis.slot(0), months[0].total - months[0].activated)]
@@ -205,7 +213,7 @@ def _total(axis: _Axis, months: list[Month], top: float, parts: list[str]) -> fl
 
 def _bars(axis: _Axis, months: list[Month], top: float, parts: list[str]) -> float:
     """The activations of each month from `top`: a bar each, on a baseline."""
-    parts.append(_band_label(top, "Activated that month"))
+    parts.append(_band_label(top, gettext("Activated that month")))
     bottom = top + LABEL + MONTH_HEIGHT
     most = _nice_top(max(m.activated for m in months))
     parts.append(_gridlines(bottom - MONTH_HEIGHT, bottom, most))
@@ -250,8 +258,8 @@ def svg(months: list[Month], marks: Iterable[Mark], *, title: str, description: 
         'aria-labelledby="timeline-chart-title" aria-describedby="timeline-chart-desc">'
     )
     if not months:
-        empty = "Nothing dated yet: no activation, announcement or campaign event."
-        text = f'<text class="band" x="{LEFT}" y="34">{empty}</text>'
+        empty = gettext("Nothing dated yet: no activation, announcement or campaign event.")
+        text = f'<text class="band" x="{LEFT}" y="34">{escape(empty)}</text>'
         return Markup(opening.format(w=WIDTH, h=60) + head + text + "</svg>")
     axis = _Axis(months[0].start, len(months))
     parts: list[str] = []
@@ -275,8 +283,11 @@ def svg(months: list[Month], marks: Iterable[Mark], *, title: str, description: 
 
 def month_title(m: Month) -> str:
     """A month's figures in words: 'Oct 2008: 14 counties activated, 14 in total'."""
-    noun = "county" if m.activated == 1 else "counties"
-    return f"{m.label}: {m.activated:,} {noun} activated, {m.total:,} in total"
+    return ngettext(
+        "{month}: {activated} county activated, {total} in total",
+        "{month}: {activated} counties activated, {total} in total",
+        m.activated,
+    ).format(month=m.label, activated=number(m.activated), total=number(m.total))
 
 
 def _gridlines(top: float, bottom: float, most: int) -> str:
@@ -287,6 +298,6 @@ def _gridlines(top: float, bottom: float, most: int) -> str:
         y = bottom - (bottom - top) * value / most
         parts.append(
             _line("grid", LEFT, WIDTH - RIGHT, y, y)
-            + f'<text class="tick" x="{WIDTH - RIGHT}" y="{_fmt(y - 3)}">{value:,}</text>'
+            + f'<text class="tick" x="{WIDTH - RIGHT}" y="{_fmt(y - 3)}">{number(value)}</text>'
         )
     return "".join(parts)

@@ -12,6 +12,16 @@ def day(value: date | None) -> str:
     return i18n.format_day(value, "medium") if value else "—"
 
 
+def month(value: date) -> str:
+    """A month on an axis or a step of the map: Oct 2008; oct 2008 in Spanish."""
+    return i18n.format_month(value)
+
+
+def number(value: int | float | None) -> str:
+    """A count or a population: 3,142; 3.142 in Spanish."""
+    return "—" if value is None else i18n.format_number(value)
+
+
 def long_day(value: date) -> str:
     """A date as a letter writes it: October 19, 2010; 19 de octubre de 2010."""
     return i18n.format_day(value, "long")

@@ -4,7 +4,7 @@ the embeddable map, and the map as a share card's picture (`/map.png`)."""
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 from urllib.parse import urlencode
 
 from pydantic import ConfigDict, Field, StringConstraints, model_validator
@@ -14,6 +14,7 @@ from .. import data_version, mapimage, mapsvg, statusmap
 from ..clock import today
 from ..enums import JurisdictionKind
 from ..errors import NotFound
+from ..i18n import N_, gettext
 from ..models import Agency, Jurisdiction, Vote
 from ..schemas import (
     AsOf,
@@ -27,11 +28,39 @@ from ..schemas import (
     TimelineEntry,
 )
 from ..statusmap import Layer, View
-from ..wording import day
+from ..wording import day, month, number
 from . import agencies, campaign, follow_up, jurisdictions, public, status_as_of
 
 HOME_FOLLOW_UP = 10  # next steps the home page lists; /follow-up has them all
 CITIES = 100  # listed on a state's page; its jurisdictions list has them all
+
+# What a map is, in words, by what it shows ("state": a state's counties) and its layer: whole
+# sentences for the catalog, said in the reader's language where shown.
+Shown = tuple[Literal["counties", "states", "state"], Layer]
+MAP_LABELS: dict[Shown, str] = {  # the SVG's <title>, which names the map for screen readers
+    ("counties", "campaign"): N_("Map of US counties by campaign status, {date}"),
+    ("counties", "rollout"): N_("Map of US counties by rollout of Secure Communities, {date}"),
+    ("states", "campaign"): N_("Map of US states by campaign status, {date}"),
+    ("states", "rollout"): N_("Map of US states by rollout of Secure Communities, {date}"),
+    ("state", "campaign"): N_("Map of the counties of {state} by campaign status, {date}"),
+    ("state", "rollout"): N_(
+        "Map of the counties of {state} by rollout of Secure Communities, {date}"
+    ),
+}
+PICTURE_TITLES: dict[Shown, str] = {  # the title line of /map.png
+    ("counties", "campaign"): N_("Secure Communities by county, opt-out campaigns, {date}"),
+    ("counties", "rollout"): N_("Secure Communities by county, rollout, {date}"),
+    ("states", "campaign"): N_("Secure Communities by state, opt-out campaigns, {date}"),
+    ("states", "rollout"): N_("Secure Communities by state, rollout, {date}"),
+    ("state", "campaign"): N_("{state}: by county, opt-out campaigns, {date}"),
+    ("state", "rollout"): N_("{state}: by county, rollout, {date}"),
+}
+COUNTED: dict[tuple[View, Layer], str] = {  # the legend in a sentence (a share card's)
+    ("counties", "campaign"): N_("Counties by campaign status, {date}: {counts}."),
+    ("counties", "rollout"): N_("Counties by rollout of Secure Communities, {date}: {counts}."),
+    ("states", "campaign"): N_("States by campaign status, {date}: {counts}."),
+    ("states", "rollout"): N_("States by rollout of Secure Communities, {date}: {counts}."),
+}
 
 
 class MapDay(QueryInput):
@@ -158,7 +187,7 @@ def home(session: Session, params: MapQuery) -> HomePage:
         upcoming_votes=votes,
         upcoming_activations=activations,
         share=ShareCard(
-            title="Secure Communities opt-out campaigns",
+            title=gettext("Secure Communities opt-out campaigns"),
             description=_counted(shown.drawn, params.view, params.on),
             path=f"/{params.query()}",
             image=shown.image,
@@ -182,7 +211,7 @@ def state_page(session: Session, code: str, params: MapDay) -> StatePage:
         cities=cities,
         cities_total=cities_total,
         share=ShareCard(
-            title=f"{state.name}: Secure Communities opt-out campaigns",
+            title=gettext("{state}: Secure Communities opt-out campaigns").format(state=state.name),
             description=_counted(shown.drawn, "counties", params.on),
             path=f"/states/{state.state}{params.query()}",
             image=shown.image,
@@ -199,13 +228,8 @@ def map_image(session: Session, params: MapParams) -> mapimage.Image:
     """The map of `params` as a share card's PNG, rendered again only when the data (or the
     day) changes; the same SVG as the page's, from the same cache."""
     drawn = _map_view(session, params, params).drawn
-    area = "county" if params.view == "counties" else "state"
-    if params.state:
-        title = f"{_mapped_state(session, params.state).name}: by county"
-    else:
-        title = f"Secure Communities by {area}"
-    words = "opt-out campaigns" if params.layer == "campaign" else "rollout"
-    title = f"{title}, {words}, {day(params.on)}"
+    state = _mapped_state(session, params.state).name if params.state else ""
+    title = gettext(PICTURE_TITLES[_shown(params)]).format(state=state, date=day(params.on))
     return mapimage.png(_version(session), params, title, lambda: drawn.svg)
 
 
@@ -219,12 +243,15 @@ def share_image(state: str, fips: str | None) -> str:
 def _counted(drawn: statusmap.DrawnMap, view: View, on: date) -> str:
     """The legend in a sentence: 'Counties by campaign status, Dec 2, 2025: Denied 3, …'."""
     shown = ", ".join(
-        f"{statusmap.LABELS[key]} {n:,}"
+        gettext("{category} {count}").format(category=statusmap.LABELS[key], count=number(n))
         for key, n in sorted(drawn.counts.items(), key=lambda item: -item[1])
         if n
     )
-    by = "campaign status" if drawn.layer == "campaign" else "rollout of Secure Communities"
-    return f"{view.capitalize()} by {by}, {day(on)}: {shown}."
+    return gettext(COUNTED[view, drawn.layer]).format(date=day(on), counts=shown)
+
+
+def _shown(params: MapParams) -> Shown:
+    return ("state" if params.state else params.view, params.layer)
 
 
 def _mapped_state(session: Session, code: str) -> Jurisdiction:
@@ -238,14 +265,13 @@ def _mapped_state(session: Session, code: str) -> Jurisdiction:
 def _map_view(session: Session, params: MapParams, links: MapDay, new_tab: bool = False) -> MapView:
     """The map of `params` (the country's, or a state's counties), drawn from the statuses as
     of its day, redrawn when the data changes; its page's links carry `links`."""
-    what = "campaign status" if params.layer == "campaign" else "rollout of Secure Communities"
     if params.state:
         state = _mapped_state(session, params.state)
         outlines = mapsvg.state_map((state.fips or "")[:2])
-        label = f"Map of the counties of {state.name} by {what}, {day(params.on)}"
+        name = state.name
     else:
-        outlines = mapsvg.us_map()
-        label = f"Map of US {params.view} by {what}, {day(params.on)}"
+        outlines, name = mapsvg.us_map(), ""
+    label = gettext(MAP_LABELS[_shown(params)]).format(state=name, date=day(params.on))
     filters = ByFipsFilters(state=params.state, as_of=params.as_of)
     version = _version(session)
     drawn = statusmap.draw(
@@ -284,13 +310,15 @@ def _steps(session: Session, params: MapDay, version: Hashable) -> list[Step]:
     steps = [
         Step(
             d,
-            day(d) if span and d == span[1] else f"{d:%b} {d.year}",
+            day(d) if span and d == span[1] else month(d),
             params.query(as_of=d),
             params.as_of == d,
         )
         for d in days
     ]
-    steps.append(Step(today(), "Today", params.query(as_of=None), params.as_of in (None, today())))
+    steps.append(
+        Step(today(), gettext("Today"), params.query(as_of=None), params.as_of in (None, today()))
+    )
     return steps
 
 

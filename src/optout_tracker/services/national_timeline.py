@@ -14,13 +14,14 @@ import sqlalchemy as sa
 from markupsafe import Markup
 from sqlmodel import Session, col
 
-from .. import data_version, timelinechart
+from .. import data_version, i18n, timelinechart
 from ..enums import AnnouncementEffect, CampaignStatus, JurisdictionKind
+from ..i18n import gettext, ngettext
 from ..models import Announcement, Jurisdiction
 from ..schemas import NATIONAL, TimelineEntry
 from ..statusmap import Layer
 from ..timelinechart import Mark, Month, month_start
-from ..wording import day
+from ..wording import day, number
 from . import campaign
 from .map_pages import MapDay, MapParams, ShareCard
 
@@ -67,16 +68,21 @@ class Happening:
             return Mark(
                 self.on,
                 "announcement",
-                f"{day(self.on)}: {self.description}",
+                gettext("{date}: {event}").format(date=day(self.on), event=self.description),
                 self.map_href,
                 filled=self.scope == NATIONAL,
                 turning=self.effect not in (None, AnnouncementEffect.none),
             )
-        where = f"{self.place.name}, {self.place.state}"
+        said = gettext("{date}, {name}, {state}: {event}").format(
+            date=day(self.on),
+            name=self.place.name,
+            state=self.place.state,
+            event=self.description,
+        )
         return Mark(
             self.on,
             "event",
-            f"{day(self.on)}, {where}: {self.description}",
+            said,
             self.map_href,
             filled=self.stage is not None,
         )
@@ -210,7 +216,7 @@ def gather(session: Session) -> TimelinePage:
         announcements=announcements,
         busiest=max(months, key=lambda m: m.activated, default=None),
         share=ShareCard(
-            title="Secure Communities, month by month: the national timeline",
+            title=gettext("Secure Communities, month by month: the national timeline"),
             description=description,
             path=PATH,
             image=f"/map.png{MapParams(layer='rollout').query()}",
@@ -223,34 +229,56 @@ def _words(
 ) -> tuple[str, str]:
     """The chart's title and its description in sentences (also the share card's)."""
     if not months:
-        return "The national timeline: nothing dated yet", "No activation or event is dated yet."
+        return (
+            gettext("The national timeline: nothing dated yet"),
+            gettext("No activation or event is dated yet."),
+        )
     first, last = months[0].label, months[-1].label
-    title = f"Counties activated per month and in total, {first} to {last}"
-    busiest = max(months, key=lambda m: m.activated)
-    said = (
-        f"{activated:,} of {areas:,} counties activated from {first} to {last}"
-        + (f" (most in {busiest.label}: {busiest.activated:,})" if busiest.activated else "")
-        + f"; {_count(announcements, 'announcement')} and {_count(events, 'campaign event')}."
+    title = gettext("Counties activated per month and in total, {first} to {last}").format(
+        first=first, last=last
     )
-    return title, said
+    busiest = max(months, key=lambda m: m.activated)
+    parts = {
+        "activated": number(activated),
+        "areas": number(areas),
+        "first": first,
+        "last": last,
+        "busiest": busiest.label,
+        "most": number(busiest.activated),
+        "announcements": ngettext(
+            "{count} announcement", "{count} announcements", announcements
+        ).format(count=number(announcements)),
+        "events": ngettext("{count} campaign event", "{count} campaign events", events).format(
+            count=number(events)
+        ),
+    }
+    if busiest.activated:
+        said = gettext(
+            "{activated} of {areas} counties activated from {first} to {last} (most in "
+            "{busiest}: {most}); {announcements} and {events}."
+        )
+    else:
+        said = gettext(
+            "{activated} of {areas} counties activated from {first} to {last}; "
+            "{announcements} and {events}."
+        )
+    return title, said.format(**parts)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n:,} {noun}{'' if n == 1 else 's'}"
-
-
-# The page of the data version (a write makes a new one).
-_pages: data_version.Kept[None, TimelinePage] = data_version.Kept(most=1)
+# The page of the data version in each language (a write makes a new one): its words, the
+# chart's included, are in the language it was gathered in.
+_pages: data_version.Kept[str, TimelinePage] = data_version.Kept(most=len(i18n.LOCALES))
 
 
 def page(session: Session) -> TimelinePage:
     """The national timeline as of the records now, gathered and drawn once per data
     version (it moves with every write)."""
     version = data_version.current(session)
-    if (found := _pages.get(version, None)) is not None:
+    language = i18n.LOCALE.get()
+    if (found := _pages.get(version, language)) is not None:
         return found
     built = gather(session)
-    _pages.put(version, None, built)
+    _pages.put(version, language, built)
     return built
 
 

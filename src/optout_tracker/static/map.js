@@ -12,8 +12,12 @@
   const layer = svg.dataset.layer;
   const view = nav.dataset.view;
   const STATE_LEVEL = new Set(["state", "federal_district", "territory"]);
-  const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-  const DESPITE = "; activated despite opt-out";
+  // Words and numbers in the page's language: the page gives the words, Intl the formats.
+  const lang = document.documentElement.lang || "en";
+  const despiteWords = document.querySelector("[data-despite][data-words]");
+  const DESPITE = "; " + (despiteWords ? despiteWords.dataset.words : "activated despite opt-out");
+  const numbers = new Intl.NumberFormat(lang, { useGrouping: "always" });
+  const days = new Intl.DateTimeFormat(lang, { dateStyle: "medium", timeZone: "UTC" });
 
   const labels = {};
   document.querySelectorAll("[data-key][data-label]").forEach(function (el) {
@@ -31,7 +35,7 @@
 
   function dayText(iso) {
     const [y, m, d] = iso.split("-").map(Number);
-    return MONTHS[m - 1] + " " + d + ", " + y;
+    return days.format(new Date(Date.UTC(y, m - 1, d)));
   }
 
   const fetched = new Map();
@@ -67,10 +71,10 @@
       counts[key] = (counts[key] || 0) + 1;
     });
     document.querySelectorAll("[data-key]").forEach(function (el) {
-      el.textContent = String(counts[el.dataset.key] || 0);
+      el.textContent = numbers.format(counts[el.dataset.key] || 0);
     });
     document.querySelectorAll("[data-despite]").forEach(function (el) {
-      el.textContent = String(despite);
+      el.textContent = numbers.format(despite);
     });
     document.querySelectorAll("[data-as-of-label]").forEach(function (el) {
       el.textContent = dayText(asOf);
@@ -81,7 +85,7 @@
   slider.className = "slider";
   const label = document.createElement("label");
   label.htmlFor = "map-day";
-  label.textContent = "Day";
+  label.textContent = nav.dataset.dayLabel || "Day";
   const input = document.createElement("input");
   input.type = "range";
   input.id = "map-day";

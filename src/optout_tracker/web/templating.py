@@ -19,7 +19,7 @@ from ..paths import TEMPLATES_DIR
 from ..schemas import PageParams
 from ..security import Principal
 from ..services import follow_up
-from ..wording import STEP_WORDS, day, long_day, words
+from ..wording import STEP_WORDS, day, long_day, month, number, words
 
 # Autoescaped, as Starlette's own; {% trans %} and _() speak the request's language (i18n).
 _environment = Environment(
@@ -67,14 +67,13 @@ templates.env.globals.update(
     map_labels=statusmap.LABELS,
     step_words=i18n.Translated(STEP_WORDS),
     follow_up_action=follow_up.action,
-    map_categories={
-        layer: [(c.key, c.label) for c in found] for layer, found in statusmap.CATEGORIES.items()
-    },
+    map_categories=statusmap.CATEGORIES,  # each says its label in the answer's language
+    map_despite=statusmap.DESPITE,
     Access=Access,
     current_locale=i18n.LOCALE.get,
     language_links=language_links,
 )
-templates.env.filters.update(day=day, long_day=long_day, words=words)
+templates.env.filters.update(day=day, long_day=long_day, month=month, number=number, words=words)
 
 
 def flash(request: Request, message: Message) -> None:
