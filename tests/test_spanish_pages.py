@@ -66,8 +66,9 @@ class Said(HTMLParser):
 
     SKIPPED = {"script", "style", "pre"}
     VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
-    READ = {"alt", "aria-label", "content", "placeholder", "title"}  # and a button's value
+    READ = {"alt", "aria-label", "placeholder", "title"}  # and a button's value
     BUTTONS = {"button", "reset", "submit"}
+    SHARED = {"description", "og:title", "og:description", "twitter:title", "twitter:description"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -82,6 +83,9 @@ class Said(HTMLParser):
             self.parts.extend(v for k, v in attrs if k in self.READ and v)
             if tag == "input" and found.get("type") in self.BUTTONS and found.get("value"):
                 self.parts.append(found["value"] or "")
+            named = found.get("name") or found.get("property")
+            if tag == "meta" and named in self.SHARED and found.get("content"):
+                self.parts.append(found["content"] or "")  # what a shared link previews
         if tag not in self.VOID:
             self.open.append(skipped)
 
