@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel, col
 from optout_tracker import audit, bulk
 from optout_tracker.db_types import utcnow
 from optout_tracker.enums import AgencyKind, CampaignStatus
-from optout_tracker.errors import InvalidInput
+from optout_tracker.errors import InvalidInput, english
 from optout_tracker.models import (
     AuditEntry,
     Jurisdiction,
@@ -326,7 +326,7 @@ def test_bad_rows_get_the_apis_messages(
         assert r.status_code == 422, r.text
         api = {(e["field"], e["message"]) for e in r.json()["errors"]}
         imported = {
-            (e.field.removeprefix(f"row {n}: "), e.message)
+            (e.field.removeprefix(f"row {n}: "), english(e.message))
             for e in raised.value.errors
             if e.field.startswith(f"row {n}: ")
         }
