@@ -92,29 +92,29 @@ def test_a_related_measure_never_moves_the_campaign() -> None:
     later = vote(O.passed, T.detainer_policy, on=date(2011, 9, 7), id=2, measure="Ordinance 11")
     state = derive_status([opt_out, later], [], [], [], D)
     assert (state.status, state.status_since) == (S.vote_passed, date(2010, 5, 4))
-    assert state.status_reason == "Board of Commissioners voted 5–0 to opt out"
+    assert str(state.status_reason) == "Board of Commissioners voted 5–0 to opt out"
 
 
 def test_sentences_of_introduced_and_related_measures() -> None:
     introduced = derive_status([vote(O.introduced, measure="Bill 18-0490")], [], [], [], D)
-    assert introduced.status_reason == "Bill 18-0490 was introduced in Board of Commissioners"
-    assert describe(vote(O.introduced)) == (
+    assert str(introduced.status_reason) == "Bill 18-0490 was introduced in Board of Commissioners"
+    assert str(describe(vote(O.introduced))) == (
         "An opt-out measure was introduced in Board of Commissioners"
     )
-    assert describe(
-        vote(O.passed, T.detainer_policy, measure="Ordinance 11-O-73", yes=10, no=5)
+    assert str(
+        describe(vote(O.passed, T.detainer_policy, measure="Ordinance 11-O-73", yes=10, no=5))
     ) == (
         "Related measure (detainer policy): Board of Commissioners passed Ordinance 11-O-73 (10–5)"
     )
-    assert describe(vote(O.introduced, T.other_related)) == (
+    assert str(describe(vote(O.introduced, T.other_related))) == (
         "Related measure: A related measure was introduced in Board of Commissioners"
     )
-    assert describe(vote(O.failed, T.detainer_policy)) == (
+    assert str(describe(vote(O.failed, T.detainer_policy))) == (
         "Related measure (detainer policy): Board of Commissioners rejected a detainer policy"
     )
     for topic in T:
         for outcome in O:
-            assert describe(vote(outcome, topic))
+            assert str(describe(vote(outcome, topic)))
 
 
 NOTIFYING = {AgencyKind.state_identification_bureau, AgencyKind.ice, AgencyKind.dhs}

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import quote
+from uuid import uuid4
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
@@ -96,6 +97,18 @@ class LiveServer:
 
     def url(self, path: str = "/") -> str:
         return self.base_url + path
+
+    def new_account(self, role: Role) -> Account:
+        """An account of the test's own: a signed-in `?lang=` is kept on the account, and the
+        shared ones must keep English for the other tests."""
+        account = Account(f"{role.value}-{uuid4().hex[:12]}@example.org", PASSWORD, role)
+        engine = create_db_engine(make_settings(self.database_url))
+        try:
+            with unit_of_work(engine) as session:
+                accounts.create_user(session, account.email, role, PASSWORD, CLI)
+        finally:
+            engine.dispose()
+        return account
 
     def sign_in(self, page: Page, account: Account, next: str = "/") -> None:
         """Sign in through the form, as a person would, and wait for the redirect."""

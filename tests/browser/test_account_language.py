@@ -3,30 +3,14 @@ another browser they sign in from reads Spanish too; English is one tap away."""
 
 from playwright.sync_api import Browser, Page, expect
 
-from optout_tracker.db import create_db_engine, unit_of_work
 from optout_tracker.enums import Role
-from optout_tracker.security import CLI
-from optout_tracker.services import accounts
-from tests.browser.conftest import PASSWORD, SCREENSHOTS, Account, LiveServer
-from tests.conftest import make_settings
-
-
-def _own_account(live_server: LiveServer) -> Account:
-    """An account of this test's own: the shared ones keep their language for other tests."""
-    account = Account("lengua@example.org", PASSWORD, Role.viewer)
-    engine = create_db_engine(make_settings(live_server.database_url))
-    try:
-        with unit_of_work(engine) as session:
-            accounts.create_user(session, account.email, account.role, PASSWORD, CLI)
-    finally:
-        engine.dispose()
-    return account
+from tests.browser.conftest import SCREENSHOTS, LiveServer
 
 
 def test_lang_while_signed_in_is_kept_for_every_browser(
     page: Page, browser: Browser, live_server: LiveServer
 ) -> None:
-    account = _own_account(live_server)
+    account = live_server.new_account(Role.viewer)
     live_server.sign_in(page, account, next="/agencies")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     page.get_by_role("link", name="Español").click()

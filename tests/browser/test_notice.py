@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import Page, expect
 
+from optout_tracker.enums import Role
 from tests.browser.conftest import (
     SCREENSHOTS,
     AxeCheck,
@@ -104,7 +105,7 @@ def test_on_a_phone_the_spanish_notice_form_as_it_comes_logs_english_letters_onc
     page = phone_page
     dossier = "/jurisdictions/ca-plumas-county"  # no other test writes here
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    live_server.sign_in(page, live_server.organizer, next=dossier)
+    live_server.sign_in(page, live_server.new_account(Role.organizer), next=dossier)
     page.goto(live_server.url(f"{dossier}/notice?lang=es"))
     expect(page.locator("html")).to_have_attribute("lang", "es")
     expect(page.locator("h1")).to_have_text("Preparar la notificación")

@@ -3,6 +3,7 @@ sit next to their fields, in Chromium (issue 17: "every page and form, field err
 
 from playwright.sync_api import Page, expect
 
+from optout_tracker.enums import Role
 from tests.browser.conftest import SCREENSHOTS, LiveServer, sideways
 
 FORM = "/jurisdictions/ca-sierra-county/log/vote"
@@ -13,7 +14,7 @@ def test_on_a_phone_the_vote_form_sent_empty_in_spanish_shows_spanish_errors_by_
     phone_page: Page, live_server: LiveServer
 ) -> None:
     page = phone_page
-    live_server.sign_in(page, live_server.organizer, next=FORM)
+    live_server.sign_in(page, live_server.new_account(Role.organizer), next=FORM)
     page.goto(live_server.url(f"{FORM}?lang=es"))
     expect(page.locator("html")).to_have_attribute("lang", "es")
     page.locator("form.stack button[type=submit]").click()  # left as it comes

@@ -52,7 +52,8 @@ LANGUAGE_NAMES = {"en": "English", "es": "Español"}
 
 def language_links(request: Request) -> list[tuple[str, str, str]]:
     """(code, name, link) of each language the site speaks: this page, in that language."""
-    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
+    # An empty parameter is no filter (the page is the bare URL's): the links leave it out.
+    query = [(k, v) for k, v in request.query_params.multi_items() if k != "lang" and v]
     return [
         (code, LANGUAGE_NAMES[code], f"{request.url.path}?{urlencode([*query, ('lang', code)])}")
         for code in i18n.LOCALES
