@@ -482,6 +482,9 @@ def test_each_recipient_reads_an_alert_in_their_language_not_the_requests(
         assert '<html lang="es">' in parts["text/html"]
         assert "Dejar de recibir estas alertas" in parts["text/html"]
         assert "answered" not in parts["text/plain"] + parts["text/html"]
+        # The unsubscribe link opens in the mail's language, in the body and the header.
+        unsubscribe = m["List-Unsubscribe"].split(",")[0].strip().strip("<>")
+        assert unsubscribe.endswith("?lang=es") and unsubscribe in parts["text/plain"]
     for name, followed_as in (("ben", "everything in CA"), ("gus", "every jurisdiction")):
         assert _subject(got[name][False]).startswith("Santa Clara County, CA: now ")
         m, parts = mails[name], _parts(mails[name])
@@ -492,6 +495,7 @@ def test_each_recipient_reads_an_alert_in_their_language_not_the_requests(
         assert f"You get this because you follow {followed_as} on" in parts["text/plain"]
         assert '<html lang="en">' in parts["text/html"]
         assert "respondió" not in parts["text/plain"] + parts["text/html"]
+        assert m["List-Unsubscribe"].split(",")[0].strip().strip("<>").endswith("?lang=en")
 
 
 def test_digests_go_out_in_each_recipients_language(live: Live, inbox: tuple[Inbox, int]) -> None:
@@ -532,6 +536,12 @@ def test_digests_go_out_in_each_recipients_language(live: Live, inbox: tuple[Inb
     assert _subject(sent["dee@example.org"]) == en.subject
     assert '<html lang="es">' in _parts(sent["dan@example.org"])["text/html"]
     assert "Su resumen diario de optout-tracker" in _parts(sent["dan@example.org"])["text/plain"]
+    app = create_app(live.settings)  # the digest's unsubscribe page, in its language
+    with TestClient(app) as client:
+        link = sent["dan@example.org"]["List-Unsubscribe"].split(",")[0].strip().strip("<>")
+        page = client.get(link.removeprefix(live.settings.base_url))
+        assert page.headers["content-language"] == "es" and '<html lang="es">' in page.text
+    app.state.engine.dispose()
 
 
 def test_the_site_default_is_the_language_of_who_chose_none(

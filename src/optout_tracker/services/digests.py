@@ -32,6 +32,7 @@ class Digest:
     html: str
     follow_up: list[FollowUpItem]
     changes: list[feeds.Change]
+    unsubscribe: str  # the link, in the digest's language
 
     @property
     def key(self) -> str:
@@ -74,13 +75,13 @@ def digests(session: Session, settings: Settings, frequency: Alerts, on: date) -
             continue
         token = unsubscribe_token(settings, user_id=user.id)
         with i18n.using(locale):
+            unsubscribe = unsubscribe_url(settings, token)
             text, html = render(
                 "digest", user=user, frequency=frequency, on=on, since=since.date(),
-                items=items, changes=changes, base=settings.base_url,
-                unsubscribe=unsubscribe_url(settings, token),
+                items=items, changes=changes, base=settings.base_url, unsubscribe=unsubscribe,
             )  # fmt: skip
             subject = _subject(frequency, on, len(items), len(changes))
-        found.append(Digest(user, frequency, on, subject, text, html, items, changes))
+        found.append(Digest(user, frequency, on, subject, text, html, items, changes, unsubscribe))
     return found
 
 
@@ -111,7 +112,7 @@ def queue_digests(session: Session, settings: Settings, found: list[Digest]) -> 
                 d.subject,
                 d.text,
                 d.html,
-                unsubscribe_token(settings, user_id=d.user.id),
+                d.unsubscribe,
             )
             for d in found
         ),

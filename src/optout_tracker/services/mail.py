@@ -47,7 +47,7 @@ from . import follow_up, follows, letter_chains
 DUE_SOON_DAYS = 3  # an answer falling due this many days ahead is announced
 MANY = 10  # more status changes than this for one user at once: one alert lists them
 SALT = "optout-unsubscribe"
-# (key, recipient, subject, text, html, unsubscribe token)
+# (key, recipient, subject, text, html, unsubscribe link)
 Message = tuple[str, User, str, str, str, str]
 T = TypeVar("T")
 
@@ -119,7 +119,8 @@ def unsubscribe_token(settings: Settings, *, follow_id: int | None = None,
 
 
 def unsubscribe_url(settings: Settings, token: str) -> str:
-    return f"{settings.base_url}/unsubscribe/{token}"
+    """The unsubscribe link of a mail, opening in the language the mail is written in."""
+    return f"{settings.base_url}/unsubscribe/{token}?lang={i18n.LOCALE.get()}"
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,7 @@ def queue(
     settings: Settings,
     messages: Iterable[Message],
 ) -> None:
-    """(key, recipient, subject, text, html, unsubscribe token) each become a pending
+    """(key, recipient, subject, text, html, unsubscribe link) each become a pending
     message, unless one with the key exists: a change, or a digest run twice, mails once."""
     now = utcnow()
     rows = [
@@ -187,12 +188,12 @@ def queue(
             "subject": subject[:300],
             "text_body": text,
             "html_body": html,
-            "unsubscribe_url": unsubscribe_url(settings, token),
+            "unsubscribe_url": unsubscribe,
             "next_attempt_at": now,
             "created_at": now,
             "updated_at": now,
         }
-        for key, user, subject, text, html, token in messages
+        for key, user, subject, text, html, unsubscribe in messages
     ]
     if not rows:
         return
@@ -259,11 +260,12 @@ def _alert(
     subject said in it too); its unsubscribe link names `f`."""
     token = unsubscribe_token(settings, follow_id=f.id)
     with i18n.using(language(settings, user, [f])):
+        unsubscribe = unsubscribe_url(settings, token)
         text, html = render(
             template, j=j, name=_name(j), url=_url(settings, j), followed=_what(f, j),
-            unsubscribe=unsubscribe_url(settings, token), **context,
+            unsubscribe=unsubscribe, **context,
         )  # fmt: skip
-        return key, user, str(subject), text, html, token
+        return key, user, str(subject), text, html, unsubscribe
 
 
 def by_id(session: Session, ids: Iterable[int]) -> dict[int, Jurisdiction]:
@@ -337,9 +339,10 @@ def _many(
         key=lambda pair: (pair[0].state, pair[0].name),
     )
     with i18n.using(language(settings, user, (f for _, f, _ in told))):
+        unsubscribe = unsubscribe_url(settings, token)
         text, html = render(
             "alert_status_many", changes=changes, name=_name, base=settings.base_url,
-            unsubscribe=unsubscribe_url(settings, token), followed="places",
+            unsubscribe=unsubscribe, followed="places",
         )  # fmt: skip
         subject = ngettext(
             "{count} campaign you follow changed status",
@@ -347,7 +350,7 @@ def _many(
             len(changes),
         ).format(count=i18n.format_number(len(changes)))
     key = f"alert:status-many:{first[0]}:r{first[1]}:user:{user.id}"
-    return key, user, subject, text, html, token
+    return key, user, subject, text, html, unsubscribe
 
 
 def responses_logged(session: Session, response_ids: list[int]) -> None:
