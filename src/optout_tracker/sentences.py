@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from .enums import AuditAction, LetterPurpose, ResponseKind, VoteOutcome, VoteTopic
-from .i18n import N_, gettext, pgettext
+from .i18n import N_, Sentence, gettext, pgettext
+from .status import RELATED_MEASURE
 from .wording import day, words
 
 # What a new vote did, by its outcome: with its tally, and without.
@@ -42,10 +43,10 @@ VOTED: dict[str | None, tuple[str, str]] = {
         N_("{place}: {body} voted on {measure}"),
     ),
 }
-TOPIC_WORDS: dict[str, str] = {
-    VoteTopic.opt_out: N_("an opt-out measure"),
-    VoteTopic.detainer_policy: N_("a detainer policy"),
-    VoteTopic.other_related: N_("a related measure"),
+# An untitled measure, by its topic (the related ones as the status sentences name them).
+TOPIC_WORDS: dict[str, Sentence] = {
+    VoteTopic.opt_out: Sentence("an opt-out measure"),
+    **RELATED_MEASURE,
 }
 PURPOSE_WORDS: dict[str, str] = {
     LetterPurpose.opt_out_request: N_("an opt-out request"),
@@ -154,9 +155,7 @@ def _new(entity: str, v: Mapping[str, Any], place: str, agency: str) -> str:
         with_tally, without = VOTED.get(v.get("outcome"), VOTED[None])
         topic = TOPIC_WORDS.get(v.get("topic") or "", TOPIC_WORDS[VoteTopic.opt_out])
         measure = (
-            gettext("“{measure}”").format(measure=v["measure"])
-            if v.get("measure")
-            else gettext(topic)
+            gettext("“{measure}”").format(measure=v["measure"]) if v.get("measure") else str(topic)
         )
         yes, no = v.get("yes"), v.get("no")
         pattern = with_tally if yes is not None and no is not None else without
