@@ -44,7 +44,7 @@ VOTED: dict[str | None, tuple[str, str]] = {
     ),
 }
 # An untitled measure, by its topic (the related ones as the status sentences name them).
-TOPIC_WORDS: dict[str, Sentence] = {
+TOPIC_WORDS: dict[VoteTopic, Sentence] = {
     VoteTopic.opt_out: Sentence("an opt-out measure"),
     **RELATED_MEASURE,
 }
@@ -153,7 +153,8 @@ def _created(entity: str, v: Mapping[str, Any], place: str, agencies: Mapping[in
 def _new(entity: str, v: Mapping[str, Any], place: str, agency: str) -> str:
     if entity == "vote":
         with_tally, without = VOTED.get(v.get("outcome"), VOTED[None])
-        topic = TOPIC_WORDS.get(v.get("topic") or "", TOPIC_WORDS[VoteTopic.opt_out])
+        said = v.get("topic") or VoteTopic.opt_out  # a topic's value finds its StrEnum key
+        topic = TOPIC_WORDS.get(said, TOPIC_WORDS[VoteTopic.opt_out])
         measure = (
             gettext("“{measure}”").format(measure=v["measure"]) if v.get("measure") else str(topic)
         )
